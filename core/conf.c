@@ -1,0 +1,104 @@
+/*
+ * conf.c - the core option table (ocserv.conf names).
+ */
+#include "config.h"
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf.h"
+
+#define O(n, t, f, m, d, h) \
+	{ n, t, f, offsetof(struct core_conf, m), d, NULL, 0, 0, NULL, h }
+#define OR(n, t, f, m, d, lo, hi, h) \
+	{ n, t, f, offsetof(struct core_conf, m), d, NULL, lo, hi, NULL, h }
+
+const oc_option_t core_options[] = {
+	O("run-as-user", OC_OPT_STR, 0, run_as_user, "nobody", "user the workers run as"),
+	O("run-as-group", OC_OPT_STR, 0, run_as_group, "nogroup", "group the workers run as"),
+	O("socket-file", OC_OPT_STR, 0, socket_file, NULL, "accepted for ocserv compatibility (ocmod uses socketpairs)"),
+	O("occtl-socket-file", OC_OPT_STR, 0, occtl_socket_file, "/var/run/ocmod.socket", "control socket for ocmodctl"),
+	O("use-occtl", OC_OPT_BOOL, 0, use_occtl, "true", "enable the control socket"),
+	O("pid-file", OC_OPT_STR, 0, pid_file, NULL, "write the main process id here"),
+	O("device", OC_OPT_STR, 0, device, "vpns", "tun device name prefix"),
+	O("ipv4-network", OC_OPT_STR, 0, ipv4_network, NULL, "IPv4 address pool network (a.b.c.d or CIDR)"),
+	O("ipv4-netmask", OC_OPT_STR, 0, ipv4_netmask, NULL, "IPv4 pool netmask"),
+	O("ipv6-network", OC_OPT_STR, 0, ipv6_network, NULL, "IPv6 pool network (not served yet)"),
+	OR("ipv6-subnet-prefix", OC_OPT_INT, 0, ipv6_subnet_prefix, NULL, 0, 128, "IPv6 prefix per client"),
+	O("dns", OC_OPT_LIST, 0, dns, NULL, "DNS servers pushed to clients"),
+	O("ipv4-dns", OC_OPT_LIST, 0, ipv4_dns, NULL, "IPv4 DNS servers pushed to clients"),
+	O("ipv6-dns", OC_OPT_LIST, 0, ipv6_dns, NULL, "IPv6 DNS servers pushed to clients"),
+	O("nbns", OC_OPT_LIST, 0, nbns, NULL, "NBNS (WINS) servers pushed to clients"),
+	O("route", OC_OPT_LIST, 0, route, NULL, "routes pushed to clients (net/mask, CIDR or default)"),
+	O("no-route", OC_OPT_LIST, 0, no_route, NULL, "routes excluded from the tunnel"),
+	O("split-dns", OC_OPT_LIST, 0, split_dns, NULL, "domains resolved through the tunnel DNS"),
+	O("default-domain", OC_OPT_STR, 0, default_domain, NULL, "DNS search domain(s) pushed"),
+	O("banner", OC_OPT_STR, 0, banner, NULL, "post-login banner"),
+	O("pre-login-banner", OC_OPT_STR, 0, pre_login_banner, NULL, "banner shown before login"),
+	OR("mtu", OC_OPT_INT, 0, mtu, NULL, 0, 65535, "tunnel MTU (default: computed from the client's link MTU)"),
+	OR("dpd", OC_OPT_INT, 0, dpd, "90", 0, 86400, "dead peer detection interval (s)"),
+	OR("mobile-dpd", OC_OPT_INT, 0, mobile_dpd, "1800", 0, 86400, "DPD interval for mobile clients (s)"),
+	OR("keepalive", OC_OPT_INT, 0, keepalive, "300", 0, 86400, "keepalive interval (s)"),
+	OR("idle-timeout", OC_OPT_INT, 0, idle_timeout, "0", 0, INT32_MAX, "disconnect after this many idle seconds (0 = never)"),
+	OR("mobile-idle-timeout", OC_OPT_INT, 0, mobile_idle_timeout, "0", 0, INT32_MAX, "idle timeout for mobile clients (s)"),
+	OR("session-timeout", OC_OPT_INT, 0, session_timeout, "0", 0, INT32_MAX, "maximum session length (s, 0 = unlimited)"),
+	OR("cookie-timeout", OC_OPT_INT, 0, cookie_timeout, "300", 1, INT32_MAX, "cookie validity after a disconnect (s)"),
+	OR("max-clients", OC_OPT_INT, 0, max_clients, "0", 0, INT32_MAX, "maximum sessions (0 = unlimited)"),
+	OR("max-same-clients", OC_OPT_INT, 0, max_same_clients, "2", 0, INT32_MAX, "maximum sessions per user (0 = unlimited)"),
+	O("tunnel-all-dns", OC_OPT_BOOL, 0, tunnel_all_dns, "false", "send all DNS through the tunnel"),
+	O("select-group", OC_OPT_LIST, 0, select_group, NULL, "groups offered at login (name[Label])"),
+	O("default-select-group", OC_OPT_STR, 0, default_select_group, NULL, "group used when none is selected"),
+	O("auto-select-group", OC_OPT_BOOL, 0, auto_select_group, "false", "offer the groups the auth method reports"),
+	OR("workers", OC_OPT_INT, 0, workers, "0", 0, 256, "worker processes (0 = one per CPU)"),
+	OR("log-level", OC_OPT_INT, 0, log_level, NULL, 0, 5, "log verbosity (0 errors .. 5 debug3)"),
+	O("isolate-workers", OC_OPT_BOOL, 0, isolate_workers, "false", "seccomp-confine workers (not enforced yet)"),
+	OR("auth-offload-threads", OC_OPT_INT, 0, auth_offload_threads, "4", 1, 64, "threads running blocking auth steps in sec-mod"),
+	{ 0 }
+};
+
+/* ocserv options not implemented yet: accepted with a warning so an
+ * existing ocserv.conf keeps starting. Sorted for bsearch. */
+static const char *const unimplemented[] = {
+	"always-require-cert", "append-routes", "ban-points-connection",
+	"ban-points-kkdcp", "ban-points-wrong-password", "ban-reset-time",
+	"ban-time", "camouflage", "camouflage_realm", "camouflage_secret",
+	"cert-group-oid", "cert-user-oid", "cgroup", "chroot-dir",
+	"cisco-svc-client-compat", "client-bypass-protocol",
+	"compression", "compression-algo-priority", "config-per-group",
+	"config-per-user", "connect-script", "crl", "custom-header",
+	"debug-no-secmod-stats", "default-group-config",
+	"default-user-config", "deny-roaming", "dh-params",
+	"disconnect-script", "dtls-legacy", "dtls-psk", "expose-iroutes",
+	"host-update-script", "included-http-headers", "iroute", "key-pin",
+	"kkdcp", "limit-worker-memory", "listen-clear-file",
+	"listen-host-is-dyndns", "listen-netns", "listen-proxy-proto",
+	"match-tls-dtls-ciphers", "max-ban-score", "min-reauth-time",
+	"net-priority", "no-compress-limit", "no-udp", "ocsp-response",
+	"output-buffer", "persistent-cookies", "pin-file", "ping-leases",
+	"predictable-ips", "proxy-url", "rate-limit-ms", "rekey-method",
+	"rekey-time", "restrict-user-to-ports", "restrict-user-to-routes",
+	"route-add-cmd", "route-del-cmd", "rx-data-per-sec",
+	"sec-mod-scale", "select-group-by-url", "server-drain-ms",
+	"server-stats-reset-time", "srk-pin", "srk-pin-file",
+	"stats-report-time", "switch-to-tcp-timeout", "syslog-facility",
+	"tls-priorities", "try-mtu-discovery", "tx-data-per-sec",
+	"udp-listen-host", "udp-port", "use-dbus", "use-seccomp", "use-utmp",
+	"user-profile",
+};
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool conf_known_unimplemented(const char *key)
+{
+	return bsearch(&key, unimplemented,
+		       sizeof(unimplemented) / sizeof(unimplemented[0]),
+		       sizeof(unimplemented[0]), cmp) != NULL;
+}
+
+bool conf_is_method_key(const char *key)
+{
+	return strcmp(key, "auth") == 0 || strcmp(key, "enable-auth") == 0 ||
+	       strcmp(key, "acct") == 0;
+}

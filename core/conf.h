@@ -1,0 +1,50 @@
+/*
+ * conf.h - the core's own settings from the main config file (ocserv.conf
+ * names), held in a struct filled through the same typed option machinery
+ * as module options (options.h).
+ */
+#ifndef OCMOD_CONF_H
+#define OCMOD_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "oc-option.h"
+
+struct core_conf {
+	char *run_as_user, *run_as_group;
+	char *socket_file, *occtl_socket_file, *pid_file;
+	bool use_occtl;
+	char *device;
+	char *ipv4_network, *ipv4_netmask;
+	char *ipv6_network;
+	int64_t ipv6_subnet_prefix;
+	oc_strlist_t dns, ipv4_dns, ipv6_dns, nbns;
+	oc_strlist_t route, no_route, split_dns;
+	char *default_domain, *banner, *pre_login_banner;
+	int64_t mtu;
+	int64_t dpd, mobile_dpd, keepalive;
+	int64_t idle_timeout, mobile_idle_timeout, session_timeout;
+	int64_t cookie_timeout;
+	int64_t max_clients, max_same_clients;
+	bool tunnel_all_dns;
+	oc_strlist_t select_group;
+	char *default_select_group;
+	bool auto_select_group;
+	int64_t workers;
+	int64_t log_level;
+	bool isolate_workers;
+	int64_t auth_offload_threads;
+};
+
+/* The core option table ({0}-terminated). */
+extern const oc_option_t core_options[];
+
+/* True if @p key is an ocserv option ocmod accepts but does not implement
+ * yet (it gets a warning naming it, not an error). */
+bool conf_known_unimplemented(const char *key);
+
+/* True if @p key is handled specially by the generation builder
+ * (auth, enable-auth, acct). */
+bool conf_is_method_key(const char *key);
+
+#endif

@@ -1,0 +1,628 @@
+/*
+ * gen.c - building, instantiating and releasing configuration generations.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfgfile.h"
+#include "modconf.h"
+#include "gen.h"
+#include "host.h"
+#include "log.h"
+
+static unsigned next_gen_id = 1;
+
+static int add_warning(struct generation *g, const char *fmt, ...) OC_PRINTF(2, 3);
+static int add_warning(struct generation *g, const char *fmt, ...)
+{
+	char buf[512], **nv;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	nv = realloc(g->warnings, (g->n_warnings + 1) * sizeof(*nv));
+	if (!nv)
+		return OC_E_NOMEM;
+	g->warnings = nv;
+	if (!(nv[g->n_warnings] = strdup(buf)))
+		return OC_E_NOMEM;
+	g->n_warnings++;
+	return 0;
+}
+
+/* Create an instance of a loaded module; takes the module reference. */
+static int inst_add(struct generation *g, struct loaded_module *m,
+                    const char *instance, const char *where,
+                    struct oc_instance **i_r, char *err, size_t errlen)
+{
+	struct oc_instance **nv, *in;
+	char prefix[160];
+	int r;
+
+	nv = realloc(g->insts, (g->n_insts + 1) * sizeof(*nv));
+	in = calloc(1, sizeof(*in));
+	if (nv)
+		g->insts = nv;
+	if (!nv || !in) {
+		free(in);
+		loader_release(m);
+		snprintf(err, errlen, "%s: out of memory", where);
+		return OC_E_NOMEM;
+	}
+	g->insts[g->n_insts] = in;
+	in->gen = g;
+	in->mod = m;
+	in->desc = m->desc;
+	if (strcmp(instance, m->name) == 0)
+		snprintf(prefix, sizeof(prefix), "%s/%s: ", m->kind, m->name);
+	else
+		snprintf(prefix, sizeof(prefix), "%s/%s[%s]: ", m->kind, m->name, instance);
+	in->instance_name = strdup(instance);
+	in->where = strdup(where);
+	in->log_prefix = strdup(prefix);
+	g->n_insts++;
+	if (!in->instance_name || !in->where || !in->log_prefix) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return OC_E_NOMEM;
+	}
+	r = opt_conf_init(&in->conf, m->desc->options, m->desc->conf_size, err, errlen);
+	if (r < 0)
+		return r;
+	*i_r = in;
+	return 0;
+}
+
+static struct oc_instance *inst_find(struct generation *g, int kind,
+                                     const char *name)
+{
+	size_t i;
+
+	/* instance names first, then module names */
+	for (i = 0; i < g->n_insts; i++)
+		if ((int)g->insts[i]->desc->kind == kind &&
+		    strcmp(g->insts[i]->instance_name, name) == 0)
+			return g->insts[i];
+	for (i = 0; i < g->n_insts; i++)
+		if ((int)g->insts[i]->desc->kind == kind &&
+		    strcmp(g->insts[i]->mod->name, name) == 0)
+			return g->insts[i];
+	return NULL;
+}
+
+static const char *method_module_name(const char *name)
+{
+	/* ocserv calls it "certificate" */
+	if (strcmp(name, "certificate") == 0)
+		return "cert";
+	return name;
+}
+
+static const struct modconf_block *disabled_block(const struct modconf *mc,
+                                                  const char *kind,
+                                                  const char *name)
+{
+	size_t i, j;
+	bool on;
+
+	for (i = 0; mc && i < mc->n_blocks; i++) {
+		const struct modconf_block *b = &mc->blocks[i];
+
+		if (strcmp(b->kind, kind) || (strcmp(b->name, name) && strcmp(b->instance, name)))
+			continue;
+		for (j = 0; j < b->n_kv; j++)
+			if (strcmp(b->kv[j].key, "enabled") == 0 &&
+			    opt_parse_bool(b->kv[j].value, &on) == 0 && !on)
+				return b;
+	}
+	return NULL;
+}
+
+/* Resolve one auth/enable-auth/acct entry to an instance. */
+static int resolve_method(struct generation *g, const struct modconf *mc,
+                          const struct cfg_entry *e, struct oc_instance **i_r,
+                          char *err, size_t errlen)
+{
+	struct cfg_method m = { 0 };
+	struct oc_instance *in;
+	struct loaded_module *lm = NULL;
+	const struct modconf_block *dis;
+	const char *modname;
+	char where[512], merr[256];
+	size_t k;
+	int r;
+
+	snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+	r = cfg_parse_method(e->value, &m, merr, sizeof(merr));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s: %s", where, e->key, merr);
+		goto out;
+	}
+	modname = method_module_name(m.name);
+	in = inst_find(g, OC_MOD_AUTH, m.name);
+	if (!in && modname != m.name)
+		in = inst_find(g, OC_MOD_AUTH, modname);
+	if (!in) {
+		dis = disabled_block(mc, "auth", modname);
+		if (dis) {
+			snprintf(err, errlen, "%s: %s method '%s' is disabled in %s:%u",
+				 where, e->key, m.name, mc->path, dis->line);
+			r = OC_E_INVAL;
+			goto out;
+		}
+		/* ocserv compatibility: naming a method loads its module. */
+		r = loader_open("auth", modname, NULL, g->module_dir, 0, &lm, merr, sizeof(merr));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", where, merr);
+			goto out;
+		}
+		r = inst_add(g, lm, modname, where, &in, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	for (k = 0; k < m.n_opts; k++) {
+		const char *key = m.opts[k].key;
+
+		if (!key) {
+			/* legacy bare item (plain[/etc/passwd]): the first option */
+			if (!in->desc->options || !in->desc->options[0].name) {
+				snprintf(err, errlen, "%s: module %s takes no options", where, modname);
+				r = OC_E_INVAL;
+				goto out;
+			}
+			key = in->desc->options[0].name;
+		}
+		r = opt_conf_set(&in->conf, key, m.opts[k].value, 3, where, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	in->used = true;
+	*i_r = in;
+	r = 0;
+out:
+	cfg_method_free(&m);
+	return r;
+}
+
+static int alt_push(struct auth_alt *a, struct oc_instance *in)
+{
+	struct oc_instance **nv = realloc(a->methods, (a->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return OC_E_NOMEM;
+	a->methods = nv;
+	a->methods[a->n++] = in;
+	return 0;
+}
+
+static int set_main_key(struct generation *g, const struct cfg_entry *e,
+                        bool *found, char *err, size_t errlen)
+{
+	char where[512];
+	size_t i;
+	int r;
+
+	*found = false;
+	snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+	for (i = 0; i < g->n_insts; i++) {
+		const oc_option_t *o = g->insts[i]->desc->options;
+
+		for (; o && o->name; o++) {
+			if (!o->main_key || strcmp(o->main_key, e->key) != 0)
+				continue;
+			*found = true;
+			r = opt_conf_set(&g->insts[i]->conf, o->name, e->value, 1,
+					 where, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
+              const char *mod_path, const char *mod_text, size_t mod_len,
+              const char *module_dir, struct generation **g_r, char *err,
+              size_t errlen)
+{
+	struct generation *g = NULL;
+	struct cfg_file cf = { 0 };
+	struct modconf mc = { 0 };
+	bool have_mc = mod_text != NULL, vhost_warned = false;
+	struct loaded_module *lm;
+	struct oc_instance *in;
+	char where[512];
+	size_t i, j;
+	int r;
+
+	*g_r = NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return OC_E_NOMEM;
+	g->id = next_gen_id++;
+	g->refs = 1;
+	g->cfg_path = strdup(cfg_path);
+	g->cfg_text = malloc(cfg_len + 1);
+	if (!g->cfg_path || !g->cfg_text) {
+		r = OC_E_NOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(g->cfg_text, cfg_text, cfg_len);
+	g->cfg_text[cfg_len] = 0;
+	g->cfg_len = cfg_len;
+	if (mod_path && !(g->mod_path = strdup(mod_path))) {
+		r = OC_E_NOMEM;
+		goto out;
+	}
+	if (have_mc) {
+		if (!(g->mod_text = malloc(mod_len + 1))) {
+			r = OC_E_NOMEM;
+			goto out;
+		}
+		memcpy(g->mod_text, mod_text, mod_len);
+		g->mod_text[mod_len] = 0;
+		g->mod_len = mod_len;
+	}
+
+	r = cfg_parse_text(cfg_path, cfg_text, cfg_len, &cf, err, errlen);
+	if (r < 0)
+		goto out;
+	if (have_mc) {
+		r = modconf_parse_text(mod_path, mod_text, mod_len, &mc, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+
+	/* module directory: command line > modules.conf > built-in */
+	for (i = 0; i < mc.n_globals; i++) {
+		if (strcmp(mc.globals[i].key, "module-path") == 0) {
+			free(g->module_dir);
+			g->module_dir = strdup(mc.globals[i].value);
+		} else {
+			snprintf(err, errlen, "%s:%u: unknown setting '%s' (expected module-path or a module block)",
+				 mod_path, mc.globals[i].line, mc.globals[i].key);
+			r = OC_E_INVAL;
+			goto out;
+		}
+	}
+	if (module_dir) {
+		free(g->module_dir);
+		g->module_dir = strdup(module_dir);
+	}
+	if (!g->module_dir)
+		g->module_dir = strdup(OCMOD_MODULEDIR);
+	if (!g->module_dir) {
+		r = OC_E_NOMEM;
+		goto out;
+	}
+
+	r = opt_conf_init(&g->core, core_options, sizeof(struct core_conf), err, errlen);
+	if (r < 0)
+		goto out;
+
+	/* modules.conf blocks */
+	for (i = 0; i < mc.n_blocks; i++) {
+		const struct modconf_block *b = &mc.blocks[i];
+		const char *path = NULL;
+		bool enabled = true;
+		char merr[512];
+
+		snprintf(where, sizeof(where), "%s:%u", mod_path, b->line);
+		for (j = 0; j < b->n_kv; j++) {
+			if (strcmp(b->kv[j].key, "enabled") == 0) {
+				if (opt_parse_bool(b->kv[j].value, &enabled) < 0) {
+					snprintf(err, errlen, "%s:%u: 'enabled' must be yes or no",
+						 mod_path, b->kv[j].line);
+					r = OC_E_INVAL;
+					goto out;
+				}
+			} else if (strcmp(b->kv[j].key, "path") == 0) {
+				path = b->kv[j].value;
+			}
+		}
+		if (!enabled)
+			continue;
+		r = loader_open(b->kind, b->name, path, g->module_dir, 0, &lm, merr, sizeof(merr));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", where, merr);
+			goto out;
+		}
+		r = inst_add(g, lm, b->instance, where, &in, err, errlen);
+		if (r < 0)
+			goto out;
+		for (j = 0; j < b->n_kv; j++) {
+			char kwhere[512];
+
+			if (strcmp(b->kv[j].key, "enabled") == 0 ||
+			    strcmp(b->kv[j].key, "path") == 0)
+				continue;
+			snprintf(kwhere, sizeof(kwhere), "%s:%u", mod_path, b->kv[j].line);
+			r = opt_conf_set(&in->conf, b->kv[j].key, b->kv[j].value, 2,
+					 kwhere, err, errlen);
+			if (r < 0)
+				goto out;
+		}
+	}
+	/* ocserv compatibility: without modules.conf, AnyConnect over TLS */
+	if (!have_mc) {
+		char merr[512];
+
+		snprintf(where, sizeof(where), "%s (default module set)", cfg_path);
+		r = loader_open("transport", "cstp", NULL, g->module_dir, 0, &lm, merr, sizeof(merr));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", where, merr);
+			goto out;
+		}
+		r = inst_add(g, lm, "cstp", where, &in, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+
+	/* the auth chain: `auth` lines form alternative 0 (all must pass),
+	 * each `enable-auth` line is one more alternative */
+	g->alts = calloc(1, sizeof(*g->alts));
+	if (!g->alts) {
+		r = OC_E_NOMEM;
+		goto out;
+	}
+	g->n_alts = 1;
+	for (i = 0; i < cf.n; i++) {
+		struct cfg_entry *e = &cf.v[i];
+
+		if (e->section || !conf_is_method_key(e->key))
+			continue;
+		e->used++;
+		r = resolve_method(g, have_mc ? &mc : NULL, e, &in, err, errlen);
+		if (r < 0)
+			goto out;
+		if (strcmp(e->key, "auth") == 0) {
+			r = alt_push(&g->alts[0], in);
+		} else if (strcmp(e->key, "enable-auth") == 0) {
+			struct auth_alt *nv = realloc(g->alts, (g->n_alts + 1) * sizeof(*nv));
+
+			if (!nv) {
+				r = OC_E_NOMEM;
+				goto out;
+			}
+			g->alts = nv;
+			memset(&g->alts[g->n_alts], 0, sizeof(*nv));
+			r = alt_push(&g->alts[g->n_alts++], in);
+		} else {
+			if (g->acct) {
+				snprintf(err, errlen, "%s:%u: only one acct method is allowed",
+					 e->file, e->line);
+				r = OC_E_INVAL;
+				goto out;
+			}
+			if (!(in->desc->ops && (((const oc_auth_ops_t *)in->desc->ops)->flags & OC_AUTH_F_ACCT))) {
+				snprintf(err, errlen, "%s:%u: module auth/%s does not do accounting",
+					 e->file, e->line, in->mod->name);
+				r = OC_E_INVAL;
+				goto out;
+			}
+			g->acct = in;
+		}
+		if (r < 0)
+			goto out;
+	}
+	if (g->alts[0].n == 0 && g->n_alts > 1) {
+		snprintf(err, errlen, "%s: enable-auth is set but there is no auth line", cfg_path);
+		r = OC_E_INVAL;
+		goto out;
+	}
+
+	/* everything else in the main config */
+	for (i = 0; i < cf.n; i++) {
+		struct cfg_entry *e = &cf.v[i];
+		bool found;
+
+		if (conf_is_method_key(e->key)) {
+			if (e->section && !vhost_warned) {
+				vhost_warned = true;
+				add_warning(g, "%s:%u: [vhost:%s] sections are parsed but not served yet; the section is ignored",
+					    e->file, e->line, e->section);
+			}
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+		if (opt_find(core_options, e->key)) {
+			if (e->section) {
+				if (!vhost_warned) {
+					vhost_warned = true;
+					add_warning(g, "%s: [vhost:%s] sections are parsed but not served yet; the section is ignored",
+						    where, e->section);
+				}
+				continue;
+			}
+			r = opt_conf_set(&g->core, e->key, e->value, 1, where, err, errlen);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (e->section) {
+			found = false;
+			for (j = 0; j < g->n_insts && !found; j++) {
+				const oc_option_t *o = g->insts[j]->desc->options;
+
+				for (; o && o->name; o++)
+					if (o->main_key && strcmp(o->main_key, e->key) == 0)
+						found = true;
+			}
+		} else {
+			r = set_main_key(g, e, &found, err, errlen);
+			if (r < 0)
+				goto out;
+		}
+		if (found)
+			continue;
+		if (conf_known_unimplemented(e->key)) {
+			add_warning(g, "%s: option '%s' is not implemented by ocmod yet; ignored",
+				    where, e->key);
+			continue;
+		}
+		snprintf(err, errlen, "%s: unknown option '%s'", where, e->key);
+		r = OC_E_INVAL;
+		goto out;
+	}
+
+	for (i = 0; i < g->n_insts; i++) {
+		r = opt_conf_check_required(&g->insts[i]->conf, g->insts[i]->where, err, errlen);
+		if (r < 0) {
+			/* say which module, the option table says which option */
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " (module %s/%s)", g->insts[i]->mod->kind,
+				 g->insts[i]->mod->name);
+			goto out;
+		}
+	}
+	if (g->alts[0].n == 0 && gen_instances(g, OC_MOD_TRANSPORT, NULL, 0) > 0) {
+		snprintf(err, errlen, "%s: no authentication method configured (add e.g. auth = \"plain[passwd=/etc/ocmod/ocpasswd]\")",
+			 cfg_path);
+		r = OC_E_INVAL;
+		goto out;
+	}
+	*g_r = g;
+	g = NULL;
+	r = 0;
+out:
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "%s", oc_strerror(r));
+	cfg_file_free(&cf);
+	if (have_mc)
+		modconf_free(&mc);
+	gen_unref(g);
+	return r;
+}
+
+int gen_build_files(const char *cfg_path, const char *mod_path,
+                    bool mod_optional, const char *module_dir,
+                    struct generation **g_r, char *err, size_t errlen)
+{
+	char *ct = NULL, *mt = NULL;
+	size_t cl = 0, ml = 0;
+	int r;
+
+	r = cfg_read_file(cfg_path, &ct, &cl, err, errlen);
+	if (r < 0)
+		goto out;
+	if (mod_path) {
+		if (mod_optional && access(mod_path, F_OK) != 0 && errno == ENOENT) {
+			mod_path = NULL;
+		} else {
+			r = cfg_read_file(mod_path, &mt, &ml, err, errlen);
+			if (r < 0)
+				goto out;
+		}
+	}
+	r = gen_build(cfg_path, ct, cl, mod_path, mt, ml, module_dir, g_r, err, errlen);
+out:
+	free(ct);
+	free(mt);
+	return r;
+}
+
+static bool role_wants(uint32_t role, int kind)
+{
+	switch (role) {
+	case OC_ROLE_MAIN: return kind == OC_MOD_TRANSPORT;
+	case OC_ROLE_SECMOD: return kind == OC_MOD_AUTH;
+	case OC_ROLE_WORKER: return kind == OC_MOD_TRANSPORT || kind == OC_MOD_COMPRESS;
+	case OC_ROLE_CHECK: return true;
+	default: return false;
+	}
+}
+
+int gen_instantiate(struct generation *g, uint32_t role, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	g->role = role;
+	host_set_role(role);
+	for (i = 0; i < g->n_insts; i++) {
+		struct oc_instance *in = g->insts[i];
+		oc_error_t e = { 0 };
+
+		if (!role_wants(role, (int)in->desc->kind) || in->inst)
+			continue;
+		if (!(in->desc->roles & role)) {
+			if (role == OC_ROLE_CHECK)
+				continue; /* module does not offer a check-only init */
+			snprintf(err, errlen, "%s: module %s/%s may not run in this process",
+				 in->where, in->mod->kind, in->mod->name);
+			return OC_E_ABI;
+		}
+		r = in->desc->init(host_table(), in, in->conf.conf, &in->inst, &e);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: module %s/%s: %s", in->where,
+				 in->mod->kind, in->mod->name,
+				 e.msg[0] ? e.msg : oc_strerror(r));
+			in->inst = NULL;
+			return r < 0 ? r : OC_E_INVAL;
+		}
+	}
+	return 0;
+}
+
+void gen_ref(struct generation *g)
+{
+	if (g)
+		g->refs++;
+}
+
+void gen_unref(struct generation *g)
+{
+	size_t i;
+
+	if (!g || --g->refs > 0)
+		return;
+	for (i = g->n_insts; i-- > 0;) {
+		struct oc_instance *in = g->insts[i];
+
+		if (in->inst && in->desc)
+			in->desc->destroy(in->inst);
+		opt_conf_free(&in->conf);
+		if (in->mod)
+			loader_release(in->mod);
+		free(in->instance_name);
+		free(in->where);
+		free(in->log_prefix);
+		free(in);
+	}
+	free(g->insts);
+	for (i = 0; i < g->n_alts; i++)
+		free(g->alts[i].methods);
+	free(g->alts);
+	opt_conf_free(&g->core);
+	for (i = 0; i < g->n_warnings; i++)
+		free(g->warnings[i]);
+	free(g->warnings);
+	free(g->cfg_path);
+	free(g->cfg_text);
+	free(g->mod_path);
+	free(g->mod_text);
+	free(g->module_dir);
+	free(g);
+}
+
+size_t gen_instances(struct generation *g, int kind, struct oc_instance **out,
+                     size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->n_insts; i++) {
+		if ((int)g->insts[i]->desc->kind != kind)
+			continue;
+		if (out && n < max)
+			out[n] = g->insts[i];
+		n++;
+	}
+	return n;
+}

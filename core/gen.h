@@ -1,0 +1,97 @@
+/*
+ * gen.h - configuration generations.
+ *
+ * A generation is everything one reading of the main config and
+ * modules.conf produces: the core settings, the loaded modules and their
+ * typed configurations, the auth chain, and (per process) the module
+ * instances.  Reload builds generation N+1 completely; if anything fails it
+ * is discarded and N keeps running.  Sessions hold a reference to the
+ * generation they started with; it is freed when the last reference goes.
+ */
+#ifndef OCMOD_GEN_H
+#define OCMOD_GEN_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include "oc-module.h"
+#include "options.h"
+#include "conf.h"
+#include "loader.h"
+
+struct generation;
+
+/* The core side of an instance (oc_instance_t for host calls). */
+struct oc_instance {
+	struct generation *gen;
+	struct loaded_module *mod;
+	const oc_module_descriptor_t *desc;
+	char *instance_name;   /* modules.conf instance, or the module name */
+	char *where;           /* "file:line" where it was defined */
+	char *log_prefix;      /* "auth/plain: " */
+	struct opt_conf conf;
+	void *inst;            /* module instance in this process, or NULL */
+	bool used;             /* referenced by the auth chain etc. */
+};
+
+/* One alternative of the auth chain: methods that must all pass. */
+struct auth_alt {
+	struct oc_instance **methods;
+	size_t n;
+};
+
+struct generation {
+	unsigned id;
+	int refs;
+	char *cfg_path, *cfg_text;
+	size_t cfg_len;
+	char *mod_path, *mod_text;   /* mod_text NULL: no modules.conf */
+	size_t mod_len;
+	char *module_dir;
+	struct opt_conf core;        /* conf is a struct core_conf */
+	struct oc_instance **insts;  /* individually allocated: stable pointers */
+	size_t n_insts;
+	struct auth_alt *alts;       /* alts[0] = `auth`, then `enable-auth` */
+	size_t n_alts;
+	struct oc_instance *acct;
+	uint32_t role;               /* role instantiated for, 0 = none */
+	char **warnings;
+	size_t n_warnings;
+};
+
+static inline const struct core_conf *gen_conf(const struct generation *g)
+{
+	return g->core.conf;
+}
+
+/*
+ * Build a generation from config texts (parse, load modules, type-check,
+ * resolve the auth chain).  No module instance is created yet.
+ * @p module_dir overrides modules.conf's module-path if non-NULL.
+ * On error: negative code and "file:line: message" in @p err.
+ */
+int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
+              const char *mod_path, const char *mod_text, size_t mod_len,
+              const char *module_dir, struct generation **g_r, char *err,
+              size_t errlen);
+
+/* Read the files and build (mod_path may name a missing file only when
+ * @p mod_optional). */
+int gen_build_files(const char *cfg_path, const char *mod_path,
+                    bool mod_optional, const char *module_dir,
+                    struct generation **g_r, char *err, size_t errlen);
+
+/*
+ * Create the instances a process of @p role needs: MAIN: transports;
+ * SECMOD: auth; WORKER: transports and compressors; CHECK: all.
+ */
+int gen_instantiate(struct generation *g, uint32_t role, char *err,
+                    size_t errlen);
+
+void gen_ref(struct generation *g);
+void gen_unref(struct generation *g);
+
+/* Instances of a kind, in configuration order. */
+size_t gen_instances(struct generation *g, int kind, struct oc_instance **out,
+                     size_t max);
+
+#endif

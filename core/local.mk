@@ -1,0 +1,12 @@
+# The ocmod daemon: main, sec-mod and workers in one binary.
+sbin_PROGRAMS += ocmod
+ocmod_SOURCES = \
+	core/main.c core/mainproc.c core/mainproc.h core/secmod.c core/worker.c \
+	core/procs.h core/ctl.c core/log.c core/log.h core/loader.c core/loader.h \
+	core/gen.c core/gen.h core/conf.c core/conf.h core/host.c core/host.h \
+	core/ipc.c core/ipc.h core/cfgfile.c core/cfgfile.h core/modconf.c \
+	core/modconf.h core/options.c core/options.h core/pool.c core/pool.h \
+	core/tun.c core/tun.h core/strbuf.c core/strbuf.h core/util.c
+ocmod_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
+ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+EXTRA_DIST += core/README.md

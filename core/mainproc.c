@@ -1,0 +1,1240 @@
+/*
+ * mainproc.c - the privileged main process: binds the transports'
+ * endpoints, hands connections to workers, opens sessions (address leases
+ * and tun devices), supervises sec-mod and the workers, and reloads.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "cfgfile.h"
+#include "host.h"
+#include "ipc.h"
+#include "log.h"
+#include "mainproc.h"
+#include "pool.h"
+#include "tun.h"
+
+#define MAX_LISTENERS 16
+#define MAX_PENDING 4096
+
+struct listener {
+	int fd;
+	int socktype;
+	char transport[64];
+	struct event *ev;
+};
+
+struct pending_open {
+	uint32_t seq;               /* our COOKIE_CHECK seq */
+	struct worker_proc *w;
+	uint32_t wseq;              /* the worker's SESSION_OPEN seq */
+	uint8_t cookie[OC_COOKIE_LEN];
+	char *hostname, *user_agent, *peer, *tls_cipher, *transport, *platform;
+	uint32_t flags, base_mtu, overhead;
+	struct pending_open *next;
+};
+
+struct main_state M;
+
+static struct listener listeners[MAX_LISTENERS];
+static size_t n_listeners;
+static struct pending_open *pending;
+static size_t n_pending;
+static uint32_t next_seq = 1;
+static struct pool4 *pool;
+static struct event *sig_evs[6], *secmod_ev;
+static size_t rr_next;
+
+static void pending_free(struct pending_open *p)
+{
+	free(p->hostname);
+	free(p->user_agent);
+	free(p->peer);
+	free(p->tls_cipher);
+	free(p->transport);
+	free(p->platform);
+	explicit_bzero(p->cookie, sizeof(p->cookie));
+	free(p);
+}
+
+static void session_free(struct session *s)
+{
+	free(s->username);
+	free(s->group);
+	free(s->user_agent);
+	free(s->hostname);
+	free(s->tls_cipher);
+	free(s->transport);
+	explicit_bzero(s->cookie, sizeof(s->cookie));
+	free(s);
+}
+
+static void send_secmod(struct ipc_out *m)
+{
+	if (M.secmod_fd >= 0 && ipc_send(M.secmod_fd, m, -1) < 0)
+		log_err("cannot write to sec-mod: %s", strerror(errno));
+}
+
+/* ---------------- address pool ---------------- */
+
+static int parse_v4_net(const char *net, const char *mask, uint32_t *n_r,
+                        uint32_t *m_r)
+{
+	char buf[64], *slash;
+	struct in_addr a;
+	uint32_t m = 0;
+
+	snprintf(buf, sizeof(buf), "%s", net);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = 0;
+		if (strchr(slash, '.')) {
+			if (inet_pton(AF_INET, slash, &a) != 1)
+				return OC_E_INVAL;
+			m = ntohl(a.s_addr);
+		} else {
+			char *end;
+			long p = strtol(slash, &end, 10);
+
+			if (*end || p < 0 || p > 32)
+				return OC_E_INVAL;
+			m = p ? 0xffffffffu << (32 - p) : 0;
+		}
+	} else {
+		if (!mask || inet_pton(AF_INET, mask, &a) != 1)
+			return OC_E_INVAL;
+		m = ntohl(a.s_addr);
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return OC_E_INVAL;
+	*n_r = ntohl(a.s_addr) & m;
+	*m_r = m;
+	return 0;
+}
+
+static int pool_setup(struct generation *g, struct pool4 **p_r, char *err,
+                      size_t errlen)
+{
+	const struct core_conf *cc = gen_conf(g);
+	uint32_t net, mask;
+	int r;
+
+	*p_r = NULL;
+	if (!cc->ipv4_network) {
+		snprintf(err, errlen, "%s: ipv4-network is not set: no addresses to give to clients",
+			 g->cfg_path);
+		return OC_E_INVAL;
+	}
+	if (parse_v4_net(cc->ipv4_network, cc->ipv4_netmask, &net, &mask) < 0) {
+		snprintf(err, errlen, "%s: ipv4-network '%s' / ipv4-netmask '%s' is not a valid IPv4 network",
+			 g->cfg_path, cc->ipv4_network,
+			 cc->ipv4_netmask ? cc->ipv4_netmask : "(unset)");
+		return OC_E_INVAL;
+	}
+	r = pool4_new(net, mask, p_r);
+	if (r < 0)
+		snprintf(err, errlen, "%s: cannot use %s as an address pool (too small?)",
+			 g->cfg_path, cc->ipv4_network);
+	return r;
+}
+
+/* "10.1.0.0/255.255.0.0", "10.1.0.0/16" -> "10.1.0.0/255.255.0.0";
+ * "default" stays; IPv6 passes through. */
+static int route_normalize(const char *in, char *out, size_t cap)
+{
+	uint32_t n, m;
+	struct in_addr a, b;
+	char na[INET_ADDRSTRLEN], ma[INET_ADDRSTRLEN];
+
+	if (strcmp(in, "default") == 0 || strchr(in, ':')) {
+		snprintf(out, cap, "%s", in);
+		return 0;
+	}
+	if (!strchr(in, '/'))
+		return parse_v4_net(in, "255.255.255.255", &n, &m) < 0 ? OC_E_INVAL :
+		       (snprintf(out, cap, "%s/255.255.255.255", in), 0);
+	if (parse_v4_net(in, NULL, &n, &m) < 0)
+		return OC_E_INVAL;
+	a.s_addr = htonl(n);
+	b.s_addr = htonl(m);
+	inet_ntop(AF_INET, &a, na, sizeof(na));
+	inet_ntop(AF_INET, &b, ma, sizeof(ma));
+	snprintf(out, cap, "%s/%s", na, ma);
+	return 0;
+}
+
+/* ---------------- workers and sec-mod ---------------- */
+
+static void close_inherited(void)
+{
+	struct worker_proc *w;
+	size_t i;
+
+	for (i = 0; i < n_listeners; i++)
+		close(listeners[i].fd);
+	for (w = M.workers; w; w = w->next)
+		close(w->fd);
+	if (M.ctl_fd >= 0)
+		close(M.ctl_fd);
+}
+
+/* Fork a child with signals reset; returns the pid in the parent, 0 in
+ * the child. */
+static pid_t fork_child(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGUSR1, SIG_IGN);
+		signal(SIGUSR2, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+static void worker_msg_cb(evutil_socket_t fd, short what, void *arg);
+
+static int spawn_worker(struct generation *g)
+{
+	static struct ipc_out m;
+	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 };
+	struct worker_proc *w;
+	pid_t pid;
+
+	w = calloc(1, sizeof(*w));
+	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0)
+		goto fail;
+	w->index = M.next_worker_index++;
+	pid = fork_child();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		close_inherited();
+		close(M.secmod_fd);
+		close(wm[0]);
+		close(ws[0]);
+		_exit(worker_run(g, w->index, wm[1], ws[1]));
+	}
+	close(wm[1]);
+	close(ws[1]);
+	/* hand sec-mod its end of the worker's channel */
+	ipc_begin(&m, IPC_WORKER_NEW, 0);
+	if (ipc_send(M.secmod_fd, &m, ws[0]) < 0)
+		log_err("cannot give sec-mod the channel of worker %d", w->index);
+	close(ws[0]);
+	w->pid = pid;
+	w->fd = wm[0];
+	w->gen = g;
+	gen_ref(g);
+	w->ev = event_new(M.base, w->fd, EV_READ | EV_PERSIST, worker_msg_cb, w);
+	event_add(w->ev, NULL);
+	w->next = M.workers;
+	M.workers = w;
+	log_debug("started worker %d (pid %d, generation %u)", w->index, (int)pid, g->id);
+	return 0;
+fail:
+	if (wm[0] >= 0) { close(wm[0]); close(wm[1]); }
+	if (ws[0] >= 0) { close(ws[0]); close(ws[1]); }
+	free(w);
+	log_err("cannot start a worker: %s", strerror(errno));
+	return OC_E_IO;
+}
+
+static size_t worker_count(const struct generation *g)
+{
+	long n = gen_conf(g)->workers;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	return (size_t)n;
+}
+
+static void spawn_workers(struct generation *g)
+{
+	size_t i, n = worker_count(g);
+
+	for (i = 0; i < n; i++)
+		spawn_worker(g);
+}
+
+static void session_closed(struct session *s, uint32_t reason);
+
+static void worker_gone(struct worker_proc *w)
+{
+	struct session **pp, *s;
+	struct worker_proc **wp;
+
+	/* sessions on it dropped: their cookies stay valid for a reconnect */
+	for (pp = &M.sessions; (s = *pp);) {
+		if (s->w == w) {
+			*pp = s->next;
+			session_closed(s, OC_CLOSE_TEMPORARY);
+			continue;
+		}
+		pp = &s->next;
+	}
+	for (wp = &M.workers; *wp; wp = &(*wp)->next) {
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	}
+	if (w->ev)
+		event_free(w->ev);
+	if (w->fd >= 0)
+		close(w->fd);
+	gen_unref(w->gen);
+	free(w);
+}
+
+/* ---------------- sessions ---------------- */
+
+/* Release what a finished session holds; frees @p s (already unlinked). */
+static void session_closed(struct session *s, uint32_t reason)
+{
+	static struct ipc_out m;
+	bool cookie_dead = reason == OC_CLOSE_USER_LOGOUT ||
+			   reason == OC_CLOSE_ADMIN ||
+			   reason == OC_CLOSE_SESSION_TIMEOUT;
+
+	M.n_sessions--;
+	if (s->w && s->w->n_sessions)
+		s->w->n_sessions--;
+	if (!s->replaced) {
+		if (cookie_dead && pool)
+			pool4_release(pool, &s->key, sizeof(s->key));
+		ipc_begin(&m, IPC_COOKIE_END, 0);
+		ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
+		ipc_put_u32(&m, T_REASON, reason);
+		send_secmod(&m);
+	}
+	log_info("session %llu of user %s from %s ended", (unsigned long long)s->id,
+		 s->username ? s->username : "?", s->peer);
+	session_free(s);
+}
+
+static void reply_fail(struct worker_proc *w, uint32_t wseq, int status,
+                       const char *reason)
+{
+	static struct ipc_out m;
+
+	ipc_begin(&m, IPC_SESSION_REPLY, wseq);
+	ipc_put_u32(&m, T_STATUS, (uint32_t)status);
+	ipc_put_str(&m, T_REASON, reason);
+	ipc_send(w->fd, &m, -1);
+}
+
+static void put_list(struct ipc_out *m, uint16_t tag, const oc_strlist_t *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		ipc_put_str(m, tag, l->v[i]);
+}
+
+static void on_cookie_result(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	struct pending_open **pp, *p;
+	const struct core_conf *cc = gen_conf(M.gen);
+	struct session *s = NULL, *old;
+	uint32_t status = (uint32_t)OC_E_PERM, leased = 0, mtu;
+	uint64_t key = 0, created = 0;
+	const char *user, *group;
+	char err[256], ip[INET_ADDRSTRLEN], lip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+	char devname[IFNAMSIZ] = "";
+	struct in_addr a;
+	size_t i, same = 0;
+	int tunfd = -1, r;
+	bool mobile;
+
+	for (pp = &pending; (p = *pp); pp = &p->next)
+		if (p->seq == in->seq)
+			break;
+	if (!p)
+		return;
+	*pp = p->next;
+	n_pending--;
+	ipc_get_u32(in, T_STATUS, &status);
+	ipc_get_u64(in, T_KEY, &key);
+	ipc_get_u64(in, T_CREATED, &created);
+	user = ipc_get_str(in, T_USERNAME);
+	group = ipc_get_str(in, T_GROUP);
+	if (status != 0 || !user) {
+		log_info("%s: session cookie not accepted", p->peer ? p->peer : "?");
+		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
+		goto out;
+	}
+	/* a cookie used again takes over its session (ocserv semantics) */
+	for (old = M.sessions; old; old = old->next) {
+		if (old->key == key && !old->replaced) {
+			old->replaced = true;
+			ipc_begin(&m, IPC_SESSION_KILL, 0);
+			ipc_put_u64(&m, T_SESSION_ID, old->id);
+			ipc_put_u32(&m, T_REASON, OC_CLOSE_REPLACED);
+			ipc_send(old->w->fd, &m, -1);
+			log_info("session %llu of %s is replaced by a reconnect",
+				 (unsigned long long)old->id, user);
+		} else if (!old->replaced && old->username && strcmp(old->username, user) == 0) {
+			same++;
+		}
+	}
+	if (cc->max_clients > 0 && M.n_sessions >= (size_t)cc->max_clients) {
+		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "Server is full (max-clients reached)");
+		goto out;
+	}
+	if (cc->max_same_clients > 0 && same >= (size_t)cc->max_same_clients) {
+		log_info("user %s already has %zu sessions (max-same-clients)", user, same);
+		reply_fail(p->w, p->wseq, OC_E_PERM, "Too many sessions for this user");
+		goto out;
+	}
+	r = pool4_lease(pool, &key, sizeof(key), 0, &leased);
+	if (r < 0) {
+		log_warn("address pool exhausted: cannot serve %s", user);
+		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
+		goto out;
+	}
+	mtu = cc->mtu > 0 ? (uint32_t)cc->mtu : 1500 - (p->overhead < 900 ? p->overhead : 0);
+	if (p->base_mtu > p->overhead && p->base_mtu - p->overhead < mtu)
+		mtu = p->base_mtu - p->overhead;
+	if (mtu < 576)
+		mtu = 576;
+	tunfd = tun_create(cc->device, pool4_local(pool), leased, NULL, NULL, mtu,
+			   devname, err, sizeof(err));
+	if (tunfd < 0) {
+		log_err("cannot create a tun device for %s: %s", user, err);
+		reply_fail(p->w, p->wseq, OC_E_IO, "Cannot create the tunnel device");
+		goto out;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		reply_fail(p->w, p->wseq, OC_E_NOMEM, "Out of memory");
+		goto out;
+	}
+	s->id = ++M.next_session_id;
+	s->w = p->w;
+	memcpy(s->cookie, p->cookie, OC_COOKIE_LEN);
+	s->key = key;
+	s->username = strdup(user);
+	s->group = strdup(group ? group : "");
+	s->user_agent = p->user_agent ? strdup(p->user_agent) : NULL;
+	s->hostname = p->hostname ? strdup(p->hostname) : NULL;
+	s->tls_cipher = p->tls_cipher ? strdup(p->tls_cipher) : NULL;
+	s->transport = p->transport ? strdup(p->transport) : NULL;
+	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
+	snprintf(s->device, sizeof(s->device), "%s", devname);
+	s->since = time(NULL);
+	s->mtu = mtu;
+	a.s_addr = htonl(leased);
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	snprintf(s->ipv4, sizeof(s->ipv4), "%s", ip);
+	a.s_addr = htonl(pool4_local(pool));
+	inet_ntop(AF_INET, &a, lip, sizeof(lip));
+	a.s_addr = htonl(pool4_netmask(pool));
+	inet_ntop(AF_INET, &a, mask, sizeof(mask));
+	mobile = (p->flags & OC_SESS_F_MOBILE) != 0;
+
+	ipc_begin(&m, IPC_SESSION_REPLY, p->wseq);
+	ipc_put_u32(&m, T_STATUS, 0);
+	ipc_put_u64(&m, T_SESSION_ID, s->id);
+	ipc_put_str(&m, T_USERNAME, s->username);
+	ipc_put_str(&m, T_GROUP, s->group);
+	ipc_put_str(&m, T_DEVICE, devname);
+	ipc_put_str(&m, T_IPV4, ip);
+	ipc_put_str(&m, T_IPV4_MASK, mask);
+	ipc_put_str(&m, T_IPV4_LOCAL, lip);
+	put_list(&m, T_DNS, &cc->dns);
+	put_list(&m, T_DNS, &cc->ipv4_dns);
+	put_list(&m, T_NBNS, &cc->nbns);
+	for (i = 0; i < cc->route.n; i++) {
+		char rt[128];
+
+		if (route_normalize(cc->route.v[i], rt, sizeof(rt)) == 0)
+			ipc_put_str(&m, T_ROUTE, rt);
+	}
+	for (i = 0; i < cc->no_route.n; i++) {
+		char rt[128];
+
+		if (route_normalize(cc->no_route.v[i], rt, sizeof(rt)) == 0)
+			ipc_put_str(&m, T_NO_ROUTE, rt);
+	}
+	put_list(&m, T_SPLIT_DNS, &cc->split_dns);
+	ipc_put_str(&m, T_DEFAULT_DOMAIN, cc->default_domain);
+	ipc_put_str(&m, T_BANNER, cc->banner);
+	ipc_put_str(&m, T_HOSTNAME, p->hostname);
+	ipc_put_u32(&m, T_MTU, mtu);
+	ipc_put_u32(&m, T_DPD, (uint32_t)(mobile ? cc->mobile_dpd : cc->dpd));
+	ipc_put_u32(&m, T_KEEPALIVE, (uint32_t)cc->keepalive);
+	ipc_put_u64(&m, T_IDLE_TIMEOUT, (uint64_t)(mobile && cc->mobile_idle_timeout ?
+					 cc->mobile_idle_timeout : cc->idle_timeout));
+	if (cc->session_timeout > 0) {
+		uint64_t age = created ? (now_ms() - created) / 1000 : 0;
+		uint64_t left = age < (uint64_t)cc->session_timeout ?
+			(uint64_t)cc->session_timeout - age : 1;
+
+		ipc_put_u64(&m, T_SESSION_TIMEOUT, (uint64_t)cc->session_timeout);
+		ipc_put_u64(&m, T_SESSION_REMAINING, left);
+	}
+	ipc_put_u32(&m, T_TUNNEL_ALL_DNS, cc->tunnel_all_dns);
+	if (ipc_send(p->w->fd, &m, tunfd) < 0) {
+		log_err("cannot hand the session to worker %d", p->w->index);
+		session_free(s);
+		s = NULL;
+		goto out;
+	}
+	s->next = M.sessions;
+	M.sessions = s;
+	M.n_sessions++;
+	s->w->n_sessions++;
+	log_info("session %llu: user %s (group %s) from %s on %s as %s",
+		 (unsigned long long)s->id, s->username, s->group, s->peer, devname, ip);
+out:
+	if (tunfd >= 0)
+		close(tunfd);
+	pending_free(p);
+}
+
+static void on_session_open(struct worker_proc *w, const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	struct pending_open *p;
+	const uint8_t *v;
+	size_t n, off = 0;
+	uint16_t tag;
+	const char *s, *iname = NULL;
+
+	if (n_pending >= MAX_PENDING || !ipc_get(in, T_COOKIE, &v, &n) ||
+	    n != OC_COOKIE_LEN || !(p = calloc(1, sizeof(*p)))) {
+		reply_fail(w, in->seq, OC_E_NOSPACE, "Server busy");
+		return;
+	}
+	p->seq = next_seq++;
+	p->w = w;
+	p->wseq = in->seq;
+	memcpy(p->cookie, v, OC_COOKIE_LEN);
+#define DUP(f, t) if ((s = ipc_get_str(in, t))) p->f = strndup(s, 256)
+	DUP(hostname, T_HOSTNAME);
+	DUP(user_agent, T_USER_AGENT);
+	DUP(peer, T_PEER);
+	DUP(transport, T_TRANSPORT);
+	DUP(platform, T_PLATFORM);
+#undef DUP
+	ipc_get_u32(in, T_FLAGS, &p->flags);
+	ipc_get_u32(in, T_BASE_MTU, &p->base_mtu);
+	ipc_get_u32(in, T_OVERHEAD, &p->overhead);
+	while (ipc_next(in, &off, &tag, &v, &n)) {
+		if (tag == T_INFO_NAME)
+			iname = ipc_val_str(v, n);
+		else if (tag == T_INFO_VALUE && iname && strcmp(iname, "tls-cipher") == 0 &&
+			 (s = ipc_val_str(v, n)) && !p->tls_cipher)
+			p->tls_cipher = strndup(s, 128);
+	}
+	p->next = pending;
+	pending = p;
+	n_pending++;
+	ipc_begin(&m, IPC_COOKIE_CHECK, p->seq);
+	ipc_put(&m, T_COOKIE, p->cookie, OC_COOKIE_LEN);
+	ipc_put_str(&m, T_PEER, p->peer);
+	send_secmod(&m);
+}
+
+static void on_session_closed_msg(struct worker_proc *w, const struct ipc_in *in)
+{
+	struct session **pp, *s;
+	uint64_t id = 0;
+	uint32_t reason = OC_CLOSE_TEMPORARY;
+
+	ipc_get_u64(in, T_SESSION_ID, &id);
+	ipc_get_u32(in, T_REASON, &reason);
+	for (pp = &M.sessions; (s = *pp); pp = &s->next) {
+		if (s->id == id && s->w == w) {
+			*pp = s->next;
+			session_closed(s, reason);
+			return;
+		}
+	}
+}
+
+static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct ipc_in in;
+	struct worker_proc *w = arg;
+	int r, budget = 64;
+
+	while (budget-- > 0) {
+		r = ipc_recv(fd, &in);
+		if (r == OC_E_AGAIN)
+			return;
+		if (r < 0) {
+			/* the worker is gone: SIGCHLD cleans up */
+			event_del(w->ev);
+			return;
+		}
+		if (in.fd >= 0) {
+			close(in.fd);
+			in.fd = -1;
+		}
+		if (!ipc_permitted(IPC_PEER_WORKER, in.type) || in.type == IPC_AUTH_QUERY) {
+			log_warn("worker %d sent message type %u it may not send to main",
+				 w->index, in.type);
+			continue;
+		}
+		switch (in.type) {
+		case IPC_SESSION_OPEN: on_session_open(w, &in); break;
+		case IPC_SESSION_CLOSED: on_session_closed_msg(w, &in); break;
+		default: break;
+		}
+	}
+}
+
+/* ---------------- sec-mod ---------------- */
+
+static void finish_reload(int status, const char *msg);
+
+static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct ipc_in in;
+	int r, budget = 64;
+
+	while (budget-- > 0) {
+		r = ipc_recv(fd, &in);
+		if (r == OC_E_AGAIN)
+			return;
+		if (r < 0) {
+			event_del(secmod_ev);
+			return; /* SIGCHLD decides */
+		}
+		if (in.fd >= 0) {
+			close(in.fd);
+			in.fd = -1;
+		}
+		if (!ipc_permitted(IPC_PEER_SECMOD, in.type) || in.type == IPC_AUTH_ANSWER)
+			continue;
+		switch (in.type) {
+		case IPC_COOKIE_RESULT: on_cookie_result(&in); break;
+		case IPC_COOKIE_EXPIRED: {
+			uint64_t key = 0;
+			struct session *s;
+
+			ipc_get_u64(&in, T_KEY, &key);
+			for (s = M.sessions; s; s = s->next)
+				if (s->key == key && !s->replaced)
+					break;
+			if (!s && pool)
+				pool4_release(pool, &key, sizeof(key));
+			break;
+		}
+		case IPC_RELOAD_RESULT: {
+			uint32_t st = (uint32_t)OC_E_IO;
+			const char *msg = ipc_get_str(&in, T_MESSAGE);
+
+			ipc_get_u32(&in, T_STATUS, &st);
+			finish_reload((int)(int32_t)st, msg ? msg : "");
+			break;
+		}
+		default: break;
+		}
+	}
+}
+
+static int spawn_secmod(struct generation *g)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (ipc_pair(sv) < 0)
+		return OC_E_IO;
+	pid = fork_child();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return OC_E_IO;
+	}
+	if (pid == 0) {
+		close_inherited();
+		close(sv[0]);
+		_exit(secmod_run(g, sv[1]));
+	}
+	close(sv[1]);
+	M.secmod_pid = pid;
+	M.secmod_fd = sv[0];
+	secmod_ev = event_new(M.base, M.secmod_fd, EV_READ | EV_PERSIST, secmod_msg_cb, NULL);
+	event_add(secmod_ev, NULL);
+	return 0;
+}
+
+/* ---------------- accepting ---------------- */
+
+static int transport_index(struct generation *g, const char *name)
+{
+	struct oc_instance *tis[16];
+	size_t n = gen_instances(g, OC_MOD_TRANSPORT, tis, 16), i;
+
+	for (i = 0; i < n && i < 16; i++)
+		if (strcmp(tis[i]->mod->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static struct worker_proc *pick_worker(void)
+{
+	struct worker_proc *w, *best = NULL;
+	size_t i = 0, n = 0;
+
+	for (w = M.workers; w; w = w->next)
+		if (!w->draining && w->gen == M.gen)
+			n++;
+	if (!n)
+		return NULL;
+	rr_next = (rr_next + 1) % n;
+	for (w = M.workers; w; w = w->next) {
+		if (w->draining || w->gen != M.gen)
+			continue;
+		if (i++ == rr_next) {
+			best = w;
+			break;
+		}
+	}
+	return best;
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	static struct ipc_out m;
+	struct listener *l = arg;
+	int budget = 64;
+
+	while (budget-- > 0) {
+		struct sockaddr_storage peer, local;
+		socklen_t pl = sizeof(peer), ll = sizeof(local);
+		char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
+		struct worker_proc *w;
+		int fd, idx;
+
+		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		getsockname(fd, (struct sockaddr *)&local, &ll);
+		host[0] = 0;
+		if (peer.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer;
+
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
+			else
+				inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		} else if (peer.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof(host));
+		}
+		snprintf(text, sizeof(text), "%s", host);
+		w = pick_worker();
+		idx = w ? transport_index(w->gen, l->transport) : -1;
+		if (!w || idx < 0) {
+			log_warn("%s: no worker available; connection dropped", text);
+			close(fd);
+			continue;
+		}
+		ipc_begin(&m, IPC_CONN_NEW, 0);
+		ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
+		ipc_put(&m, T_PEER, &peer, pl);
+		ipc_put(&m, T_LOCAL, &local, ll);
+		ipc_put_str(&m, T_PEER_TEXT, text);
+		if (ipc_send(w->fd, &m, fd) < 0)
+			log_warn("%s: cannot pass the connection to worker %d", text, w->index);
+		close(fd);
+	}
+}
+
+static int bind_endpoint(const oc_endpoint_t *ep, const char *transport,
+                         char *err, size_t errlen)
+{
+	struct listener *l;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = -1, one = 1, zero = 0;
+
+	if (n_listeners >= MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listening sockets");
+		return OC_E_NOSPACE;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (!ep->host[0]) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons(ep->port);
+		sl = sizeof(*s6);
+	} else if (strchr(ep->host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(ep->port);
+		if (inet_pton(AF_INET6, ep->host, &s6->sin6_addr) != 1)
+			goto badaddr;
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(ep->port);
+		if (inet_pton(AF_INET, ep->host, &s4->sin_addr) != 1)
+			goto badaddr;
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, ep->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && ss.ss_family == AF_INET6 && !ep->host[0]) {
+		/* no IPv6 here: any IPv4 */
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		memset(&ss, 0, sizeof(ss));
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(ep->port);
+		sl = sizeof(*s4);
+		fd = socket(AF_INET, ep->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		goto syserr;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto syserr;
+	if (ep->socktype == SOCK_STREAM && listen(fd, 1024) < 0)
+		goto syserr;
+	l = &listeners[n_listeners++];
+	l->fd = fd;
+	l->socktype = ep->socktype;
+	snprintf(l->transport, sizeof(l->transport), "%s", transport);
+	log_info("listening on %s%s%s port %u/%s for transport %s",
+		 ep->host[0] ? "[" : "", ep->host[0] ? ep->host : "any",
+		 ep->host[0] ? "]" : "", ep->port,
+		 ep->socktype == SOCK_STREAM ? "tcp" : "udp", transport);
+	return 0;
+badaddr:
+	snprintf(err, errlen, "transport %s: '%s' is not an IP address", transport, ep->host);
+	return OC_E_INVAL;
+syserr:
+	snprintf(err, errlen, "transport %s: cannot listen on %s port %u: %s",
+		 transport, ep->host[0] ? ep->host : "any", ep->port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return OC_E_IO;
+}
+
+static int bind_all(struct generation *g, char *err, size_t errlen)
+{
+	struct oc_instance *tis[16];
+	size_t n = gen_instances(g, OC_MOD_TRANSPORT, tis, 16), i, k;
+	int r;
+
+	for (i = 0; i < n && i < 16; i++) {
+		const oc_transport_ops_t *ops = tis[i]->desc->ops;
+		oc_endpoint_t eps[8];
+		size_t ne = 0;
+
+		if (!ops->endpoints || !tis[i]->inst)
+			continue;
+		memset(eps, 0, sizeof(eps));
+		r = ops->endpoints(tis[i]->inst, eps, 8, &ne);
+		if (r < 0) {
+			snprintf(err, errlen, "transport %s: cannot list its endpoints: %s",
+				 tis[i]->mod->name, oc_strerror(r));
+			return r;
+		}
+		for (k = 0; k < ne && k < 8; k++) {
+			if (eps[k].socktype != SOCK_STREAM) {
+				log_warn("transport %s: datagram endpoints are not served yet",
+					 tis[i]->mod->name);
+				continue;
+			}
+			r = bind_endpoint(&eps[k], tis[i]->mod->name, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---------------- reload ---------------- */
+
+static void finish_reload(int status, const char *msg)
+{
+	static struct ipc_out m;
+	struct generation *g = M.staged;
+	struct worker_proc *w;
+
+	if (!g)
+		return;
+	M.staged = NULL;
+	if (status != 0) {
+		ipc_begin(&m, IPC_RELOAD_ABORT, 0);
+		send_secmod(&m);
+		log_err("reload failed, still running generation %u: %s", M.gen->id, msg);
+		M.reloads_failed++;
+		gen_unref(g);
+		if (M.reload_client)
+			ctl_reload_done(M.reload_client, status, msg);
+		M.reload_client = NULL;
+		return;
+	}
+	ipc_begin(&m, IPC_RELOAD_COMMIT, 0);
+	send_secmod(&m);
+	/* new connections go to new workers; old ones drain */
+	for (w = M.workers; w; w = w->next) {
+		if (!w->draining) {
+			w->draining = true;
+			ipc_begin(&m, IPC_DRAIN, 0);
+			ipc_send(w->fd, &m, -1);
+		}
+	}
+	gen_unref(M.gen);
+	M.gen = g;
+	spawn_workers(g);
+	M.reloads_ok++;
+	log_info("reloaded: now serving configuration generation %u", g->id);
+	if (M.reload_client)
+		ctl_reload_done(M.reload_client, 0, "reloaded");
+	M.reload_client = NULL;
+}
+
+int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
+{
+	static struct ipc_out m;
+	struct generation *g = NULL;
+	size_t i;
+	int r;
+
+	if (M.staged) {
+		snprintf(err, errlen, "a reload is already in progress");
+		return OC_E_AGAIN;
+	}
+	r = gen_build_files(M.opts->cfg_path, M.opts->mod_path, !M.opts->mod_path_given,
+			    M.opts->module_dir, &g, err, errlen);
+	if (r == 0)
+		r = gen_instantiate(g, OC_ROLE_MAIN, err, errlen);
+	if (r < 0) {
+		log_err("reload failed, still running generation %u: %s", M.gen->id, err);
+		M.reloads_failed++;
+		gen_unref(g);
+		return r;
+	}
+	for (i = 0; i < g->n_warnings; i++)
+		log_warn("%s", g->warnings[i]);
+	ipc_begin(&m, IPC_RELOAD, next_seq++);
+	ipc_put_str(&m, T_CFG_PATH, g->cfg_path);
+	ipc_put(&m, T_CFG_TEXT, g->cfg_text, g->cfg_len);
+	if (g->mod_text) {
+		ipc_put_str(&m, T_MOD_PATH, g->mod_path);
+		ipc_put(&m, T_MOD_TEXT, g->mod_text, g->mod_len);
+	}
+	if (m.overflow) {
+		snprintf(err, errlen, "configuration files too large to reload (limit 64 KiB together)");
+		gen_unref(g);
+		return OC_E_NOSPACE;
+	}
+	M.staged = g;
+	M.reload_client = requester;
+	send_secmod(&m);
+	return 0;
+}
+
+int main_disconnect(uint64_t id, const char *user, int reason)
+{
+	static struct ipc_out m;
+	struct session *s;
+	int n = 0;
+
+	for (s = M.sessions; s; s = s->next) {
+		if (s->replaced || (id && s->id != id) ||
+		    (user && (!s->username || strcmp(s->username, user) != 0)))
+			continue;
+		ipc_begin(&m, IPC_SESSION_KILL, 0);
+		ipc_put_u64(&m, T_SESSION_ID, s->id);
+		ipc_put_u32(&m, T_REASON, (uint32_t)reason);
+		ipc_send(s->w->fd, &m, -1);
+		n++;
+	}
+	return n;
+}
+
+void main_stop(void)
+{
+	M.stopping = true;
+	event_base_loopbreak(M.base);
+}
+
+/* ---------------- signals ---------------- */
+
+static void reap_children(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct worker_proc *w;
+
+		if (pid == M.secmod_pid) {
+			log_err("sec-mod (pid %d) exited (%s %d); stopping the server",
+				(int)pid, WIFSIGNALED(status) ? "signal" : "status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			M.secmod_pid = 0;
+			if (!M.stopping)
+				main_stop();
+			continue;
+		}
+		for (w = M.workers; w; w = w->next)
+			if (w->pid == pid)
+				break;
+		if (!w)
+			continue;
+		{
+			bool replace = !w->draining && !M.stopping && w->gen == M.gen;
+			bool crashed = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+			struct generation *g = w->gen;
+
+			if (crashed)
+				log_err("worker %d (pid %d) died (%s %d) with %zu sessions%s",
+					w->index, (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+					WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+					w->n_sessions, replace ? "; starting a replacement" : "");
+			else
+				log_debug("worker %d (pid %d) exited", w->index, (int)pid);
+			gen_ref(g);
+			worker_gone(w);
+			if (replace)
+				spawn_worker(g);
+			gen_unref(g);
+		}
+	}
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	char err[1024] = "";
+
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading the configuration");
+		main_reload_start(NULL, err, sizeof(err));
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("terminating on signal %d", (int)sig);
+		main_stop();
+		break;
+	case SIGCHLD:
+		reap_children();
+		break;
+	}
+}
+
+static void stop_children(void)
+{
+	struct worker_proc *w;
+	int i;
+
+	for (w = M.workers; w; w = w->next)
+		kill(w->pid, SIGTERM);
+	if (M.secmod_pid > 0)
+		kill(M.secmod_pid, SIGTERM);
+	/* bounded wait: 3 s, then SIGKILL */
+	for (i = 0; i < 60; i++) {
+		pid_t pid;
+		int st;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (w = M.workers; w; w = w->next)
+				if (w->pid == pid)
+					w->pid = 0;
+			if (pid == M.secmod_pid)
+				M.secmod_pid = 0;
+		}
+		if (pid < 0 && errno == ECHILD)
+			return;
+		usleep(50000);
+	}
+	for (w = M.workers; w; w = w->next)
+		if (w->pid > 0)
+			kill(w->pid, SIGKILL);
+	if (M.secmod_pid > 0)
+		kill(M.secmod_pid, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* ---------------- check mode ---------------- */
+
+static int check_config(const struct main_opts *o)
+{
+	struct generation *g = NULL;
+	char err[1024] = "";
+	size_t i;
+	pid_t pid;
+	int r, st;
+
+	r = gen_build_files(o->cfg_path, o->mod_path, !o->mod_path_given,
+			    o->module_dir, &g, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ocmod: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < g->n_warnings; i++)
+		fprintf(stderr, "ocmod: warning: %s\n", g->warnings[i]);
+	if (pool_setup(g, &pool, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ocmod: %s\n", err);
+		gen_unref(g);
+		return 1;
+	}
+	pool4_free(pool);
+	pool = NULL;
+	/* instantiate every module in a scratch process */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		r = gen_instantiate(g, OC_ROLE_CHECK, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "ocmod: %s\n", err);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		gen_unref(g);
+		return 1;
+	}
+	printf("ocmod: configuration %s%s%s is valid (%zu module instance%s)\n",
+	       o->cfg_path, g->mod_text ? " + " : "", g->mod_text ? g->mod_path : "",
+	       g->n_insts, g->n_insts == 1 ? "" : "s");
+	gen_unref(g);
+	return 0;
+}
+
+/* ---------------- entry ---------------- */
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f);
+}
+
+int main_run(const struct main_opts *o)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+	struct generation *g = NULL;
+	const char *pidf;
+	char err[1024] = "";
+	size_t i;
+	int r, rc = 1;
+
+	if (o->check_only)
+		return check_config(o);
+	memset(&M, 0, sizeof(M));
+	M.opts = o;
+	M.ctl_fd = -1;
+	M.secmod_fd = -1;
+	M.started = time(NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (loader_init() < 0) {
+		log_err("cannot initialise libltdl");
+		return 1;
+	}
+	r = gen_build_files(o->cfg_path, o->mod_path, !o->mod_path_given,
+			    o->module_dir, &g, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	for (i = 0; i < g->n_warnings; i++)
+		log_warn("%s", g->warnings[i]);
+	if (o->debug < 0 && gen_conf(g)->log_level > 0)
+		log_setup(o->log_stderr, (int)gen_conf(g)->log_level, "main");
+	r = gen_instantiate(g, OC_ROLE_MAIN, err, sizeof(err));
+	if (r < 0 || pool_setup(g, &pool, err, sizeof(err)) < 0 ||
+	    bind_all(g, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (!o->foreground && daemon(0, 0) < 0) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		goto out;
+	}
+	M.base = event_base_new();
+	if (!M.base)
+		goto out;
+	host_set_event_base(M.base);
+	M.gen = g;
+	g = NULL;
+	pidf = o->pid_file ? o->pid_file : gen_conf(M.gen)->pid_file;
+	if (pidf && write_pidfile(pidf) < 0)
+		log_warn("cannot write pid file %s: %s", pidf, strerror(errno));
+	if (gen_conf(M.gen)->use_occtl &&
+	    ctl_listen(gen_conf(M.gen)->occtl_socket_file, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (spawn_secmod(M.gen) < 0) {
+		log_err("cannot start sec-mod");
+		goto out;
+	}
+	spawn_workers(M.gen);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sig_evs[i] = evsignal_new(M.base, sigs[i], signal_cb, NULL);
+		event_add(sig_evs[i], NULL);
+	}
+	for (i = 0; i < n_listeners; i++) {
+		listeners[i].ev = event_new(M.base, listeners[i].fd, EV_READ | EV_PERSIST,
+					    accept_cb, &listeners[i]);
+		event_add(listeners[i].ev, NULL);
+	}
+	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
+		 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
+		 OC_ABI_MINOR);
+	event_base_dispatch(M.base);
+	rc = 0;
+out:
+	stop_children();
+	ctl_close_all();
+	if (M.ctl_path)
+		unlink(M.ctl_path);
+	pidf = o->pid_file ? o->pid_file : (M.gen ? gen_conf(M.gen)->pid_file : NULL);
+	if (pidf && M.base)
+		unlink(pidf);
+	gen_unref(g);
+	log_info("ocmod stopped");
+	return rc;
+}

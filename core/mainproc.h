@@ -1,0 +1,77 @@
+/*
+ * mainproc.h - state of the main process shared with the control socket
+ * code (ctl.c).
+ */
+#ifndef OCMOD_MAINPROC_H
+#define OCMOD_MAINPROC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <net/if.h>
+#include <time.h>
+#include "gen.h"
+#include "procs.h"
+
+struct worker_proc {
+	pid_t pid;
+	int index;
+	int fd;
+	struct event *ev;
+	struct generation *gen;
+	bool draining;
+	size_t n_sessions;
+	struct worker_proc *next;
+};
+
+struct session {
+	uint64_t id;
+	struct worker_proc *w;
+	uint8_t cookie[32];
+	uint64_t key;
+	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
+	char ipv4[16];
+	char device[IFNAMSIZ];
+	char peer[64];
+	time_t since;
+	unsigned mtu;
+	bool replaced;
+	struct session *next;
+};
+
+struct ctl_client;
+
+struct main_state {
+	const struct main_opts *opts;
+	struct event_base *base;
+	struct generation *gen;          /* current */
+	struct generation *staged;       /* being reloaded */
+	struct ctl_client *reload_client;
+	bool reload_from_signal;
+	pid_t secmod_pid;
+	int secmod_fd;
+	struct worker_proc *workers;
+	int next_worker_index;
+	struct session *sessions;
+	size_t n_sessions;
+	uint64_t next_session_id;
+	time_t started;
+	bool stopping;
+	unsigned reloads_ok, reloads_failed;
+	char *ctl_path;
+	int ctl_fd;
+};
+
+extern struct main_state M;
+
+/* main process actions used by the control socket */
+int main_reload_start(struct ctl_client *requester, char *err, size_t errlen);
+int main_disconnect(uint64_t id, const char *user, int reason);
+void main_stop(void);
+
+/* control socket (ctl.c) */
+int ctl_listen(const char *path, char *err, size_t errlen);
+void ctl_reload_done(struct ctl_client *c, int status, const char *msg);
+void ctl_close_all(void);
+
+#endif

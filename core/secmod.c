@@ -1,0 +1,1008 @@
+/*
+ * secmod.c - the security module process: runs the auth chain over the
+ * auth module instances, issues and checks session cookies.  It never
+ * parses client network input itself; workers send it typed queries.
+ *
+ * Blocking auth steps (OC_AUTH_F_BLOCKING) run on a small thread pool so
+ * one slow backend never delays another login.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <event2/event.h>
+
+#include "gen.h"
+#include "host.h"
+#include "ipc.h"
+#include "log.h"
+#include "procs.h"
+
+#define CTX_LEN 16
+#define NBUCKETS 4096
+#define MAX_ATTEMPTS 20000
+#define MAX_FIELDS 16
+#define AUTH_ATTEMPT_TIMEOUT_MS (300 * 1000)
+
+struct wchan {                  /* a worker's channel */
+	int fd;
+	struct event *ev;
+	struct wchan *next;
+};
+
+struct attempt {
+	uint8_t ctx[CTX_LEN];
+	struct attempt *next;      /* hash chain */
+	struct generation *gen;
+	size_t alt, idx;
+	struct oc_instance *mi;
+	void *msess;
+	char *username, *group;
+	char **groups;
+	size_t n_groups;
+	oc_kv_t *attrs;
+	size_t n_attrs;
+	char *peer, *user_agent, *vhost, *transport;
+	uint8_t *cert;
+	size_t cert_len;
+	uint64_t created;
+	struct wchan *wc;          /* where the pending answer goes */
+	uint32_t seq;
+	bool busy, dead;
+	oc_auth_output_t out;
+	/* input owned for an offloaded step */
+	oc_kv_t fields[MAX_FIELDS];
+	size_t n_fields;
+	char *field_store;
+	size_t field_store_len;
+	oc_auth_status_t job_status;
+	struct attempt *job_next;
+};
+
+struct cookie {
+	uint8_t sid[OC_COOKIE_LEN];
+	struct cookie *next;
+	uint64_t key;
+	char *username, *group;
+	char **attrs;              /* name, value pairs */
+	size_t n_attrs;
+	uint64_t created, expires; /* expires 0 = active */
+	bool active;
+};
+
+static struct {
+	struct event_base *base;
+	int main_fd;
+	struct event *main_ev, *sweep_ev, *job_ev;
+	struct generation *gen, *staged;
+	struct wchan *workers;
+	struct attempt *attempts[NBUCKETS];
+	size_t n_attempts;
+	struct cookie *cookies[NBUCKETS];
+	size_t n_cookies;
+	/* offload pool */
+	pthread_t *threads;
+	size_t n_threads;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct attempt *jobs, *jobs_tail, *done;
+	bool stopping;
+	int job_pipe[2];
+} S;
+
+static unsigned bucket(const uint8_t *k)
+{
+	unsigned h;
+
+	memcpy(&h, k, sizeof(h));
+	return h % NBUCKETS;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---------------- cookies ---------------- */
+
+static struct cookie *cookie_find(const uint8_t *sid)
+{
+	struct cookie *c;
+
+	for (c = S.cookies[bucket(sid)]; c; c = c->next)
+		if (memcmp(c->sid, sid, OC_COOKIE_LEN) == 0)
+			return c;
+	return NULL;
+}
+
+static void cookie_free(struct cookie *c)
+{
+	if (!c)
+		return;
+	explicit_bzero(c->sid, sizeof(c->sid));
+	free(c->username);
+	free(c->group);
+	strv_free(c->attrs, c->n_attrs * 2);
+	free(c);
+}
+
+static void cookie_unlink(struct cookie *c)
+{
+	struct cookie **pp;
+
+	for (pp = &S.cookies[bucket(c->sid)]; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			S.n_cookies--;
+			return;
+		}
+	}
+}
+
+/* ---------------- attempts ---------------- */
+
+static struct attempt *attempt_find(const uint8_t *ctx, size_t len)
+{
+	struct attempt *a;
+
+	if (len != CTX_LEN)
+		return NULL;
+	for (a = S.attempts[bucket(ctx)]; a; a = a->next)
+		if (memcmp(a->ctx, ctx, CTX_LEN) == 0)
+			return a;
+	return NULL;
+}
+
+static void attempt_free(struct attempt *a)
+{
+	struct attempt **pp;
+	size_t i;
+
+	for (pp = &S.attempts[bucket(a->ctx)]; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			S.n_attempts--;
+			break;
+		}
+	}
+	if (a->msess && a->mi) {
+		const oc_auth_ops_t *ops = a->mi->desc->ops;
+		ops->session_free(a->msess);
+	}
+	free(a->username);
+	free(a->group);
+	strv_free(a->groups, a->n_groups);
+	for (i = 0; i < a->n_attrs; i++) {
+		free((char *)a->attrs[i].name);
+		free((char *)a->attrs[i].value);
+	}
+	free(a->attrs);
+	free(a->peer);
+	free(a->user_agent);
+	free(a->vhost);
+	free(a->transport);
+	free(a->cert);
+	if (a->field_store) {
+		explicit_bzero(a->field_store, a->field_store_len);
+		free(a->field_store);
+	}
+	gen_unref(a->gen);
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}
+
+/* ---------------- answers ---------------- */
+
+static void add_group_choices(struct ipc_out *m, const struct core_conf *cc)
+{
+	size_t i;
+
+	for (i = 0; i < cc->select_group.n; i++) {
+		char name[256], *lb;
+		const char *label;
+
+		snprintf(name, sizeof(name), "%s", cc->select_group.v[i]);
+		label = name;
+		lb = strchr(name, '[');
+		if (lb) {
+			char *rb = strchr(lb, ']');
+
+			*lb = 0;
+			label = lb + 1;
+			if (rb)
+				*rb = 0;
+		}
+		ipc_put_str(m, T_GROUP_NAME, name);
+		ipc_put_str(m, T_GROUP_LABEL, label);
+	}
+}
+
+static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie)
+{
+	static struct ipc_out m;
+	const struct core_conf *cc = gen_conf(a->gen);
+	size_t i;
+
+	if (!a->wc)
+		return;
+	ipc_begin(&m, IPC_AUTH_ANSWER, a->seq);
+	ipc_put_u32(&m, T_STATUS, (uint32_t)st);
+	ipc_put(&m, T_CONTEXT, a->ctx, CTX_LEN);
+	if (st == OC_AUTH_CHALLENGE) {
+		ipc_put_str(&m, T_MESSAGE, a->out.message);
+		for (i = 0; i < a->out.n_prompts && i < OC_AUTH_MAX_PROMPTS; i++) {
+			oc_auth_prompt_t p = a->out.prompts[i];
+
+			p.name[sizeof(p.name) - 1] = 0;
+			p.label[sizeof(p.label) - 1] = 0;
+			p.value[sizeof(p.value) - 1] = 0;
+			ipc_put(&m, T_PROMPT, &p, sizeof(p));
+		}
+		if (a->out.token.data && a->out.token.len)
+			ipc_put(&m, T_TOKEN, a->out.token.data, a->out.token.len);
+		add_group_choices(&m, cc);
+		ipc_put_str(&m, T_SELECTED_GROUP, a->group);
+	} else if (st == OC_AUTH_OK) {
+		ipc_put(&m, T_COOKIE, cookie, OC_COOKIE_LEN);
+		ipc_put_str(&m, T_BANNER, cc->banner);
+	}
+	if (ipc_send(a->wc->fd, &m, -1) < 0)
+		log_warn("cannot answer worker: %s", strerror(errno));
+	a->wc = NULL;
+}
+
+/* ---------------- the chain ---------------- */
+
+static int merge_identity(struct attempt *a)
+{
+	const oc_auth_ops_t *ops = a->mi->desc->ops;
+	oc_identity_t id = { .size = sizeof(id) };
+	size_t i;
+	int r;
+
+	r = ops->get_identity(a->msess, &id);
+	if (r < 0 || !id.username || !id.username[0])
+		return OC_E_INVAL;
+	if (a->username && strcmp(a->username, id.username) != 0) {
+		log_info("%s: user '%s' does not match '%s' from the previous method",
+			 a->peer, id.username, a->username);
+		return OC_E_PERM;
+	}
+	if (!a->username && !(a->username = strdup(id.username)))
+		return OC_E_NOMEM;
+	for (i = 0; i < id.n_groups && a->n_groups < 256; i++) {
+		char **nv = realloc(a->groups, (a->n_groups + 1) * sizeof(*nv));
+
+		if (!nv)
+			return OC_E_NOMEM;
+		a->groups = nv;
+		if (!(a->groups[a->n_groups] = strdup(id.groups[i])))
+			return OC_E_NOMEM;
+		a->n_groups++;
+	}
+	for (i = 0; i < id.n_attrs && a->n_attrs < 256; i++) {
+		oc_kv_t *nv = realloc(a->attrs, (a->n_attrs + 1) * sizeof(*nv));
+
+		if (!nv)
+			return OC_E_NOMEM;
+		a->attrs = nv;
+		a->attrs[a->n_attrs].name = strdup(id.attrs[i].name);
+		a->attrs[a->n_attrs].value = strdup(id.attrs[i].value);
+		a->n_attrs++;
+	}
+	return 0;
+}
+
+static void succeed(struct attempt *a)
+{
+	const struct core_conf *cc = gen_conf(a->gen);
+	struct cookie *c = NULL;
+	size_t i;
+
+	/* group selection: a selected group must be one of the user's */
+	if (a->group && a->group[0] && a->n_groups > 0) {
+		for (i = 0; i < a->n_groups; i++)
+			if (strcmp(a->groups[i], a->group) == 0)
+				break;
+		if (i == a->n_groups) {
+			log_info("%s: user '%s' is not a member of group '%s'",
+				 a->peer, a->username, a->group);
+			answer(a, OC_AUTH_FAIL, NULL);
+			attempt_free(a);
+			return;
+		}
+	}
+	if (!a->group || !a->group[0]) {
+		free(a->group);
+		a->group = NULL;
+		if (cc->default_select_group)
+			a->group = strdup(cc->default_select_group);
+		else if (a->n_groups > 0)
+			a->group = strdup(a->groups[0]);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || host_table()->random(c->sid, sizeof(c->sid)) < 0 ||
+	    host_table()->random(&c->key, sizeof(c->key)) < 0)
+		goto fail;
+	c->username = strdup(a->username);
+	c->group = a->group ? strdup(a->group) : strdup("");
+	if (!c->username || !c->group)
+		goto fail;
+	if (a->n_attrs) {
+		c->attrs = calloc(a->n_attrs * 2, sizeof(char *));
+		if (!c->attrs)
+			goto fail;
+		for (i = 0; i < a->n_attrs; i++) {
+			c->attrs[2 * i] = strdup(a->attrs[i].name);
+			c->attrs[2 * i + 1] = strdup(a->attrs[i].value);
+		}
+		c->n_attrs = a->n_attrs;
+	}
+	c->created = now_ms();
+	c->expires = c->created + (uint64_t)cc->cookie_timeout * 1000;
+	c->next = S.cookies[bucket(c->sid)];
+	S.cookies[bucket(c->sid)] = c;
+	S.n_cookies++;
+	log_info("%s: user '%s' authenticated (group '%s')", a->peer,
+		 a->username, c->group);
+	answer(a, OC_AUTH_OK, c->sid);
+	attempt_free(a);
+	return;
+fail:
+	cookie_free(c);
+	log_err("%s: out of memory creating a session", a->peer);
+	answer(a, OC_AUTH_ERROR, NULL);
+	attempt_free(a);
+}
+
+static void run_chain(struct attempt *a, const oc_auth_input_t *in);
+static void job_submit(struct attempt *a, const oc_auth_input_t *in);
+
+static void handle_status(struct attempt *a, oc_auth_status_t st)
+{
+	const oc_auth_ops_t *ops = a->mi->desc->ops;
+	struct generation *g = a->gen;
+	int r;
+
+	a->busy = false;
+	if (a->dead) {
+		attempt_free(a);
+		return;
+	}
+	switch (st) {
+	case OC_AUTH_CHALLENGE:
+		answer(a, st, NULL);
+		return;
+	case OC_AUTH_PENDING:
+		a->busy = true;
+		return;
+	case OC_AUTH_OK:
+		r = merge_identity(a);
+		ops->session_free(a->msess);
+		a->msess = NULL;
+		if (r < 0) {
+			answer(a, r == OC_E_PERM ? OC_AUTH_FAIL : OC_AUTH_ERROR, NULL);
+			attempt_free(a);
+			return;
+		}
+		if (++a->idx >= g->alts[a->alt].n) {
+			succeed(a);
+			return;
+		}
+		run_chain(a, NULL);
+		return;
+	case OC_AUTH_NEXT:
+		ops->session_free(a->msess);
+		a->msess = NULL;
+		a->idx = 0;
+		free(a->username);
+		a->username = NULL;
+		if (++a->alt >= g->n_alts) {
+			log_info("%s: no authentication method applies", a->peer);
+			answer(a, OC_AUTH_FAIL, NULL);
+			attempt_free(a);
+			return;
+		}
+		run_chain(a, NULL);
+		return;
+	case OC_AUTH_FAIL:
+	default:
+		log_info("%s: authentication failed for '%s' by %s%s%s",
+			 a->peer, a->username ? a->username : "(unknown)",
+			 a->mi->log_prefix,
+			 st == OC_AUTH_FAIL ? "" : "backend error: ",
+			 a->out.log_reason[0] ? a->out.log_reason : "no reason given");
+		answer(a, st == OC_AUTH_FAIL ? OC_AUTH_FAIL : OC_AUTH_ERROR, NULL);
+		attempt_free(a);
+		return;
+	}
+}
+
+static void done_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct attempt *a = arg;
+
+	handle_status(a, a->job_status);
+}
+
+static void module_done(void *arg, oc_auth_status_t st)
+{
+	struct attempt *a = arg;
+
+	/* always deliver on the loop, never inside the module's call stack */
+	a->job_status = st == OC_AUTH_PENDING ? OC_AUTH_ERROR : st;
+	event_base_once(S.base, -1, EV_TIMEOUT, done_later, a, NULL);
+}
+
+static void run_chain(struct attempt *a, const oc_auth_input_t *in)
+{
+	struct generation *g = a->gen;
+	const oc_auth_ops_t *ops;
+	oc_error_t err = { 0 };
+	oc_auth_status_t st;
+
+	if (a->alt >= g->n_alts || a->idx >= g->alts[a->alt].n) {
+		answer(a, OC_AUTH_ERROR, NULL);
+		attempt_free(a);
+		return;
+	}
+	a->mi = g->alts[a->alt].methods[a->idx];
+	ops = a->mi->desc->ops;
+	if (!a->mi->inst) {
+		log_err("%s instance is not available", a->mi->log_prefix);
+		answer(a, OC_AUTH_ERROR, NULL);
+		attempt_free(a);
+		return;
+	}
+	if (!a->msess) {
+		oc_auth_request_t req = {
+			.size = sizeof(req), .peer_text = a->peer,
+			.vhost = a->vhost ? a->vhost : "",
+			.user_agent = a->user_agent ? a->user_agent : "",
+			.username = a->username, .group = a->group,
+			.peer_cert = { a->cert, a->cert_len },
+			.transport = a->transport ? a->transport : "",
+		};
+		if (ops->session_new(a->mi->inst, &req, &a->msess, &err) < 0) {
+			log_err("%s%s", a->mi->log_prefix,
+				err.msg[0] ? err.msg : "cannot start an attempt");
+			a->msess = NULL;
+			answer(a, OC_AUTH_ERROR, NULL);
+			attempt_free(a);
+			return;
+		}
+		in = NULL; /* a new method starts without input */
+	}
+	memset(&a->out, 0, sizeof(a->out));
+	a->out.size = sizeof(a->out);
+	a->busy = true;
+	if (ops->flags & OC_AUTH_F_BLOCKING) {
+		job_submit(a, in);
+		return;
+	}
+	st = ops->step(a->msess, in, &a->out, module_done, a);
+	handle_status(a, st);
+}
+
+/* ---------------- offload pool ---------------- */
+
+static void *pool_thread(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&S.mu);
+	for (;;) {
+		struct attempt *a;
+		oc_auth_input_t in;
+		const oc_auth_ops_t *ops;
+
+		while (!S.jobs && !S.stopping)
+			pthread_cond_wait(&S.cv, &S.mu);
+		if (S.stopping)
+			break;
+		a = S.jobs;
+		S.jobs = a->job_next;
+		if (!S.jobs)
+			S.jobs_tail = NULL;
+		pthread_mutex_unlock(&S.mu);
+
+		ops = a->mi->desc->ops;
+		in = (oc_auth_input_t){ .size = sizeof(in), .fields = a->fields,
+					.n_fields = a->n_fields };
+		a->job_status = ops->step(a->msess, a->n_fields ? &in : NULL,
+					  &a->out, NULL, NULL);
+		if (a->job_status == OC_AUTH_PENDING)
+			a->job_status = OC_AUTH_ERROR; /* blocking modules finish here */
+
+		pthread_mutex_lock(&S.mu);
+		a->job_next = S.done;
+		S.done = a;
+		pthread_mutex_unlock(&S.mu);
+		if (write(S.job_pipe[1], "x", 1) < 0) {
+			/* the loop drains all done jobs on any wakeup */
+		}
+		pthread_mutex_lock(&S.mu);
+	}
+	pthread_mutex_unlock(&S.mu);
+	return NULL;
+}
+
+static void job_submit(struct attempt *a, const oc_auth_input_t *in)
+{
+	size_t i, need = 0;
+	char *p;
+
+	if (a->field_store) {
+		explicit_bzero(a->field_store, a->field_store_len);
+		free(a->field_store);
+		a->field_store = NULL;
+	}
+	a->n_fields = 0;
+	for (i = 0; in && i < in->n_fields && i < MAX_FIELDS; i++)
+		need += strlen(in->fields[i].name) + strlen(in->fields[i].value) + 2;
+	if (need) {
+		a->field_store = malloc(need);
+		if (!a->field_store) {
+			handle_status(a, OC_AUTH_ERROR);
+			return;
+		}
+		a->field_store_len = need;
+		p = a->field_store;
+		for (i = 0; i < in->n_fields && i < MAX_FIELDS; i++) {
+			size_t ln = strlen(in->fields[i].name) + 1;
+			size_t lv = strlen(in->fields[i].value) + 1;
+
+			memcpy(p, in->fields[i].name, ln);
+			a->fields[i].name = p;
+			p += ln;
+			memcpy(p, in->fields[i].value, lv);
+			a->fields[i].value = p;
+			p += lv;
+		}
+		a->n_fields = i;
+	}
+	pthread_mutex_lock(&S.mu);
+	a->job_next = NULL;
+	if (S.jobs_tail)
+		S.jobs_tail->job_next = a;
+	else
+		S.jobs = a;
+	S.jobs_tail = a;
+	pthread_cond_signal(&S.cv);
+	pthread_mutex_unlock(&S.mu);
+}
+
+static void jobs_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[64];
+	struct attempt *list, *a;
+
+	while (read(S.job_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&S.mu);
+	list = S.done;
+	S.done = NULL;
+	pthread_mutex_unlock(&S.mu);
+	while ((a = list)) {
+		list = a->job_next;
+		if (a->field_store) {
+			explicit_bzero(a->field_store, a->field_store_len);
+			free(a->field_store);
+			a->field_store = NULL;
+			a->n_fields = 0;
+		}
+		handle_status(a, a->job_status);
+	}
+}
+
+static int pool_start(size_t n)
+{
+	size_t i;
+
+	if (pipe2(S.job_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return OC_E_IO;
+	pthread_mutex_init(&S.mu, NULL);
+	pthread_cond_init(&S.cv, NULL);
+	S.threads = calloc(n, sizeof(*S.threads));
+	if (!S.threads)
+		return OC_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&S.threads[i], NULL, pool_thread, NULL) != 0)
+			break;
+		S.n_threads++;
+	}
+	return S.n_threads ? 0 : OC_E_IO;
+}
+
+/* ---------------- messages from workers ---------------- */
+
+static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
+{
+	const uint8_t *ctx = NULL, *v;
+	size_t ctx_len = 0, off = 0, n, nf = 0;
+	oc_kv_t fields[MAX_FIELDS];
+	const char *pending_name = NULL, *s;
+	struct attempt *a;
+	uint16_t tag;
+
+	if (ipc_get(in, T_CONTEXT, &ctx, &ctx_len) && ctx_len > 0) {
+		a = attempt_find(ctx, ctx_len);
+		if (!a || a->busy) {
+			static struct ipc_out m;
+
+			ipc_begin(&m, IPC_AUTH_ANSWER, in->seq);
+			ipc_put_u32(&m, T_STATUS, OC_AUTH_FAIL);
+			ipc_send(wc->fd, &m, -1);
+			return;
+		}
+	} else {
+		if (S.n_attempts >= MAX_ATTEMPTS) {
+			static struct ipc_out m;
+
+			log_warn("too many authentication attempts in progress");
+			ipc_begin(&m, IPC_AUTH_ANSWER, in->seq);
+			ipc_put_u32(&m, T_STATUS, OC_AUTH_ERROR);
+			ipc_send(wc->fd, &m, -1);
+			return;
+		}
+		a = calloc(1, sizeof(*a));
+		if (!a || host_table()->random(a->ctx, CTX_LEN) < 0) {
+			free(a);
+			return;
+		}
+		a->gen = S.gen;
+		gen_ref(a->gen);
+		a->created = now_ms();
+		s = ipc_get_str(in, T_PEER);
+		a->peer = strdup(s ? s : "?");
+		if ((s = ipc_get_str(in, T_USER_AGENT)))
+			a->user_agent = strdup(s);
+		if ((s = ipc_get_str(in, T_VHOST)))
+			a->vhost = strdup(s);
+		if ((s = ipc_get_str(in, T_TRANSPORT)))
+			a->transport = strdup(s);
+		if (ipc_get(in, T_CERT, &v, &n) && n > 0 && (a->cert = malloc(n))) {
+			memcpy(a->cert, v, n);
+			a->cert_len = n;
+		}
+		a->next = S.attempts[bucket(a->ctx)];
+		S.attempts[bucket(a->ctx)] = a;
+		S.n_attempts++;
+	}
+	if ((s = ipc_get_str(in, T_GROUP)) && s[0]) {
+		free(a->group);
+		a->group = strdup(s);
+	}
+	while (ipc_next(in, &off, &tag, &v, &n)) {
+		if (tag == T_FIELD_NAME) {
+			pending_name = ipc_val_str(v, n);
+		} else if (tag == T_FIELD_VALUE && pending_name && nf < MAX_FIELDS) {
+			s = ipc_val_str(v, n);
+			if (s) {
+				fields[nf].name = pending_name;
+				fields[nf].value = s;
+				nf++;
+			}
+			pending_name = NULL;
+		}
+	}
+	a->wc = wc;
+	a->seq = in->seq;
+	if (ctx_len == 0) {
+		run_chain(a, NULL);
+	} else {
+		oc_auth_input_t inp = { .size = sizeof(inp), .fields = fields,
+					.n_fields = nf };
+		if (ipc_get(in, T_TOKEN, &v, &n)) {
+			inp.token.data = v;
+			inp.token.len = n;
+		}
+		run_chain(a, &inp);
+	}
+}
+
+static void wchan_close(struct wchan *wc)
+{
+	struct wchan **pp;
+	size_t b;
+	struct attempt *a;
+
+	for (b = 0; b < NBUCKETS; b++)
+		for (a = S.attempts[b]; a; a = a->next)
+			if (a->wc == wc)
+				a->wc = NULL;
+	for (pp = &S.workers; *pp; pp = &(*pp)->next) {
+		if (*pp == wc) {
+			*pp = wc->next;
+			break;
+		}
+	}
+	event_free(wc->ev);
+	close(wc->fd);
+	free(wc);
+}
+
+static void worker_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct ipc_in in;
+	struct wchan *wc = arg;
+	int r, budget = 64;
+
+	while (budget-- > 0) {
+		r = ipc_recv(fd, &in);
+		if (r == OC_E_AGAIN)
+			return;
+		if (r < 0) {
+			wchan_close(wc);
+			return;
+		}
+		if (in.fd >= 0) {
+			close(in.fd);
+			in.fd = -1;
+		}
+		if (!ipc_permitted(IPC_PEER_WORKER, in.type) || in.type != IPC_AUTH_QUERY) {
+			log_warn("worker sent a message it may not send (type %u); closing its channel",
+				 in.type);
+			wchan_close(wc);
+			return;
+		}
+		on_auth_query(wc, &in);
+	}
+}
+
+/* ---------------- messages from main ---------------- */
+
+static void send_main(struct ipc_out *m)
+{
+	if (ipc_send(S.main_fd, m, -1) < 0)
+		log_err("cannot write to main: %s", strerror(errno));
+}
+
+static void on_cookie_check(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	const uint8_t *sid;
+	size_t n, i;
+	struct cookie *c = NULL;
+	uint64_t now = now_ms();
+
+	ipc_begin(&m, IPC_COOKIE_RESULT, in->seq);
+	if (ipc_get(in, T_COOKIE, &sid, &n) && n == OC_COOKIE_LEN)
+		c = cookie_find(sid);
+	if (!c || (!c->active && c->expires <= now)) {
+		ipc_put_u32(&m, T_STATUS, (uint32_t)OC_E_PERM);
+		send_main(&m);
+		return;
+	}
+	c->active = true;
+	c->expires = 0;
+	ipc_put_u32(&m, T_STATUS, 0);
+	ipc_put_u64(&m, T_KEY, c->key);
+	ipc_put_str(&m, T_USERNAME, c->username);
+	ipc_put_str(&m, T_GROUP, c->group);
+	ipc_put_u64(&m, T_CREATED, c->created);
+	for (i = 0; i < c->n_attrs; i++) {
+		ipc_put_str(&m, T_ATTR_NAME, c->attrs[2 * i]);
+		ipc_put_str(&m, T_ATTR_VALUE, c->attrs[2 * i + 1]);
+	}
+	send_main(&m);
+}
+
+static void on_cookie_end(const struct ipc_in *in)
+{
+	const uint8_t *sid;
+	size_t n;
+	uint32_t reason = 0;
+	struct cookie *c;
+
+	if (!ipc_get(in, T_COOKIE, &sid, &n) || n != OC_COOKIE_LEN)
+		return;
+	if (!(c = cookie_find(sid)))
+		return;
+	ipc_get_u32(in, T_REASON, &reason);
+	switch (reason) {
+	case OC_CLOSE_USER_LOGOUT:
+	case OC_CLOSE_ADMIN:
+	case OC_CLOSE_SESSION_TIMEOUT:
+		cookie_unlink(c);
+		cookie_free(c);
+		return;
+	case OC_CLOSE_REPLACED:
+		return; /* a newer connection holds it */
+	default:
+		c->active = false;
+		c->expires = now_ms() + (uint64_t)gen_conf(S.gen)->cookie_timeout * 1000;
+	}
+}
+
+static void on_reload(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	const char *cp = ipc_get_str(in, T_CFG_PATH), *mp = ipc_get_str(in, T_MOD_PATH);
+	const uint8_t *ct = NULL, *mt = NULL;
+	size_t cl = 0, ml = 0;
+	char err[1024] = "";
+	struct generation *g = NULL;
+	int r;
+
+	ipc_begin(&m, IPC_RELOAD_RESULT, in->seq);
+	if (!cp || !ipc_get(in, T_CFG_TEXT, &ct, &cl)) {
+		ipc_put_u32(&m, T_STATUS, (uint32_t)OC_E_PROTO);
+		send_main(&m);
+		return;
+	}
+	ipc_get(in, T_MOD_TEXT, &mt, &ml);
+	r = gen_build(cp, (const char *)ct, cl, mp, (const char *)mt, ml,
+		      S.gen->module_dir, &g, err, sizeof(err));
+	if (r == 0)
+		r = gen_instantiate(g, OC_ROLE_SECMOD, err, sizeof(err));
+	if (r < 0) {
+		gen_unref(g);
+		ipc_put_u32(&m, T_STATUS, (uint32_t)r);
+		ipc_put_str(&m, T_MESSAGE, err);
+		send_main(&m);
+		return;
+	}
+	gen_unref(S.staged);
+	S.staged = g;
+	ipc_put_u32(&m, T_STATUS, 0);
+	send_main(&m);
+}
+
+static void on_status(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+
+	ipc_begin(&m, IPC_SECMOD_STATUS_REPLY, in->seq);
+	ipc_put_u64(&m, T_COUNT, S.n_cookies);
+	ipc_put_u64(&m, T_SESSION_ID, S.n_attempts);
+	ipc_put_u32(&m, T_GEN, S.gen->id);
+	send_main(&m);
+}
+
+static void main_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct ipc_in in;
+	int r, budget = 64;
+
+	while (budget-- > 0) {
+		r = ipc_recv(fd, &in);
+		if (r == OC_E_AGAIN)
+			return;
+		if (r < 0) {
+			log_info("main went away; sec-mod exits");
+			event_base_loopbreak(S.base);
+			return;
+		}
+		if (!ipc_permitted(IPC_PEER_MAIN, in.type)) {
+			if (in.fd >= 0)
+				close(in.fd);
+			continue;
+		}
+		switch (in.type) {
+		case IPC_WORKER_NEW:
+			if (in.fd >= 0) {
+				struct wchan *wc = calloc(1, sizeof(*wc));
+
+				if (!wc) {
+					close(in.fd);
+					break;
+				}
+				wc->fd = in.fd;
+				wc->ev = event_new(S.base, in.fd, EV_READ | EV_PERSIST, worker_cb, wc);
+				event_add(wc->ev, NULL);
+				wc->next = S.workers;
+				S.workers = wc;
+				in.fd = -1;
+			}
+			break;
+		case IPC_COOKIE_CHECK: on_cookie_check(&in); break;
+		case IPC_COOKIE_END: on_cookie_end(&in); break;
+		case IPC_RELOAD: on_reload(&in); break;
+		case IPC_RELOAD_COMMIT:
+			if (S.staged) {
+				gen_unref(S.gen);
+				S.gen = S.staged;
+				S.staged = NULL;
+				log_info("now serving configuration generation %u", S.gen->id);
+			}
+			break;
+		case IPC_RELOAD_ABORT:
+			gen_unref(S.staged);
+			S.staged = NULL;
+			break;
+		case IPC_SECMOD_STATUS: on_status(&in); break;
+		default: break;
+		}
+		if (in.fd >= 0) {
+			close(in.fd);
+			in.fd = -1;
+		}
+	}
+}
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static struct ipc_out m;
+	uint64_t now = now_ms();
+	size_t b;
+
+	for (b = 0; b < NBUCKETS; b++) {
+		struct attempt *a = S.attempts[b], *na;
+		struct cookie *c = S.cookies[b], *nc;
+
+		for (; a; a = na) {
+			na = a->next;
+			if (now - a->created > AUTH_ATTEMPT_TIMEOUT_MS) {
+				if (a->busy) {
+					const oc_auth_ops_t *ops = a->mi->desc->ops;
+
+					if (ops->flags & OC_AUTH_F_BLOCKING) {
+						a->dead = true; /* freed when the job returns */
+						continue;
+					}
+					if (ops->cancel)
+						ops->cancel(a->msess);
+				}
+				attempt_free(a);
+			}
+		}
+		for (; c; c = nc) {
+			nc = c->next;
+			if (!c->active && c->expires <= now) {
+				ipc_begin(&m, IPC_COOKIE_EXPIRED, 0);
+				ipc_put_u64(&m, T_KEY, c->key);
+				send_main(&m);
+				cookie_unlink(c);
+				cookie_free(c);
+			}
+		}
+	}
+}
+
+int secmod_run(struct generation *g, int main_fd)
+{
+	char err[1024] = "";
+	struct timeval tv = { 2, 0 };
+	int r;
+
+	log_set_tag("sec-mod");
+	memset(&S, 0, sizeof(S));
+	S.main_fd = main_fd;
+	S.base = event_base_new();
+	if (!S.base)
+		return 1;
+	host_set_event_base(S.base);
+	S.gen = g;
+	r = gen_instantiate(g, OC_ROLE_SECMOD, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (pool_start((size_t)gen_conf(g)->auth_offload_threads) < 0) {
+		log_err("cannot start the auth offload threads");
+		return 1;
+	}
+	S.main_ev = event_new(S.base, main_fd, EV_READ | EV_PERSIST, main_cb, NULL);
+	S.job_ev = event_new(S.base, S.job_pipe[0], EV_READ | EV_PERSIST, jobs_done_cb, NULL);
+	S.sweep_ev = event_new(S.base, -1, EV_PERSIST, sweep_cb, NULL);
+	event_add(S.main_ev, NULL);
+	event_add(S.job_ev, NULL);
+	event_add(S.sweep_ev, &tv);
+	event_base_dispatch(S.base);
+	/* Exit without tearing down module state: threads may be inside
+	 * a blocking step; the process is ending. */
+	return 0;
+}

@@ -1,0 +1,344 @@
+/*
+ * tun.c - tun devices for sessions (Linux).  See tun.h.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+
+#include "oc-error.h"
+#include "tun.h"
+
+#define TUN_DEV "/dev/net/tun"
+#define TUN_MTU_MIN 68
+#define TUN_MTU_MAX 65535
+
+/* struct in6_ifreq from <linux/ipv6.h>, which clashes with <netinet/in.h>. */
+struct oc_in6_ifreq {
+	struct in6_addr ifr6_addr;
+	uint32_t ifr6_prefixlen;
+	int ifr6_ifindex;
+};
+
+static void tun_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void tun_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int errno_code(int e)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		return OC_E_PERM;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return OC_E_NOTFOUND;
+	case ENOMEM:
+	case ENOBUFS:
+		return OC_E_NOMEM;
+	case EEXIST:
+		return OC_E_EXIST;
+	case EINVAL:
+		return OC_E_INVAL;
+	default:
+		return OC_E_IO;
+	}
+}
+
+static int prefix_ok(const char *prefix)
+{
+	size_t n = strlen(prefix), i;
+
+	/* room for at least "NNNN" and the NUL */
+	if (n == 0 || n > IFNAMSIZ - 5)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = prefix[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static void ifr_init(struct ifreq *ifr, const char *name)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+}
+
+static void sin_set(struct sockaddr *sa, uint32_t host_order)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(host_order);
+	memcpy(sa, &sin, sizeof(sin));
+}
+
+static const char *ip4_str(uint32_t a, char *buf, size_t len)
+{
+	struct in_addr in;
+
+	in.s_addr = htonl(a);
+	if (inet_ntop(AF_INET, &in, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *ip6_str(const uint8_t *a, char *buf, size_t len)
+{
+	if (inet_ntop(AF_INET6, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static int set_mtu_sock(int s, const char *name, unsigned mtu)
+{
+	struct ifreq ifr;
+
+	ifr_init(&ifr, name);
+	ifr.ifr_mtu = (int)mtu;
+	return ioctl(s, SIOCSIFMTU, &ifr);
+}
+
+int tun_set_mtu(const char *name, unsigned mtu)
+{
+	int s = -1, ret;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) >= IFNAMSIZ ||
+	    mtu < TUN_MTU_MIN || mtu > TUN_MTU_MAX) {
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		ret = errno_code(errno);
+		goto out;
+	}
+	if (set_mtu_sock(s, name, mtu) < 0) {
+		ret = errno_code(errno);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (s >= 0)
+		close(s);
+	return ret;
+}
+
+int tun_create(const char *prefix, uint32_t local, uint32_t peer,
+               const uint8_t *local6, const uint8_t *peer6, unsigned mtu,
+               char *name, char *err, size_t errlen)
+{
+	char dev[IFNAMSIZ];
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+	struct ifreq ifr;
+	int fd = -1, s4 = -1, s6 = -1, ret, e;
+	bool v4 = local != 0 || peer != 0;
+
+	if (name != NULL)
+		name[0] = '\0';
+	if (prefix == NULL || name == NULL || !prefix_ok(prefix)) {
+		ret = OC_E_INVAL;
+		tun_err(err, errlen,
+		        "tun: invalid device name prefix '%s' (1..%d characters of [A-Za-z0-9._-])",
+		        prefix != NULL ? prefix : "(null)", IFNAMSIZ - 5);
+		goto out;
+	}
+	if (mtu != 0 && (mtu < TUN_MTU_MIN || mtu > TUN_MTU_MAX)) {
+		ret = OC_E_INVAL;
+		tun_err(err, errlen, "tun: MTU %u is out of range (%d..%d)", mtu,
+		        TUN_MTU_MIN, TUN_MTU_MAX);
+		goto out;
+	}
+	if (v4 && (local == 0 || peer == 0)) {
+		ret = OC_E_INVAL;
+		tun_err(err, errlen,
+		        "tun: both the local and the peer IPv4 address are needed");
+		goto out;
+	}
+	if ((local6 == NULL) != (peer6 == NULL)) {
+		ret = OC_E_INVAL;
+		tun_err(err, errlen,
+		        "tun: both the local and the peer IPv6 address are needed");
+		goto out;
+	}
+
+	fd = open(TUN_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: cannot open %s: %s", TUN_DEV,
+		        strerror(e));
+		goto out;
+	}
+
+	/* The kernel replaces "%d" with the first free number. */
+	snprintf(dev, sizeof(dev), "%s%%d", prefix);
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev, strlen(dev) + 1);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: cannot create device %s (TUNSETIFF): %s",
+		        dev, strerror(e));
+		goto out;
+	}
+	memcpy(dev, ifr.ifr_name, IFNAMSIZ);
+	dev[IFNAMSIZ - 1] = '\0';
+
+	s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s4 < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: %s: cannot create AF_INET socket: %s",
+		        dev, strerror(e));
+		goto out;
+	}
+
+	if (v4) {
+		ifr_init(&ifr, dev);
+		sin_set(&ifr.ifr_addr, local);
+		if (ioctl(s4, SIOCSIFADDR, &ifr) < 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot set IPv4 address %s (SIOCSIFADDR): %s",
+			        dev, ip4_str(local, a1, sizeof(a1)), strerror(e));
+			goto out;
+		}
+		ifr_init(&ifr, dev);
+		sin_set(&ifr.ifr_dstaddr, peer);
+		if (ioctl(s4, SIOCSIFDSTADDR, &ifr) < 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot set IPv4 peer address %s (SIOCSIFDSTADDR): %s",
+			        dev, ip4_str(peer, a2, sizeof(a2)), strerror(e));
+			goto out;
+		}
+		ifr_init(&ifr, dev);
+		sin_set(&ifr.ifr_netmask, 0xffffffffu);
+		if (ioctl(s4, SIOCSIFNETMASK, &ifr) < 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot set netmask 255.255.255.255 (SIOCSIFNETMASK): %s",
+			        dev, strerror(e));
+			goto out;
+		}
+	}
+
+	if (mtu != 0 && set_mtu_sock(s4, dev, mtu) < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: %s: cannot set MTU %u (SIOCSIFMTU): %s",
+		        dev, mtu, strerror(e));
+		goto out;
+	}
+
+	ifr_init(&ifr, dev);
+	if (ioctl(s4, SIOCGIFFLAGS, &ifr) < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: %s: cannot read flags (SIOCGIFFLAGS): %s",
+		        dev, strerror(e));
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING | IFF_POINTOPOINT;
+	if (ioctl(s4, SIOCSIFFLAGS, &ifr) < 0) {
+		e = errno;
+		ret = errno_code(e);
+		tun_err(err, errlen, "tun: %s: cannot bring the link up (SIOCSIFFLAGS): %s",
+		        dev, strerror(e));
+		goto out;
+	}
+
+	if (local6 != NULL) {
+		struct oc_in6_ifreq ifr6;
+		struct in6_rtmsg rt;
+		unsigned idx = if_nametoindex(dev);
+
+		if (idx == 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen, "tun: %s: cannot get interface index: %s",
+			        dev, strerror(e));
+			goto out;
+		}
+		s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s6 < 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot create AF_INET6 socket (is IPv6 disabled?): %s",
+			        dev, strerror(e));
+			goto out;
+		}
+		memset(&ifr6, 0, sizeof(ifr6));
+		memcpy(&ifr6.ifr6_addr, local6, 16);
+		ifr6.ifr6_prefixlen = 128;
+		ifr6.ifr6_ifindex = (int)idx;
+		if (ioctl(s6, SIOCSIFADDR, &ifr6) < 0) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot set IPv6 address %s/128 (SIOCSIFADDR): %s",
+			        dev, ip6_str(local6, a1, sizeof(a1)), strerror(e));
+			goto out;
+		}
+		memset(&rt, 0, sizeof(rt));
+		memcpy(&rt.rtmsg_dst, peer6, 16);
+		rt.rtmsg_dst_len = 128;
+		rt.rtmsg_metric = 1;
+		rt.rtmsg_flags = RTF_UP | RTF_HOST;
+		rt.rtmsg_ifindex = (int)idx;
+		if (ioctl(s6, SIOCADDRT, &rt) < 0 && errno != EEXIST) {
+			e = errno;
+			ret = errno_code(e);
+			tun_err(err, errlen,
+			        "tun: %s: cannot add IPv6 route to peer %s/128 (SIOCADDRT): %s",
+			        dev, ip6_str(peer6, a2, sizeof(a2)), strerror(e));
+			goto out;
+		}
+	}
+
+	memcpy(name, dev, IFNAMSIZ);
+	ret = fd;
+	fd = -1;
+out:
+	if (s6 >= 0)
+		close(s6);
+	if (s4 >= 0)
+		close(s4);
+	if (fd >= 0)
+		close(fd); /* a non-persistent tun device disappears with it */
+	return ret;
+}

@@ -1,0 +1,26 @@
+/*
+ * tun.h - tun devices for sessions (main process, privileged).
+ */
+#ifndef OCMOD_TUN_H
+#define OCMOD_TUN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/*
+ * Create a tun device (IFF_TUN | IFF_NO_PI) named @p prefix followed by the
+ * first free number ("vpns" -> vpns0, vpns1, ...), set it non-blocking
+ * and close-on-exec, configure IPv4 point-to-point @p local -> @p peer
+ * (host byte order; both 0 = no IPv4), optionally IPv6 @p local6/@p peer6
+ * (NULL = none; peer route /128), set @p mtu and bring the link up.
+ * Returns the fd (>= 0) and the name in @p name (IFNAMSIZ bytes), or a
+ * negative OC_E_* code with a message in @p err.
+ */
+int tun_create(const char *prefix, uint32_t local, uint32_t peer,
+               const uint8_t *local6, const uint8_t *peer6, unsigned mtu,
+               char *name, char *err, size_t errlen);
+
+/* Change the MTU of an existing device. */
+int tun_set_mtu(const char *name, unsigned mtu);
+
+#endif

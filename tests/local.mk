@@ -1,0 +1,17 @@
+# Test suite: unit tests (C programs), ABI checks with broken modules,
+# header self-containment, and end-to-end tests with the real openconnect
+# client in network namespaces (tests/e2e, see tests/e2e/README.md).
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	OCMOD='$(abs_top_builddir)/ocmod'; OCMODCTL='$(abs_top_builddir)/ocmodctl'; \
+	OCMODPASSWD='$(abs_top_builddir)/ocmodpasswd'; \
+	OCMOD_MODULE_DIR='$(abs_top_builddir)/modules/.libs'; \
+	OCMOD_TEST_MODULE_DIR='$(abs_top_builddir)/tests/abi/.libs'; \
+	LD_BIND_NOW=1; \
+	export top_srcdir top_builddir OCMOD OCMODCTL OCMODPASSWD OCMOD_MODULE_DIR OCMOD_TEST_MODULE_DIR LD_BIND_NOW;
+
+include tests/unit/core.mk
+include tests/unit/plain.mk
+#CSTP include tests/unit/cstp.mk

@@ -1,0 +1,26 @@
+# Unit tests for the private core components (core/*.c), linked directly.
+# Included by tests/local.mk; paths are relative to the top directory.
+
+check_PROGRAMS += tests/unit/test-cfgfile tests/unit/test-modconf \
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun
+
+tests_unit_test_cfgfile_SOURCES = tests/unit/test-cfgfile.c core/cfgfile.c
+tests_unit_test_cfgfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+tests_unit_test_modconf_SOURCES = tests/unit/test-modconf.c core/modconf.c
+tests_unit_test_modconf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+tests_unit_test_options_SOURCES = tests/unit/test-options.c core/options.c
+tests_unit_test_options_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+tests_unit_test_pool_SOURCES = tests/unit/test-pool.c core/pool.c
+tests_unit_test_pool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+# test-tun is driven by test-tun.sh (needs root and network namespaces;
+# skips with 77 otherwise).
+tests_unit_test_tun_SOURCES = tests/unit/test-tun.c core/tun.c
+tests_unit_test_tun_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+TESTS += tests/unit/test-cfgfile tests/unit/test-modconf \
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh
+EXTRA_DIST += tests/unit/test-tun.sh

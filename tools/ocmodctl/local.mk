@@ -1,0 +1,2 @@
+bin_PROGRAMS += ocmodctl
+ocmodctl_SOURCES = tools/ocmodctl/ocmodctl.c
