@@ -9,4 +9,4 @@ ocmod_SOURCES = \
 	core/tun.c core/tun.h core/strbuf.c core/strbuf.h core/util.c
 ocmod_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
 ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
-EXTRA_DIST += core/README.md
+
