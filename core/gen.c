@@ -550,8 +550,16 @@ int gen_instantiate(struct generation *g, uint32_t role, char *err, size_t errle
 		struct oc_instance *in = g->insts[i];
 		oc_error_t e = { 0 };
 
-		if (!role_wants(role, (int)in->desc->kind) || in->inst)
+		if (!role_wants(role, (int)in->desc->kind))
 			continue;
+		if (in->inst && in->inst_role == role)
+			continue;
+		if (in->inst) {
+			/* inherited through fork from another role (main's
+			 * transports in a worker): this process builds its own */
+			in->desc->destroy(in->inst);
+			in->inst = NULL;
+		}
 		if (!(in->desc->roles & role)) {
 			if (role == OC_ROLE_CHECK)
 				continue; /* module does not offer a check-only init */
@@ -559,6 +567,7 @@ int gen_instantiate(struct generation *g, uint32_t role, char *err, size_t errle
 				 in->where, in->mod->kind, in->mod->name);
 			return OC_E_ABI;
 		}
+		in->inst_role = role;
 		r = in->desc->init(host_table(), in, in->conf.conf, &in->inst, &e);
 		if (r < 0) {
 			snprintf(err, errlen, "%s: module %s/%s: %s", in->where,

@@ -30,6 +30,7 @@ struct oc_instance {
 	char *log_prefix;      /* "auth/plain: " */
 	struct opt_conf conf;
 	void *inst;            /* module instance in this process, or NULL */
+	uint32_t inst_role;    /* role it was created for */
 	bool used;             /* referenced by the auth chain etc. */
 };
 

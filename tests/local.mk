@@ -15,3 +15,16 @@ AM_TESTS_ENVIRONMENT = \
 include tests/unit/core.mk
 include tests/unit/plain.mk
 #CSTP include tests/unit/cstp.mk
+
+# End-to-end: the real openconnect client against ocmod in network namespaces.
+E2E_TESTS = \
+	tests/e2e/tls-login-ping.sh \
+	tests/e2e/tls-bad-password.sh \
+	tests/e2e/tls-pushed-config.sh \
+	tests/e2e/tls-cookie-reconnect.sh \
+	tests/e2e/tls-cookie-after-logout.sh \
+	tests/e2e/tls-no-xmlpost.sh \
+	tests/e2e/tls-transfer-1mb.sh \
+	tests/e2e/tls-malformed-input.sh
+TESTS += $(E2E_TESTS)
+include tests/abi/abi.mk
