@@ -23,6 +23,14 @@ void log_setup(bool to_stderr, int max_level, const char *tag)
 		openlog("ocmod", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void log_reopen(void)
+{
+	if (!log_stderr) {
+		closelog();
+		openlog("ocmod", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+}
+
 void log_set_tag(const char *tag)
 {
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);

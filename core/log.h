@@ -11,6 +11,8 @@
 
 void log_setup(bool to_stderr, int max_level, const char *tag);
 void log_set_tag(const char *tag);
+/* After fork in a child that closed its descriptors. */
+void log_reopen(void);
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) OC_PRINTF(2, 3);
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);

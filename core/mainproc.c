@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -179,17 +180,32 @@ static int route_normalize(const char *in, char *out, size_t cap)
 
 /* ---------------- workers and sec-mod ---------------- */
 
-static void close_inherited(void)
+/* In a child: close every descriptor but stdio and @p keep (listeners,
+ * other children's channels, control clients, libevent's internals), so
+ * no child holds a connection main thinks it closed. */
+static void close_inherited(const int *keep, size_t n_keep)
 {
-	struct worker_proc *w;
-	size_t i;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int dfd = d ? dirfd(d) : -1;
 
-	for (i = 0; i < n_listeners; i++)
-		close(listeners[i].fd);
-	for (w = M.workers; w; w = w->next)
-		close(w->fd);
-	if (M.ctl_fd >= 0)
-		close(M.ctl_fd);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		size_t i;
+		bool k = fd <= 2 || fd == dfd;
+
+		if (*end || e->d_name[0] == '.')
+			continue;
+		for (i = 0; i < n_keep && !k; i++)
+			k = keep[i] == fd;
+		if (!k)
+			close((int)fd);
+	}
+	closedir(d);
+	log_reopen();
 }
 
 /* Fork a child with signals reset; returns the pid in the parent, 0 in
@@ -233,10 +249,9 @@ static int spawn_worker(struct generation *g)
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
-		close_inherited();
-		close(M.secmod_fd);
-		close(wm[0]);
-		close(ws[0]);
+		int keep[2] = { wm[1], ws[1] };
+
+		close_inherited(keep, 2);
 		_exit(worker_run(g, w->index, wm[1], ws[1]));
 	}
 	close(wm[1]);
@@ -678,8 +693,9 @@ static int spawn_secmod(struct generation *g)
 		return OC_E_IO;
 	}
 	if (pid == 0) {
-		close_inherited();
-		close(sv[0]);
+		int keep[1] = { sv[1] };
+
+		close_inherited(keep, 1);
 		_exit(secmod_run(g, sv[1]));
 	}
 	close(sv[1]);
