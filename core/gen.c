@@ -166,6 +166,21 @@ static int resolve_method(struct generation *g, const struct modconf *mc,
 		if (r < 0)
 			goto out;
 	}
+	if (m.n_opts > 0) {
+		/* two method lines may share an instance only if at most one of
+		 * them sets options; otherwise one would silently override the
+		 * other */
+		if (in->bracket_where) {
+			snprintf(err, errlen, "%s: %s method '%s' sets options, but %s already set options for the same module instance; define named instances in modules.conf (auth %s NAME { ... }) and refer to them by name",
+				 where, e->key, m.name, in->bracket_where, modname);
+			r = OC_E_INVAL;
+			goto out;
+		}
+		if (!(in->bracket_where = strdup(where))) {
+			r = OC_E_NOMEM;
+			goto out;
+		}
+	}
 	for (k = 0; k < m.n_opts; k++) {
 		const char *key = m.opts[k].key;
 
@@ -413,7 +428,11 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 			goto out;
 	}
 	if (g->alts[0].n == 0 && g->n_alts > 1) {
-		snprintf(err, errlen, "%s: enable-auth is set but there is no auth line", cfg_path);
+		for (i = 0; i < cf.n; i++)
+			if (!cf.v[i].section && strcmp(cf.v[i].key, "enable-auth") == 0)
+				break;
+		snprintf(err, errlen, "%s:%u: enable-auth is set but there is no auth line",
+			 cfg_path, i < cf.n ? cf.v[i].line : 0);
 		r = OC_E_INVAL;
 		goto out;
 	}
@@ -603,6 +622,7 @@ void gen_unref(struct generation *g)
 		free(in->instance_name);
 		free(in->where);
 		free(in->log_prefix);
+		free(in->bracket_where);
 		free(in);
 	}
 	free(g->insts);

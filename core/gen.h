@@ -32,6 +32,7 @@ struct oc_instance {
 	void *inst;            /* module instance in this process, or NULL */
 	uint32_t inst_role;    /* role it was created for */
 	bool used;             /* referenced by the auth chain etc. */
+	char *bracket_where;   /* file:line of the method line that set bracket options */
 };
 
 /* One alternative of the auth chain: methods that must all pass. */

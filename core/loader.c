@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dlfcn.h>
 #include <ltdl.h>
 
 #include "loader.h"
@@ -161,6 +162,9 @@ int loader_check_descriptor(const oc_module_descriptor_t *d, const char *kind,
 			else if (!o->step) missing = "step";
 			else if (!o->get_identity) missing = "get_identity";
 			else if (!o->session_free) missing = "session_free";
+			else if ((o->flags & OC_AUTH_F_ACCT) &&
+				 (!OC_OPS_HAS(oc_auth_ops_t, d->ops_size, acct) || !o->acct))
+				missing = "acct";
 		} else if (d->kind == OC_MOD_TRANSPORT) {
 			const oc_transport_ops_t *o = d->ops;
 			if (!o->accept) missing = "accept";
@@ -218,6 +222,7 @@ int loader_open(const char *kind, const char *name, const char *path,
 	struct loaded_module *m = NULL;
 	lt_dlhandle h = NULL;
 	lt_dladvise adv = NULL;
+	void *pre;
 	const oc_module_descriptor_t *d;
 	int r;
 
@@ -263,7 +268,20 @@ int loader_open(const char *kind, const char *name, const char *path,
 		r = OC_E_IO;
 		goto out;
 	}
+	/* Bind every symbol now, whatever flags the module was linked with,
+	 * and keep the dynamic linker's reason for a failure: libltdl opens
+	 * lazily and reports any dlopen() failure as "file not found". */
+	pre = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!pre) {
+		const char *e = dlerror();
+
+		snprintf(err, errlen, "module %s/%s: cannot load %s: %s", kind,
+			 name, file, e ? e : "unknown error");
+		r = OC_E_IO;
+		goto out;
+	}
 	h = lt_dlopenadvise(file, adv);
+	dlclose(pre); /* libltdl holds its own reference */
 	if (!h) {
 		const char *e = lt_dlerror();
 		snprintf(err, errlen, "module %s/%s: cannot load %s: %s", kind,

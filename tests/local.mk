@@ -28,3 +28,6 @@ E2E_TESTS = \
 	tests/e2e/tls-malformed-input.sh
 TESTS += $(E2E_TESTS)
 include tests/abi/abi.mk
+include tests/headers/headers.mk
+include tests/oot/oot.mk
+include tests/unit/gen.mk
