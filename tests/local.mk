@@ -25,7 +25,8 @@ E2E_TESTS = \
 	tests/e2e/tls-cookie-after-logout.sh \
 	tests/e2e/tls-no-xmlpost.sh \
 	tests/e2e/tls-transfer-1mb.sh \
-	tests/e2e/tls-malformed-input.sh
+	tests/e2e/tls-malformed-input.sh \
+	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/abi/abi.mk
 include tests/headers/headers.mk
