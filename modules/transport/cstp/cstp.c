@@ -1,0 +1,2049 @@
+/*
+ * cstp.c - transport "cstp": AnyConnect (CSTP) over TLS 1.2, mbedTLS 2.28 +
+ * libevent 2.1.
+ *
+ * One instance per worker process carries many connections on the worker's
+ * event loop.  Per connection: a non-blocking TLS handshake, an HTTP/1.1
+ * front (XML auth forms, CONNECT), then CSTP tunnel mode.  The core is
+ * reached only through oc_host_t.
+ *
+ * Connection states:
+ *   HANDSHAKE -> HTTP_READ <-> (WAIT -> HTTP_RESP) -> ... -> TUNNEL
+ *   any -> DRAIN (flush the last answer, close_notify) -> DEAD -> CLOSED
+ * DEAD means "conn_close scheduled": conn_close() is always called from a
+ * deferred event (or at the end of close()), so no code path touches the
+ * connection after the core has been told it is gone.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/x509_crt.h>
+
+#include "oc-module.h"
+
+#include "acxml.h"
+#include "frame.h"
+#include "http.h"
+
+#define CSTP_VERSION "0.1.0"
+
+/* downstream queue bounds: data packets, and control frames (hard cap) */
+#define OQ_MAX_PKTS 64
+#define OQ_MAX_BYTES (256 * 1024)
+#define OQ_HARD_PKTS 128
+#define OQ_HARD_BYTES (512 * 1024)
+
+#define IN_CAP (2 * (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD))
+#define READ_BUDGET (256 * 1024)
+#define DRAIN_TIMEOUT_MS 5000
+#define MAX_RESP (1024 * 1024)
+#define CHILD_HDRS_CAP 4096
+#define CTX_MAX 512
+#define MTU_HEADROOM 256
+/* an incomplete frame with no frame completed for this long: close */
+#define PARTIAL_TIMEOUT_MS 3000
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                       */
+
+struct cstp_conf {
+	int64_t tcp_port;
+	char *listen_host;
+	char *server_cert;
+	char *server_key;
+	char *ca_cert;
+	int64_t auth_timeout;      /* ms */
+	int64_t handshake_timeout; /* ms */
+	bool cisco_client_compat;
+	int64_t max_header_size;
+	int64_t max_body_size;
+};
+
+#define OPT(n, t, f, m, d, lo, hi, mk, h) \
+	{ .name = (n), .type = (t), .flags = (f), \
+	  .offset = offsetof(struct cstp_conf, m), .default_value = (d), \
+	  .min = (lo), .max = (hi), .main_key = (mk), .help = (h) }
+
+static const oc_option_t cstp_options[] = {
+	OPT("tcp-port", OC_OPT_INT, 0, tcp_port, "443", 1, 65535, "tcp-port",
+	    "TCP port to listen on"),
+	OPT("listen-host", OC_OPT_STR, 0, listen_host, NULL, 0, 0, "listen-host",
+	    "address to listen on (empty: any)"),
+	OPT("server-cert", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
+	    server_cert, NULL, 0, 0, "server-cert",
+	    "server certificate (chain), PEM; RSA or ECDSA"),
+	OPT("server-key", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
+	    server_key, NULL, 0, 0, "server-key", "server private key, PEM"),
+	OPT("ca-cert", OC_OPT_PATH, OC_OPTF_FILE_READABLE, ca_cert, NULL, 0, 0,
+	    "ca-cert", "CA for optional client certificates"),
+	OPT("auth-timeout", OC_OPT_DURATION, 0, auth_timeout, "240s", 1000,
+	    86400000, "auth-timeout",
+	    "drop connections without a tunnel after this long"),
+	OPT("handshake-timeout", OC_OPT_DURATION, 0, handshake_timeout, "30s",
+	    1000, 3600000, NULL, "TLS handshake time limit"),
+	OPT("cisco-client-compat", OC_OPT_BOOL, 0, cisco_client_compat, "false",
+	    0, 0, "cisco-client-compat", "compatibility with Cisco clients"),
+	OPT("max-header-size", OC_OPT_SIZE, 0, max_header_size, "16k", 1024,
+	    1024 * 1024, NULL, "limit of an HTTP request's header block"),
+	OPT("max-body-size", OC_OPT_SIZE, 0, max_body_size, "64k", 1024,
+	    16 * 1024 * 1024, NULL, "limit of an HTTP request body"),
+	{ 0 }
+};
+
+/* ------------------------------------------------------------------ */
+/* types                                                               */
+
+struct cstp_conn;
+
+struct cstp_inst {
+	const oc_host_t *host;
+	oc_instance_t *self;
+	const struct cstp_conf *conf;
+	bool tls_ready;
+	bool have_ca;
+	bool is_ec;
+	struct event_base *base;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt ca;
+	mbedtls_pk_context key;
+	mbedtls_ssl_config sslc;
+	int suites[8];
+	struct cstp_conn *hs_conn; /* connection whose handshake is running */
+};
+
+enum conn_state {
+	ST_HANDSHAKE = 0,
+	ST_HTTP_READ,
+	ST_WAIT,      /* auth_query or session_open outstanding */
+	ST_HTTP_RESP, /* answer queued; next request after it is sent */
+	ST_TUNNEL,
+	ST_DRAIN,     /* last answer queued; then close_notify and close */
+	ST_DEAD,      /* conn_close scheduled */
+	ST_CLOSED     /* conn_close called */
+};
+
+struct oq_item {
+	struct oq_item *next;
+	size_t len, off;
+	uint8_t buf[];
+};
+
+struct cstp_conn {
+	struct cstp_inst *inst;
+	const oc_host_t *host;
+	oc_conn_t *conn;
+	int fd;
+	int state;
+	int close_reason;
+	int peer_family;
+	mbedtls_ssl_context ssl;
+	bool ssl_init;
+
+	struct event *ev_read, *ev_write, *ev_timer, *ev_defer, *ev_partial;
+	bool write_blocked;   /* output waits for EV_WRITE */
+	bool hs_want_write;
+	bool read_want_write;
+	bool notify_pending;
+
+	uint8_t *in;          /* decrypted input not yet consumed */
+	size_t in_len;
+	http_parser_t hp;
+
+	struct oq_item *oq_head, *oq_tail;
+	size_t oq_n, oq_bytes;
+
+	/* keying material for the exporter */
+	bool have_keys;
+	uint8_t ms[48];
+	uint8_t randoms[64]; /* client_random || server_random */
+	mbedtls_tls_prf_types prf;
+
+	char sni[256];
+	char cipher[96];
+	bool chacha;
+	const uint8_t *peer_cert;
+	size_t peer_cert_len;
+
+	struct timespec t_accept;
+	struct timespec t_rx;
+	unsigned mtu, dpd;
+	size_t max_payload;
+	uint64_t frames_in;   /* frames received in tunnel mode */
+	uint64_t partial_mark;
+	bool full_ipv6;
+	unsigned client_base_mtu;
+
+	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
+};
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+static void now_mono(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static int64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	now_mono(&t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void ms_to_tv(int64_t ms, struct timeval *tv)
+{
+	if (ms < 0)
+		ms = 0;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+static bool ieq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	while (*a && *b) {
+		int x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return false;
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/* copy a fixed-size, possibly unterminated array into a C string */
+static void fixstr(char *dst, size_t cap, const char *src, size_t srcmax)
+{
+	size_t n = 0;
+
+	if (src != NULL)
+		while (n < srcmax && n + 1 < cap && src[n])
+			n++;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* printable, bounded copy of client text for logs */
+static void logsafe(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+
+	if (src != NULL)
+		for (; *src && i + 1 < cap; src++)
+			dst[i++] = ((unsigned char)*src < 0x20 || (unsigned char)*src >= 0x7f) ? '?' : *src;
+	dst[i] = '\0';
+}
+
+static void tls_errstr(int ret, char *buf, size_t cap)
+{
+	char e[128];
+
+	mbedtls_strerror(ret, e, sizeof(e));
+	snprintf(buf, cap, "-0x%04x %s", (unsigned)-ret, e);
+}
+
+static bool conn_live(const struct cstp_conn *c)
+{
+	return c->state < ST_DEAD;
+}
+
+#define CLOG(c, lvl, ...) \
+	do { \
+		if ((c)->state != ST_CLOSED && (c)->host->conn_log) \
+			(c)->host->conn_log((c)->conn, (lvl), __VA_ARGS__); \
+	} while (0)
+
+/* ------------------------------------------------------------------ */
+/* closing                                                             */
+
+static void schedule_close(struct cstp_conn *c, int reason)
+{
+	if (!conn_live(c))
+		return;
+	c->state = ST_DEAD;
+	c->close_reason = reason;
+	event_del(c->ev_read);
+	event_del(c->ev_write);
+	event_del(c->ev_timer);
+	event_del(c->ev_partial);
+	event_active(c->ev_defer, EV_TIMEOUT, 0);
+}
+
+static void defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cstp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state != ST_DEAD)
+		return;
+	c->state = ST_CLOSED;
+	/* last statement: the core may free us from here on */
+	c->host->conn_close(c->conn, c->close_reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* output queue                                                        */
+
+static int oq_push(struct cstp_conn *c, const uint8_t *data, size_t len)
+{
+	struct oq_item *it;
+
+	if (len == 0)
+		return 0;
+	it = malloc(sizeof(*it) + len);
+	if (it == NULL)
+		return OC_E_NOMEM;
+	it->next = NULL;
+	it->len = len;
+	it->off = 0;
+	memcpy(it->buf, data, len);
+	if (c->oq_tail)
+		c->oq_tail->next = it;
+	else
+		c->oq_head = it;
+	c->oq_tail = it;
+	c->oq_n++;
+	c->oq_bytes += len;
+	return 0;
+}
+
+static void oq_pop(struct cstp_conn *c)
+{
+	struct oq_item *it = c->oq_head;
+
+	if (it == NULL)
+		return;
+	c->oq_head = it->next;
+	if (c->oq_head == NULL)
+		c->oq_tail = NULL;
+	c->oq_n--;
+	c->oq_bytes -= it->len;
+	c->host->memzero(it->buf, it->len);
+	free(it);
+}
+
+static void oq_clear(struct cstp_conn *c)
+{
+	while (c->oq_head)
+		oq_pop(c);
+}
+
+enum { FLUSH_EMPTY = 0, FLUSH_BLOCKED = 1 };
+
+/* Write queued items; FLUSH_EMPTY, FLUSH_BLOCKED or OC_E_IO. */
+static int conn_flush(struct cstp_conn *c)
+{
+	while (c->oq_head) {
+		struct oq_item *it = c->oq_head;
+		int ret = mbedtls_ssl_write(&c->ssl, it->buf + it->off, it->len - it->off);
+
+		if (ret > 0) {
+			it->off += (size_t)ret;
+			if (it->off >= it->len)
+				oq_pop(c);
+			continue;
+		}
+		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
+			c->write_blocked = true;
+			return FLUSH_BLOCKED;
+		}
+		if (conn_live(c)) {
+			char e[160];
+
+			tls_errstr(ret, e, sizeof(e));
+			CLOG(c, OC_LOG_DEBUG1, "TLS write failed: %s", e);
+		}
+		return OC_E_IO;
+	}
+	c->write_blocked = false;
+	return FLUSH_EMPTY;
+}
+
+/*
+ * Send one CSTP frame as one TLS record. @p bounded: apply the data
+ * queue limits (OC_E_AGAIN beyond them); otherwise the hard cap (control
+ * frames are dropped beyond it).
+ */
+static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
+                     size_t len, bool bounded, bool force)
+{
+	size_t flen = CSTP_HDR_LEN + len;
+	int ret;
+
+	if (len > CSTP_MAX_PAYLOAD)
+		return OC_E_INVAL;
+	if (c->oq_head != NULL) {
+		if (!force) {
+			if (bounded && (c->oq_n >= OQ_MAX_PKTS || c->oq_bytes + flen > OQ_MAX_BYTES))
+				return OC_E_AGAIN;
+			if (!bounded && (c->oq_n >= OQ_HARD_PKTS || c->oq_bytes + flen > OQ_HARD_BYTES))
+				return OC_E_AGAIN;
+		}
+		cstp_frame_header(c->scratch, type, len);
+		if (len)
+			memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
+		return oq_push(c, c->scratch, flen);
+	}
+
+	cstp_frame_header(c->scratch, type, len);
+	if (len)
+		memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
+	ret = mbedtls_ssl_write(&c->ssl, c->scratch, flen);
+	if (ret == (int)flen)
+		return 0;
+	if (ret > 0) {
+		/* a negotiated max_fragment_length split it: queue the rest */
+		ret = oq_push(c, c->scratch + ret, flen - (size_t)ret);
+	} else if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
+		/* mbedTLS holds the record; the retry must pass the same length */
+		ret = oq_push(c, c->scratch, flen);
+	} else {
+		return OC_E_IO;
+	}
+	if (ret < 0)
+		return ret;
+	c->write_blocked = true;
+	event_add(c->ev_write, NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* event arming                                                        */
+
+static void update_events(struct cstp_conn *c)
+{
+	bool want_read, want_write;
+
+	if (!conn_live(c))
+		return;
+	want_read = c->state == ST_HANDSHAKE || c->state == ST_HTTP_READ ||
+	            c->state == ST_TUNNEL;
+	want_write = c->write_blocked || c->hs_want_write || c->read_want_write ||
+	             c->notify_pending;
+	if (want_read) {
+		if (!event_pending(c->ev_read, EV_READ, NULL))
+			event_add(c->ev_read, NULL);
+	} else {
+		event_del(c->ev_read);
+	}
+	if (want_write)
+		event_add(c->ev_write, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* TLS                                                                 */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct cstp_conn *c = ctx;
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	if (errno == EPIPE || errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct cstp_conn *c = ctx;
+	ssize_t n = recv(c->fd, buf, len, 0);
+
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+static int export_keys_cb(void *p, const unsigned char *ms, const unsigned char *kb,
+                          size_t maclen, size_t keylen, size_t ivlen,
+                          const unsigned char client_random[32],
+                          const unsigned char server_random[32],
+                          mbedtls_tls_prf_types prf)
+{
+	struct cstp_inst *inst = p;
+	struct cstp_conn *c = inst->hs_conn;
+
+	(void)kb;
+	(void)maclen;
+	(void)keylen;
+	(void)ivlen;
+	if (c == NULL)
+		return 0;
+	memcpy(c->ms, ms, sizeof(c->ms));
+	memcpy(c->randoms, client_random, 32);
+	memcpy(c->randoms + 32, server_random, 32);
+	c->prf = prf;
+	c->have_keys = true;
+	return 0;
+}
+
+static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
+                  size_t len)
+{
+	struct cstp_conn *c;
+	size_t i;
+
+	(void)p;
+	c = (struct cstp_conn *)((char *)ssl - offsetof(struct cstp_conn, ssl));
+	if (len == 0 || len >= sizeof(c->sni))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (name[i] <= 0x20 || name[i] >= 0x7f)
+			return 0;
+	memcpy(c->sni, name, len);
+	c->sni[len] = '\0';
+	return 0;
+}
+
+/* RFC 5705 exporter without context (for the DTLS PSK). */
+static int cstp_export_keying(void *ts, const char *label, uint8_t *out, size_t len)
+{
+	struct cstp_conn *c = ts;
+
+	if (c == NULL || label == NULL || out == NULL || len == 0 || len > 1024)
+		return OC_E_INVAL;
+	if (!c->have_keys)
+		return OC_E_STATE;
+	if (mbedtls_ssl_tls_prf(c->prf, c->ms, sizeof(c->ms), label, c->randoms,
+	                        sizeof(c->randoms), out, len) != 0)
+		return OC_E_IO;
+	return 0;
+}
+
+static void handshake_done(struct cstp_conn *c)
+{
+	const char *suite = mbedtls_ssl_get_ciphersuite(&c->ssl);
+	const char *s;
+	const mbedtls_x509_crt *peer;
+	int64_t left;
+	struct timeval tv;
+
+	/* "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384" -> "TLS1.2-ECDHE-ECDSA-AES-256-GCM-SHA384" */
+	if (suite == NULL)
+		suite = "unknown";
+	s = suite;
+	if (strncmp(s, "TLS-", 4) == 0)
+		s += 4;
+	{
+		const char *w = strstr(s, "-WITH-");
+		if (w != NULL)
+			snprintf(c->cipher, sizeof(c->cipher), "TLS1.2-%.*s-%s",
+			         (int)(w - s), s, w + 6);
+		else
+			snprintf(c->cipher, sizeof(c->cipher), "TLS1.2-%s", s);
+	}
+	c->chacha = strstr(suite, "CHACHA") != NULL;
+	if (c->host->conn_set_info)
+		c->host->conn_set_info(c->conn, "tls-cipher", c->cipher);
+	CLOG(c, OC_LOG_DEBUG1, "TLS handshake done: %s", c->cipher);
+
+	if (c->inst->have_ca) {
+		peer = mbedtls_ssl_get_peer_cert(&c->ssl);
+		if (peer != NULL) {
+			uint32_t v = mbedtls_ssl_get_verify_result(&c->ssl);
+
+			if (v == 0) {
+				c->peer_cert = peer->raw.p;
+				c->peer_cert_len = peer->raw.len;
+				CLOG(c, OC_LOG_DEBUG1, "client certificate verified");
+			} else {
+				char info[256];
+
+				mbedtls_x509_crt_verify_info(info, sizeof(info), "", v);
+				info[strcspn(info, "\n")] = '\0';
+				CLOG(c, OC_LOG_INFO, "client certificate not accepted: %s", info);
+			}
+		}
+	}
+
+	c->state = ST_HTTP_READ;
+	left = c->inst->conf->auth_timeout - ms_since(&c->t_accept);
+	ms_to_tv(left, &tv);
+	evtimer_add(c->ev_timer, &tv);
+}
+
+static void handshake_step(struct cstp_conn *c)
+{
+	int ret;
+
+	c->hs_want_write = false;
+	c->inst->hs_conn = c;
+	ret = mbedtls_ssl_handshake(&c->ssl);
+	c->inst->hs_conn = NULL;
+	if (ret == 0) {
+		handshake_done(c);
+		return;
+	}
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+		return;
+	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		c->hs_want_write = true;
+		return;
+	}
+	{
+		char e[160];
+
+		tls_errstr(ret, e, sizeof(e));
+		CLOG(c, OC_LOG_INFO, "TLS handshake failed: %s", e);
+	}
+	schedule_close(c, OC_CLOSE_ERROR);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP answers                                                        */
+
+static const char resp_auth_failed[] =
+	"HTTP/1.1 401 Authentication failed\r\n"
+	"Content-Length: 0\r\n"
+	"Connection: close\r\n"
+	"\r\n";
+
+static const char resp_cookie_bad[] =
+	"HTTP/1.1 401 Cookie is not acceptable\r\n"
+	"Content-Length: 0\r\n"
+	"Connection: close\r\n"
+	"\r\n";
+
+/* Queue an answer; the request is done with (and wiped) here. */
+static void respond(struct cstp_conn *c, const char *data, size_t len,
+                    bool close_after, int reason)
+{
+	http_parser_reset(&c->hp);
+	if (oq_push(c, (const uint8_t *)data, len) < 0) {
+		schedule_close(c, OC_CLOSE_ERROR);
+		return;
+	}
+	if (close_after) {
+		struct timeval tv;
+
+		c->state = ST_DRAIN;
+		c->close_reason = reason;
+		ms_to_tv(DRAIN_TIMEOUT_MS, &tv);
+		evtimer_add(c->ev_timer, &tv);
+	} else {
+		c->state = ST_HTTP_RESP;
+	}
+}
+
+static void respond_status(struct cstp_conn *c, int status, bool close_after,
+                           int reason)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	             "HTTP/1.1 %d %s\r\n"
+	             "Content-Length: 0\r\n"
+	             "%s"
+	             "%s"
+	             "\r\n",
+	             status, http_reason(status),
+	             status == 405 ? "Allow: GET, POST, CONNECT\r\n" : "",
+	             close_after ? "Connection: close\r\n" : "");
+	respond(c, buf, (size_t)n, close_after, reason);
+}
+
+static void respond_auth_failed(struct cstp_conn *c)
+{
+	respond(c, resp_auth_failed, sizeof(resp_auth_failed) - 1, true,
+	        OC_CLOSE_AUTH_FAILED);
+}
+
+static void respond_503(struct cstp_conn *c, const char *reason)
+{
+	acbuf_t b;
+
+	acbuf_init(&b, 4096);
+	acbuf_puts(&b, "HTTP/1.1 503 Service Unavailable\r\nX-Reason: ");
+	acbuf_hdrval(&b, (reason && *reason) ? reason : "Server error");
+	acbuf_puts(&b, "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	if (b.err)
+		schedule_close(c, OC_CLOSE_ERROR);
+	else
+		respond(c, b.p, b.len, true, OC_CLOSE_TEMPORARY);
+	acbuf_free(&b);
+}
+
+/* Headers + body of a 200 text/xml answer. */
+static void respond_xml(struct cstp_conn *c, const acbuf_t *body,
+                        const char *cookies, bool close_after)
+{
+	acbuf_t b;
+
+	acbuf_init(&b, MAX_RESP);
+	acbuf_printf(&b,
+	             "HTTP/1.1 200 OK\r\n"
+	             "Connection: %s\r\n"
+	             "Content-Type: text/xml\r\n"
+	             "Content-Length: %zu\r\n"
+	             "X-Transcend-Version: 1\r\n",
+	             close_after ? "close" : "Keep-Alive", body->len);
+	acbuf_puts(&b, cookies);
+	acbuf_puts(&b, "\r\n");
+	acbuf_add(&b, body->p, body->len);
+	if (b.err || body->err)
+		schedule_close(c, OC_CLOSE_ERROR);
+	else
+		respond(c, b.p, b.len, close_after, OC_CLOSE_TEMPORARY);
+	acbuf_free(&b);
+}
+
+static const char *prompt_type(uint32_t t)
+{
+	switch (t) {
+	case OC_PROMPT_PASSWORD: return "password";
+	case OC_PROMPT_HIDDEN: return "hidden";
+	default: return "text";
+	}
+}
+
+static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
+                      bool close_after)
+{
+	acbuf_t body, ck;
+	size_t i, n;
+
+	acbuf_init(&body, MAX_RESP);
+	acbuf_init(&ck, 4096);
+
+	acbuf_puts(&body,
+	           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	           "<config-auth client=\"vpn\" type=\"auth-request\">\n"
+	           "<version who=\"sg\">0.1</version>\n"
+	           "<auth id=\"main\">\n"
+	           "<message>");
+	acbuf_xml(&body, (a->message && *a->message) ? a->message
+	                                             : "Please enter your credentials.");
+	acbuf_puts(&body, "</message>\n<form method=\"post\" action=\"/auth\">\n");
+	n = a->prompts ? a->n_prompts : 0;
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++) {
+		const oc_auth_prompt_t *p = &a->prompts[i];
+		char name[sizeof(p->name) + 1], label[sizeof(p->label) + 1],
+		     value[sizeof(p->value) + 1];
+
+		fixstr(name, sizeof(name), p->name, sizeof(p->name));
+		fixstr(label, sizeof(label), p->label, sizeof(p->label));
+		fixstr(value, sizeof(value), p->value, sizeof(p->value));
+		if (name[0] == '\0')
+			continue;
+		acbuf_printf(&body, "<input type=\"%s\" name=\"", prompt_type(p->type));
+		acbuf_xml(&body, name);
+		acbuf_puts(&body, "\" label=\"");
+		acbuf_xml(&body, label);
+		if (p->type == OC_PROMPT_HIDDEN) {
+			acbuf_puts(&body, "\" value=\"");
+			acbuf_xml(&body, value);
+		}
+		acbuf_puts(&body, "\" />\n");
+		c->host->memzero(value, sizeof(value));
+	}
+	if (a->groups != NULL && a->n_groups > 0) {
+		acbuf_puts(&body, "<select name=\"group_list\" label=\"GROUP:\">\n");
+		for (i = 0; i < a->n_groups && i < 4096; i++) {
+			const char *g = a->groups[i];
+			const char *l = (a->group_labels && a->group_labels[i]) ? a->group_labels[i] : g;
+
+			if (g == NULL)
+				continue;
+			acbuf_puts(&body, "<option value=\"");
+			acbuf_xml(&body, g);
+			acbuf_puts(&body, "\"");
+			if (a->selected_group && strcmp(a->selected_group, g) == 0)
+				acbuf_puts(&body, " selected=\"true\"");
+			acbuf_puts(&body, ">");
+			acbuf_xml(&body, l);
+			acbuf_puts(&body, "</option>\n");
+		}
+		acbuf_puts(&body, "</select>\n");
+	}
+	acbuf_puts(&body, "</form></auth></config-auth>\n");
+
+	if (a->context.len > CTX_MAX)
+		CLOG(c, OC_LOG_WARN, "auth context of %zu bytes is too large to send", a->context.len);
+	if (a->context.data != NULL && a->context.len > 0 && a->context.len <= CTX_MAX) {
+		char b64[(CTX_MAX + 2) / 3 * 4 + 1];
+
+		if (acxml_b64_encode(a->context.data, a->context.len, b64, sizeof(b64)) == 0)
+			acbuf_printf(&ck, "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", b64);
+	}
+	if (ck.err)
+		body.err = true;
+	respond_xml(c, &body, ck.p ? ck.p : "", close_after);
+	acbuf_free(&body);
+	acbuf_free(&ck);
+}
+
+static void send_complete(struct cstp_conn *c, const oc_auth_answer_t *a,
+                          bool close_after)
+{
+	acbuf_t body, ck;
+	char b64[(CTX_MAX + 2) / 3 * 4 + 1];
+
+	if (a->cookie.data == NULL || a->cookie.len == 0 || a->cookie.len > CTX_MAX ||
+	    acxml_b64_encode(a->cookie.data, a->cookie.len, b64, sizeof(b64)) < 0) {
+		CLOG(c, OC_LOG_ERR, "auth OK without a usable cookie");
+		respond_auth_failed(c);
+		return;
+	}
+	acbuf_init(&body, MAX_RESP);
+	acbuf_init(&ck, 4096);
+	acbuf_printf(&ck, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", b64);
+	acbuf_puts(&ck, "Set-Cookie: webvpnc=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; Secure\r\n");
+	c->host->memzero(b64, sizeof(b64));
+
+	acbuf_puts(&body,
+	           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	           "<config-auth client=\"vpn\" type=\"complete\">\n"
+	           "<version who=\"sg\">0.1</version>\n"
+	           "<auth id=\"success\">\n"
+	           "<title>SSL VPN Service</title>");
+	if (a->banner && *a->banner) {
+		acbuf_puts(&body, "<banner>");
+		acbuf_xml(&body, a->banner);
+		acbuf_puts(&body, "</banner>");
+	}
+	acbuf_puts(&body, "</auth></config-auth>\n");
+	if (ck.err)
+		body.err = true;
+	respond_xml(c, &body, ck.p, close_after);
+	acbuf_free(&body);
+	acbuf_free(&ck);
+}
+
+/* ------------------------------------------------------------------ */
+/* auth                                                                */
+
+static void conn_run(struct cstp_conn *c);
+
+static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
+{
+	struct cstp_conn *c = arg;
+	bool close_after;
+
+	if (c == NULL || c->state != ST_WAIT)
+		return;
+	close_after = !c->hp.req.keep_alive;
+	if (a == NULL) {
+		respond_auth_failed(c);
+	} else {
+		switch (a->status) {
+		case OC_AUTH_CHALLENGE:
+			send_form(c, a, close_after);
+			break;
+		case OC_AUTH_OK:
+			CLOG(c, OC_LOG_DEBUG1, "authentication complete");
+			send_complete(c, a, close_after);
+			break;
+		default:
+			respond_auth_failed(c);
+			break;
+		}
+	}
+	conn_run(c);
+}
+
+/*
+ * Start (@p ar NULL or type INIT) or continue an authentication attempt.
+ */
+static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_context)
+{
+	const http_req_t *r = &c->hp.req;
+	oc_auth_query_t q;
+	uint8_t ctx[CTX_MAX];
+	size_t ctxlen = 0;
+	const char *v;
+	size_t vl;
+	int ret;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
+	    acxml_b64_decode(v, vl, ctx, sizeof(ctx), &ctxlen) == 0 && ctxlen > 0) {
+		q.context.data = ctx;
+		q.context.len = ctxlen;
+	}
+	if (ar != NULL) {
+		if (ar->group != NULL && ar->group[0] != '\0')
+			q.group = ar->group;
+		q.fields = ar->n_fields ? ar->fields : NULL;
+		q.n_fields = ar->n_fields;
+	}
+	if (c->peer_cert != NULL) {
+		q.peer_cert.data = c->peer_cert;
+		q.peer_cert.len = c->peer_cert_len;
+	}
+	q.user_agent = http_header_get(r, "User-Agent");
+	q.vhost = c->sni[0] ? c->sni : NULL;
+
+	c->state = ST_WAIT;
+	ret = c->host->auth_query(c->conn, &q, on_auth_answer, c);
+	c->host->memzero(ctx, sizeof(ctx));
+	if (ret < 0) {
+		CLOG(c, OC_LOG_WARN, "auth_query failed: %s", oc_strerror(ret));
+		respond_auth_failed(c);
+	}
+}
+
+static void handle_post(struct cstp_conn *c)
+{
+	const http_req_t *r = &c->hp.req;
+	const char *b = (const char *)r->body;
+	size_t n = r->body_len;
+	acxml_req_t ar;
+	int ret;
+
+	while (n > 0 && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')) {
+		b++;
+		n--;
+	}
+	if (n == 0) {
+		start_auth(c, NULL, false);
+		return;
+	}
+	if (*b == '<') {
+		ret = acxml_parse(b, n, &ar);
+		if (ret < 0) {
+			CLOG(c, OC_LOG_INFO, "malformed XML request");
+			respond_status(c, 400, true, OC_CLOSE_ERROR);
+			return;
+		}
+		if (ar.type == ACXML_T_INIT) {
+			start_auth(c, &ar, false);
+		} else if (ar.type == ACXML_T_AUTH_REPLY) {
+			start_auth(c, &ar, true);
+		} else {
+			CLOG(c, OC_LOG_DEBUG1, "unsupported config-auth request type");
+			respond_status(c, 400, true, OC_CLOSE_ERROR);
+		}
+		acxml_req_free(&ar);
+		return;
+	}
+	ret = acxml_parse_form(b, n, &ar);
+	if (ret < 0) {
+		CLOG(c, OC_LOG_INFO, "malformed form request");
+		respond_status(c, 400, true, OC_CLOSE_ERROR);
+		return;
+	}
+	start_auth(c, &ar, true);
+	acxml_req_free(&ar);
+}
+
+/* ------------------------------------------------------------------ */
+/* CONNECT                                                             */
+
+static bool route_is_default(const char *r)
+{
+	return r != NULL && (ieq(r, "default") || strcmp(r, "0.0.0.0/0") == 0 ||
+	                     strcmp(r, "0.0.0.0/0.0.0.0") == 0 || strcmp(r, "::/0") == 0);
+}
+
+static bool is_v6(const char *s)
+{
+	return s != NULL && strchr(s, ':') != NULL;
+}
+
+static unsigned overhead(const struct cstp_conn *c)
+{
+	unsigned ip = c->peer_family == AF_INET6 ? 40 : 20;
+	unsigned tcp = 20 + 12;                       /* header + timestamps */
+	unsigned tls = 5 + (c->chacha ? 0 : 8) + 16;  /* record + nonce + tag */
+
+	return ip + tcp + tls + CSTP_HDR_LEN;
+}
+
+static void hdr_line(acbuf_t *b, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	acbuf_puts(b, name);
+	acbuf_puts(b, ": ");
+	acbuf_hdrval(b, value);
+	acbuf_puts(b, "\r\n");
+}
+
+static void hdr_list(acbuf_t *b, const char *name, const char *const *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		hdr_line(b, name, v[i]);
+}
+
+static void hdr_timeout(acbuf_t *b, const char *name, long v)
+{
+	if (v < 0)
+		acbuf_printf(b, "%s: none\r\n", name);
+	else
+		acbuf_printf(b, "%s: %ld\r\n", name, v);
+}
+
+static void connect_ok(struct cstp_conn *c, const oc_session_params_t *p)
+{
+	const http_req_t *r = &c->hp.req;
+	const oc_host_t *h = c->host;
+	acbuf_t b;
+	bool full = true;
+	size_t i;
+	unsigned mtu = p->mtu ? p->mtu : 1280;
+	unsigned base = c->client_base_mtu ? c->client_base_mtu : mtu + overhead(c);
+	struct timeval tv;
+
+	acbuf_init(&b, MAX_RESP);
+	acbuf_puts(&b, "HTTP/1.1 200 CONNECTED\r\n");
+	acbuf_puts(&b, "X-CSTP-Version: 1\r\n");
+	hdr_line(&b, "X-CSTP-Server-Name", h->server_version ? h->server_version : "ocmod");
+	if (p->hostname && *p->hostname)
+		hdr_line(&b, "X-CSTP-Hostname", p->hostname);
+	acbuf_printf(&b, "X-CSTP-DPD: %u\r\n", p->dpd);
+	if (p->default_domain && *p->default_domain)
+		hdr_line(&b, "X-CSTP-Default-Domain", p->default_domain);
+	if (p->ipv4 && *p->ipv4) {
+		hdr_line(&b, "X-CSTP-Address", p->ipv4);
+		hdr_line(&b, "X-CSTP-Netmask", p->ipv4_netmask ? p->ipv4_netmask : "255.255.255.255");
+	}
+	if (p->ipv6 && *p->ipv6) {
+		if (c->full_ipv6) {
+			acbuf_puts(&b, "X-CSTP-Address-IP6: ");
+			acbuf_hdrval(&b, p->ipv6);
+			acbuf_printf(&b, "/%u\r\n", p->ipv6_prefix);
+		} else if (!(p->ipv4 && *p->ipv4)) {
+			hdr_line(&b, "X-CSTP-Address", p->ipv6);
+			acbuf_puts(&b, "X-CSTP-Netmask: ");
+			acbuf_hdrval(&b, p->ipv6);
+			acbuf_printf(&b, "/%u\r\n", p->ipv6_prefix);
+		}
+	}
+	hdr_list(&b, "X-CSTP-DNS", p->dns, p->n_dns);
+	hdr_list(&b, "X-CSTP-NBNS", p->nbns, p->n_nbns);
+	hdr_list(&b, "X-CSTP-Split-DNS", p->split_dns, p->n_split_dns);
+
+	if (p->routes != NULL && p->n_routes > 0) {
+		full = false;
+		for (i = 0; i < p->n_routes; i++)
+			if (route_is_default(p->routes[i]))
+				full = true;
+	}
+	if (!full) {
+		for (i = 0; i < p->n_routes; i++) {
+			const char *rt = p->routes[i];
+
+			if (rt == NULL)
+				continue;
+			if (is_v6(rt)) {
+				if (c->full_ipv6)
+					hdr_line(&b, "X-CSTP-Split-Include-IP6", rt);
+			} else {
+				hdr_line(&b, "X-CSTP-Split-Include", rt);
+			}
+		}
+	}
+	if (full || p->tunnel_all_dns)
+		acbuf_puts(&b, "X-CSTP-Tunnel-All-DNS: true\r\n");
+	if (p->no_routes != NULL) {
+		for (i = 0; i < p->n_no_routes; i++) {
+			const char *rt = p->no_routes[i];
+
+			if (rt == NULL)
+				continue;
+			if (is_v6(rt)) {
+				if (c->full_ipv6)
+					hdr_line(&b, "X-CSTP-Split-Exclude-IP6", rt);
+			} else {
+				hdr_line(&b, "X-CSTP-Split-Exclude", rt);
+			}
+		}
+	}
+	if (p->keepalive > 0)
+		acbuf_printf(&b, "X-CSTP-Keepalive: %u\r\n", p->keepalive);
+	hdr_timeout(&b, "X-CSTP-Idle-Timeout", p->idle_timeout);
+	hdr_timeout(&b, "X-CSTP-Session-Timeout", p->session_timeout);
+	if (p->session_timeout >= 0 && p->session_remaining >= 0)
+		acbuf_printf(&b, "X-CSTP-Session-Timeout-Remaining: %ld\r\n", p->session_remaining);
+	if (p->rekey_time > 0 && p->rekey_method != 0) {
+		/* "ssl" (renegotiation) is never offered: it changes the exporter */
+		acbuf_printf(&b, "X-CSTP-Rekey-Time: %u\r\n", p->rekey_time);
+		acbuf_puts(&b, "X-CSTP-Rekey-Method: new-tunnel\r\n");
+	} else {
+		acbuf_puts(&b, "X-CSTP-Rekey-Method: none\r\n");
+	}
+	acbuf_puts(&b,
+	           "X-CSTP-Disconnected-Timeout: none\r\n"
+	           "X-CSTP-Keep: true\r\n"
+	           "X-CSTP-TCP-Keepalive: true\r\n"
+	           "X-CSTP-License: accept\r\n"
+	           "X-CSTP-Smartcard-Removal-Disconnect: true\r\n");
+	acbuf_printf(&b, "X-CSTP-Base-MTU: %u\r\n", base);
+	acbuf_printf(&b, "X-CSTP-MTU: %u\r\n", mtu);
+	if (p->banner && *p->banner)
+		hdr_line(&b, "X-CSTP-Banner", p->banner);
+
+	if (OC_HOST_HAS(h, channel_offer) && h->channel_offer != NULL) {
+		oc_channel_offer_t off;
+		char hdrs[CHILD_HDRS_CAP];
+		size_t hl = 0;
+		int ret;
+
+		memset(&off, 0, sizeof(off));
+		off.size = sizeof(off);
+		off.headers = r->headers;
+		off.n_headers = r->n_headers;
+		off.params = p;
+		off.parent_ts = c;
+		off.export_keying = cstp_export_keying;
+		ret = h->channel_offer(c->conn, &off, hdrs, sizeof(hdrs), &hl);
+		if (ret == 0 && hl > 0 && hl <= sizeof(hdrs)) {
+			acbuf_add(&b, hdrs, hl);
+			if (hl < 2 || hdrs[hl - 2] != '\r' || hdrs[hl - 1] != '\n')
+				acbuf_puts(&b, "\r\n");
+		} else if (ret < 0) {
+			CLOG(c, OC_LOG_DEBUG1, "no channel offered: %s", oc_strerror(ret));
+		}
+		c->host->memzero(hdrs, sizeof(hdrs));
+	}
+	acbuf_puts(&b, "\r\n");
+	if (b.err) {
+		acbuf_free(&b);
+		CLOG(c, OC_LOG_ERR, "CONNECT answer too large");
+		respond_503(c, "Server error");
+		return;
+	}
+	respond(c, b.p, b.len, false, 0);
+	acbuf_free(&b);
+	if (!conn_live(c))
+		return;
+
+	/* tunnel mode from now on; the HTTP parser is done with */
+	http_parser_free(&c->hp);
+	c->state = ST_TUNNEL;
+	c->mtu = mtu;
+	c->dpd = p->dpd;
+	c->max_payload = mtu + MTU_HEADROOM;
+	if (c->max_payload > CSTP_MAX_PAYLOAD)
+		c->max_payload = CSTP_MAX_PAYLOAD;
+	now_mono(&c->t_rx);
+	evtimer_del(c->ev_timer);
+	if (c->dpd > 0) {
+		tv.tv_sec = c->dpd;
+		tv.tv_usec = 0;
+		evtimer_add(c->ev_timer, &tv);
+	}
+	CLOG(c, OC_LOG_INFO, "CSTP tunnel established (mtu %u, dpd %u, %s)",
+	     mtu, p->dpd, c->cipher);
+}
+
+static void on_session_open(void *arg, int status, const oc_session_params_t *p,
+                            const char *reason)
+{
+	struct cstp_conn *c = arg;
+
+	if (c == NULL || c->state != ST_WAIT)
+		return;
+	if (status == 0 && p != NULL) {
+		connect_ok(c, p);
+	} else if (status == OC_E_PERM) {
+		CLOG(c, OC_LOG_INFO, "CONNECT refused: cookie not acceptable");
+		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
+		        OC_CLOSE_AUTH_FAILED);
+	} else {
+		char rs[128];
+
+		logsafe(rs, sizeof(rs), reason);
+		CLOG(c, OC_LOG_INFO, "CONNECT failed: %s", rs);
+		respond_503(c, reason);
+	}
+	conn_run(c);
+}
+
+static bool platform_mobile(const char *p)
+{
+	return p != NULL && (ieq(p, "apple-ios") || ieq(p, "android") ||
+	                     ieq(p, "ios") || ieq(p, "iphone"));
+}
+
+static void handle_connect(struct cstp_conn *c)
+{
+	const http_req_t *r = &c->hp.req;
+	oc_session_request_t sr;
+	uint8_t cookie[OC_COOKIE_LEN + 3];
+	size_t clen = 0;
+	const char *v, *plat, *at;
+	size_t vl;
+	int ret;
+
+	if (!http_cookie_get(r, "webvpn", &v, &vl) ||
+	    acxml_b64_decode(v, vl, cookie, sizeof(cookie), &clen) < 0 ||
+	    clen != OC_COOKIE_LEN) {
+		CLOG(c, OC_LOG_INFO, "CONNECT without a valid cookie");
+		c->host->memzero(cookie, sizeof(cookie));
+		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
+		        OC_CLOSE_AUTH_FAILED);
+		return;
+	}
+
+	memset(&sr, 0, sizeof(sr));
+	sr.size = sizeof(sr);
+	sr.cookie.data = cookie;
+	sr.cookie.len = clen;
+	sr.hostname = http_header_get(r, "X-CSTP-Hostname");
+	sr.user_agent = http_header_get(r, "User-Agent");
+	sr.device_type = http_header_get(r, "X-AnyConnect-Identifier-DeviceType");
+	plat = http_header_get(r, "X-AnyConnect-Identifier-Platform");
+	if (plat == NULL)
+		plat = http_header_get(r, "X-AnyConnect-Platform");
+	sr.platform = plat;
+	if (platform_mobile(plat))
+		sr.flags |= OC_SESS_F_MOBILE;
+	at = http_header_get(r, "X-CSTP-Address-Type");
+	if (at == NULL) {
+		sr.flags |= OC_SESS_F_WANT_IPV4 | OC_SESS_F_WANT_IPV6;
+	} else {
+		if (http_token_in_list(at, "IPv4"))
+			sr.flags |= OC_SESS_F_WANT_IPV4;
+		if (http_token_in_list(at, "IPv6"))
+			sr.flags |= OC_SESS_F_WANT_IPV6;
+	}
+	c->full_ipv6 = ieq(http_header_get(r, "X-CSTP-Full-IPv6-Capability"), "true");
+	v = http_header_get(r, "X-CSTP-Base-MTU");
+	c->client_base_mtu = 0;
+	if (v != NULL) {
+		char *end;
+		long m = strtol(v, &end, 10);
+
+		if (*v >= '0' && *v <= '9' && *end == '\0' && m >= 256 && m <= 65535)
+			c->client_base_mtu = (unsigned)m;
+	}
+	sr.client_base_mtu = c->client_base_mtu;
+	sr.overhead = overhead(c);
+	if (sr.user_agent && c->host->conn_set_info)
+		c->host->conn_set_info(c->conn, "user-agent", sr.user_agent);
+
+	c->state = ST_WAIT;
+	ret = c->host->session_open(c->conn, &sr, on_session_open, c);
+	c->host->memzero(cookie, sizeof(cookie));
+	if (ret < 0) {
+		CLOG(c, OC_LOG_WARN, "session_open failed: %s", oc_strerror(ret));
+		respond_503(c, "Server error");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* request dispatch                                                    */
+
+static void handle_request(struct cstp_conn *c)
+{
+	const http_req_t *r = &c->hp.req;
+	char tgt[128], meth[24];
+	const char *t = r->target;
+	size_t pl = strcspn(t, "?#");
+
+	logsafe(meth, sizeof(meth), r->method);
+	logsafe(tgt, sizeof(tgt), t);
+	if (pl < sizeof(tgt))
+		tgt[pl] = '\0'; /* never log query strings */
+	CLOG(c, OC_LOG_DEBUG1, "HTTP %s %s", meth, tgt);
+
+	if (strcmp(r->method, "CONNECT") == 0) {
+		handle_connect(c);
+	} else if (strcmp(r->method, "POST") == 0) {
+		handle_post(c);
+	} else if (strcmp(r->method, "GET") == 0) {
+		if (pl == 1 && t[0] == '/')
+			start_auth(c, NULL, false);
+		else
+			respond_status(c, 404, !r->keep_alive, OC_CLOSE_TEMPORARY);
+	} else {
+		respond_status(c, 405, !r->keep_alive, OC_CLOSE_TEMPORARY);
+	}
+}
+
+/* Feed input to the parser, reading from TLS as needed; one request at most. */
+static void http_process(struct cstp_conn *c)
+{
+	for (;;) {
+		int ret;
+
+		if (c->in_len > 0) {
+			size_t used = 0;
+
+			ret = http_parser_feed(&c->hp, c->in, c->in_len, &used);
+			if (used > 0) {
+				memmove(c->in, c->in + used, c->in_len - used);
+				c->in_len -= used;
+			}
+			if (ret == HTTP_DONE) {
+				handle_request(c);
+				return;
+			}
+			if (ret < 0) {
+				CLOG(c, OC_LOG_INFO, "bad HTTP request (%d)", c->hp.status);
+				respond_status(c, c->hp.status ? c->hp.status : 400, true,
+				               OC_CLOSE_ERROR);
+				return;
+			}
+			if (c->in_len > 0)
+				continue; /* not reached: the parser takes all */
+		}
+		c->read_want_write = false;
+		ret = mbedtls_ssl_read(&c->ssl, c->in, IN_CAP);
+		if (ret > 0) {
+			c->in_len = (size_t)ret;
+			continue;
+		}
+		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+			return;
+		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			c->read_want_write = true;
+			return;
+		}
+		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+		    ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
+			CLOG(c, OC_LOG_DEBUG1, "client closed the connection");
+			schedule_close(c, OC_CLOSE_TEMPORARY);
+		} else {
+			char e[160];
+
+			tls_errstr(ret, e, sizeof(e));
+			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", e);
+			schedule_close(c, OC_CLOSE_ERROR);
+		}
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* tunnel                                                              */
+
+static void handle_frame(struct cstp_conn *c, const cstp_frame_t *f)
+{
+	switch (f->type) {
+	case CSTP_T_DATA:
+		if (f->len > 0)
+			(void)c->host->tun_write(c->conn, f->payload, f->len);
+		break;
+	case CSTP_T_DPD_REQ:
+		if (frame_out(c, CSTP_T_DPD_RESP, f->payload, f->len, false, false) == OC_E_IO)
+			schedule_close(c, OC_CLOSE_ERROR);
+		break;
+	case CSTP_T_DPD_RESP:
+	case CSTP_T_KEEPALIVE:
+		break;
+	case CSTP_T_DISCONNECT:
+		if (f->len > 0 && f->payload[0] == CSTP_BYE_USER) {
+			CLOG(c, OC_LOG_INFO, "client disconnected (logout)");
+			schedule_close(c, OC_CLOSE_USER_LOGOUT);
+		} else {
+			CLOG(c, OC_LOG_INFO, "client disconnected");
+			schedule_close(c, OC_CLOSE_TEMPORARY);
+		}
+		break;
+	case CSTP_T_COMPRESSED:
+	default:
+		CLOG(c, OC_LOG_INFO, "unexpected CSTP packet type %u", f->type);
+		schedule_close(c, OC_CLOSE_ERROR);
+		break;
+	}
+}
+
+static int tunnel_process(struct cstp_conn *c)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (c->state == ST_TUNNEL && off < c->in_len) {
+		cstp_frame_t f;
+
+		n = cstp_frame_parse(c->in + off, c->in_len - off, c->max_payload, &f);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		c->frames_in++;
+		handle_frame(c, &f);
+	}
+	if (n < 0 && c->state == ST_TUNNEL) {
+		CLOG(c, OC_LOG_INFO, "malformed CSTP packet");
+		schedule_close(c, OC_CLOSE_ERROR);
+		return n;
+	}
+	if (off > 0) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	return 0;
+}
+
+/*
+ * Frames may span TLS records, but a client that leaves a frame incomplete
+ * and completes none for PARTIAL_TIMEOUT_MS is broken or hostile.
+ */
+static void partial_check(struct cstp_conn *c)
+{
+	struct timeval tv;
+
+	if (c->state != ST_TUNNEL || c->in_len == 0) {
+		event_del(c->ev_partial);
+		return;
+	}
+	if (evtimer_pending(c->ev_partial, NULL))
+		return;
+	c->partial_mark = c->frames_in;
+	ms_to_tv(PARTIAL_TIMEOUT_MS, &tv);
+	evtimer_add(c->ev_partial, &tv);
+}
+
+static void partial_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cstp_conn *c = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (c->state != ST_TUNNEL || c->in_len == 0)
+		return;
+	if (c->frames_in != c->partial_mark) {
+		c->partial_mark = c->frames_in;
+		ms_to_tv(PARTIAL_TIMEOUT_MS, &tv);
+		evtimer_add(c->ev_partial, &tv);
+		return;
+	}
+	CLOG(c, OC_LOG_INFO, "incomplete CSTP packet stalled; closing");
+	schedule_close(c, OC_CLOSE_ERROR);
+}
+
+static void tunnel_read(struct cstp_conn *c)
+{
+	size_t budget = 0;
+
+	for (;;) {
+		int ret;
+
+		if (tunnel_process(c) < 0 || c->state != ST_TUNNEL)
+			return;
+		if (budget >= READ_BUDGET) {
+			/* let other connections run; come back on the next loop */
+			event_active(c->ev_read, EV_READ, 0);
+			return;
+		}
+		c->read_want_write = false;
+		ret = mbedtls_ssl_read(&c->ssl, c->in + c->in_len, IN_CAP - c->in_len);
+		if (ret > 0) {
+			c->in_len += (size_t)ret;
+			budget += (size_t)ret;
+			now_mono(&c->t_rx);
+			continue;
+		}
+		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+			return;
+		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			c->read_want_write = true;
+			return;
+		}
+		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+		    ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
+			CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
+			schedule_close(c, OC_CLOSE_TEMPORARY);
+		} else {
+			char e[160];
+
+			tls_errstr(ret, e, sizeof(e));
+			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", e);
+			schedule_close(c, OC_CLOSE_ERROR);
+		}
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* the driver                                                          */
+
+static void drain_finish(struct cstp_conn *c)
+{
+	int ret = mbedtls_ssl_close_notify(&c->ssl);
+	size_t i;
+
+	c->notify_pending = false;
+	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
+		c->notify_pending = true;
+		return;
+	}
+	/*
+	 * Unread input makes close() send a RST, which can destroy the answer
+	 * still in flight to the client: discard what is there (bounded) and
+	 * half-close first.
+	 */
+	(void)shutdown(c->fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (recv(c->fd, c->scratch, sizeof(c->scratch), MSG_DONTWAIT) <= 0)
+			break;
+	schedule_close(c, c->close_reason);
+}
+
+static void conn_run(struct cstp_conn *c)
+{
+	int rounds = 0;
+
+	while (conn_live(c)) {
+		int fl;
+
+		if (c->state == ST_HANDSHAKE) {
+			handshake_step(c);
+			if (c->state != ST_HTTP_READ)
+				break;
+		}
+		fl = conn_flush(c);
+		if (fl < 0) {
+			schedule_close(c, c->state == ST_DRAIN ? c->close_reason : OC_CLOSE_ERROR);
+			break;
+		}
+		if (fl == FLUSH_EMPTY) {
+			if (c->state == ST_HTTP_RESP) {
+				c->state = ST_HTTP_READ;
+			} else if (c->state == ST_DRAIN) {
+				drain_finish(c);
+				break;
+			}
+		}
+		if (c->state == ST_HTTP_READ) {
+			if (++rounds > 8) {
+				/* many pipelined requests: continue on the next loop */
+				event_active(c->ev_read, EV_READ, 0);
+				break;
+			}
+			http_process(c);
+			if (c->state == ST_HTTP_READ)
+				break; /* waiting for more input */
+			continue;      /* an answer was queued (or async work started) */
+		}
+		if (c->state == ST_TUNNEL) {
+			tunnel_read(c);
+			partial_check(c);
+			if (c->state == ST_TUNNEL && c->oq_head != NULL && !c->write_blocked &&
+			    conn_flush(c) < 0)
+				schedule_close(c, OC_CLOSE_ERROR);
+		}
+		break;
+	}
+	update_events(c);
+}
+
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cstp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_run(c);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cstp_conn *c = arg;
+	int64_t idle;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case ST_HANDSHAKE:
+		CLOG(c, OC_LOG_INFO, "TLS handshake timed out");
+		schedule_close(c, OC_CLOSE_AUTH_FAILED);
+		break;
+	case ST_HTTP_READ:
+	case ST_WAIT:
+	case ST_HTTP_RESP:
+		CLOG(c, OC_LOG_INFO, "no tunnel within auth-timeout; closing");
+		schedule_close(c, OC_CLOSE_AUTH_FAILED);
+		break;
+	case ST_DRAIN:
+		schedule_close(c, c->close_reason);
+		break;
+	case ST_TUNNEL:
+		if (c->dpd == 0)
+			break;
+		idle = ms_since(&c->t_rx);
+		if (idle >= (int64_t)c->dpd * 3000) {
+			CLOG(c, OC_LOG_INFO, "no traffic for %u s: DPD timeout", c->dpd * 3);
+			schedule_close(c, OC_CLOSE_DPD_TIMEOUT);
+			break;
+		}
+		if (idle >= (int64_t)c->dpd * 1000 - 500 &&
+		    frame_out(c, CSTP_T_DPD_REQ, NULL, 0, false, false) == OC_E_IO) {
+			schedule_close(c, OC_CLOSE_ERROR);
+			break;
+		}
+		{
+			struct timeval tv = { .tv_sec = c->dpd, .tv_usec = 0 };
+
+			evtimer_add(c->ev_timer, &tv);
+		}
+		update_events(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* transport ops                                                       */
+
+static void conn_free(struct cstp_conn *c)
+{
+	const oc_host_t *h;
+
+	if (c == NULL)
+		return;
+	h = c->host;
+	if (c->ev_read)
+		event_free(c->ev_read);
+	if (c->ev_write)
+		event_free(c->ev_write);
+	if (c->ev_timer)
+		event_free(c->ev_timer);
+	if (c->ev_defer)
+		event_free(c->ev_defer);
+	if (c->ev_partial)
+		event_free(c->ev_partial);
+	if (c->ssl_init)
+		mbedtls_ssl_free(&c->ssl);
+	oq_clear(c);
+	http_parser_free(&c->hp);
+	if (c->in != NULL) {
+		h->memzero(c->in, IN_CAP);
+		free(c->in);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	h->memzero(c->ms, sizeof(c->ms));
+	h->memzero(c->randoms, sizeof(c->randoms));
+	h->memzero(c->scratch, sizeof(c->scratch));
+	h->free(c);
+}
+
+static int cstp_accept(void *instp, oc_conn_t *conn, int fd,
+                       const oc_accept_info_t *info, void **ts_r, oc_error_t *err)
+{
+	struct cstp_inst *inst = instp;
+	const oc_host_t *h = inst->host;
+	struct cstp_conn *c = NULL;
+	http_limits_t lim;
+	struct timeval tv;
+	int ret = 0, one = 1, fl;
+
+	*ts_r = NULL;
+	if (!inst->tls_ready) {
+		h->error_set(err, OC_E_STATE, "cstp: accept() outside a worker");
+		ret = OC_E_STATE;
+		goto out;
+	}
+	c = h->zalloc(sizeof(*c));
+	if (c == NULL) {
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	c->inst = inst;
+	c->host = h;
+	c->conn = conn;
+	c->fd = fd;
+	c->state = ST_HANDSHAKE;
+	if (info != NULL && info->peer != NULL)
+		c->peer_family = info->peer->ss.ss_family;
+	now_mono(&c->t_accept);
+	c->t_rx = c->t_accept;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	c->in = malloc(IN_CAP);
+	if (c->in == NULL) {
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	memset(&lim, 0, sizeof(lim));
+	lim.max_line = 8192;
+	lim.max_head = (size_t)inst->conf->max_header_size;
+	lim.max_headers = 100;
+	lim.max_body = (size_t)inst->conf->max_body_size;
+	http_parser_init(&c->hp, &lim);
+
+	mbedtls_ssl_init(&c->ssl);
+	c->ssl_init = true;
+	ret = mbedtls_ssl_setup(&c->ssl, &inst->sslc);
+	if (ret != 0) {
+		char e[160];
+
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_NOMEM, "cstp: mbedtls_ssl_setup: %s", e);
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+
+	c->ev_read = event_new(inst->base, fd, EV_READ | EV_PERSIST, io_cb, c);
+	c->ev_write = event_new(inst->base, fd, EV_WRITE, io_cb, c);
+	c->ev_timer = evtimer_new(inst->base, timer_cb, c);
+	c->ev_defer = event_new(inst->base, -1, 0, defer_cb, c);
+	c->ev_partial = evtimer_new(inst->base, partial_cb, c);
+	if (!c->ev_read || !c->ev_write || !c->ev_timer || !c->ev_defer || !c->ev_partial) {
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	ms_to_tv(inst->conf->handshake_timeout, &tv);
+	if (event_add(c->ev_read, NULL) < 0 || evtimer_add(c->ev_timer, &tv) < 0) {
+		ret = OC_E_IO;
+		goto out;
+	}
+	*ts_r = c;
+	c = NULL;
+	ret = 0;
+out:
+	if (ret < 0 && ret != OC_E_STATE && err != NULL && err->code == 0)
+		h->error_set(err, ret, "cstp: cannot set up the connection");
+	if (c != NULL)
+		conn_free(c); /* closes fd: ownership was transferred */
+	else if (ret < 0 && fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cstp_send(void *ts, const uint8_t *pkt, size_t len)
+{
+	struct cstp_conn *c = ts;
+	int ret;
+
+	if (c == NULL)
+		return OC_E_INVAL;
+	if (c->state != ST_TUNNEL)
+		return conn_live(c) ? OC_E_STATE : OC_E_CLOSED;
+	if (pkt == NULL || len == 0 || len > c->max_payload)
+		return OC_E_INVAL;
+	ret = frame_out(c, CSTP_T_DATA, pkt, len, true, false);
+	if (ret == OC_E_IO) {
+		schedule_close(c, OC_CLOSE_ERROR);
+		return OC_E_IO;
+	}
+	return ret;
+}
+
+static void cstp_close(void *ts, int reason)
+{
+	struct cstp_conn *c = ts;
+
+	if (c == NULL || c->state == ST_CLOSED)
+		return;
+	if (c->state == ST_DEAD) {
+		event_del(c->ev_defer);
+	} else {
+		if (c->state == ST_TUNNEL)
+			(void)frame_out(c, CSTP_T_DISCONNECT, NULL, 0, false, true);
+		if (conn_flush(c) == FLUSH_EMPTY)
+			(void)mbedtls_ssl_close_notify(&c->ssl);
+		event_del(c->ev_read);
+		event_del(c->ev_write);
+		event_del(c->ev_timer);
+		event_del(c->ev_partial);
+	}
+	c->state = ST_CLOSED;
+	c->host->conn_close(c->conn, reason);
+}
+
+static void cstp_session_free(void *ts)
+{
+	conn_free(ts);
+}
+
+static int cstp_endpoints(void *instp, oc_endpoint_t *eps, size_t max, size_t *n_r)
+{
+	struct cstp_inst *inst = instp;
+	const char *host = inst->conf->listen_host ? inst->conf->listen_host : "";
+
+	*n_r = 0;
+	if (max < 1)
+		return OC_E_NOSPACE;
+	if (strlen(host) >= sizeof(eps[0].host))
+		return OC_E_INVAL;
+	memset(&eps[0], 0, sizeof(eps[0]));
+	eps[0].socktype = SOCK_STREAM;
+	snprintf(eps[0].host, sizeof(eps[0].host), "%s", host);
+	eps[0].port = (uint16_t)inst->conf->tcp_port;
+	*n_r = 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* instance                                                            */
+
+static const mbedtls_ecp_group_id cstp_curves[] = {
+	MBEDTLS_ECP_DP_CURVE25519,
+	MBEDTLS_ECP_DP_SECP256R1,
+	MBEDTLS_ECP_DP_SECP384R1,
+	MBEDTLS_ECP_DP_NONE
+};
+
+static void inst_free(struct cstp_inst *inst)
+{
+	if (inst == NULL)
+		return;
+	mbedtls_ssl_config_free(&inst->sslc);
+	mbedtls_x509_crt_free(&inst->crt);
+	mbedtls_x509_crt_free(&inst->ca);
+	mbedtls_pk_free(&inst->key);
+	mbedtls_ctr_drbg_free(&inst->drbg);
+	mbedtls_entropy_free(&inst->entropy);
+	inst->host->free(inst);
+}
+
+static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
+{
+	const struct cstp_conf *cf = inst->conf;
+	const oc_host_t *h = inst->host;
+	char e[160];
+	int ret;
+
+	ret = mbedtls_x509_crt_parse_file(&inst->crt, cf->server_cert);
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "cstp: cannot load server-cert %s: %s",
+		             cf->server_cert, e);
+		return OC_E_INVAL;
+	}
+	ret = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "cstp: cannot load server-key %s: %s",
+		             cf->server_key, e);
+		return OC_E_INVAL;
+	}
+	if (mbedtls_pk_can_do(&inst->key, MBEDTLS_PK_ECDSA)) {
+		inst->is_ec = true;
+	} else if (mbedtls_pk_can_do(&inst->key, MBEDTLS_PK_RSA)) {
+		inst->is_ec = false;
+	} else {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s: only RSA and ECDSA keys are supported",
+		             cf->server_key);
+		return OC_E_INVAL;
+	}
+	ret = mbedtls_pk_check_pair(&inst->crt.pk, &inst->key);
+	if (ret != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	if (cf->ca_cert != NULL && cf->ca_cert[0] != '\0') {
+		ret = mbedtls_x509_crt_parse_file(&inst->ca, cf->ca_cert);
+		if (ret != 0) {
+			tls_errstr(ret, e, sizeof(e));
+			h->error_set(err, OC_E_INVAL, "cstp: cannot load ca-cert %s: %s",
+			             cf->ca_cert, e);
+			return OC_E_INVAL;
+		}
+		inst->have_ca = true;
+	}
+	return 0;
+}
+
+static int build_tls(struct cstp_inst *inst, oc_error_t *err)
+{
+	const oc_host_t *h = inst->host;
+	unsigned char pers[48];
+	char e[160];
+	int ret, i = 0;
+
+	memcpy(pers, "ocmod-cstp", 10);
+	if (h->random(pers + 10, sizeof(pers) - 10) < 0) {
+		h->error_set(err, OC_E_IO, "cstp: no randomness from the host");
+		return OC_E_IO;
+	}
+	ret = mbedtls_ctr_drbg_seed(&inst->drbg, mbedtls_entropy_func, &inst->entropy,
+	                            pers, sizeof(pers));
+	h->memzero(pers, sizeof(pers));
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_IO, "cstp: DRBG seeding failed: %s", e);
+		return OC_E_IO;
+	}
+	ret = mbedtls_ssl_config_defaults(&inst->sslc, MBEDTLS_SSL_IS_SERVER,
+	                                  MBEDTLS_SSL_TRANSPORT_STREAM,
+	                                  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "cstp: TLS config: %s", e);
+		return OC_E_INVAL;
+	}
+	mbedtls_ssl_conf_rng(&inst->sslc, mbedtls_ctr_drbg_random, &inst->drbg);
+	mbedtls_ssl_conf_min_version(&inst->sslc, MBEDTLS_SSL_MAJOR_VERSION_3,
+	                             MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(&inst->sslc, MBEDTLS_SSL_MAJOR_VERSION_3,
+	                             MBEDTLS_SSL_MINOR_VERSION_3);
+	if (inst->is_ec) {
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
+	} else {
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+	}
+	inst->suites[i] = 0;
+	mbedtls_ssl_conf_ciphersuites(&inst->sslc, inst->suites);
+	mbedtls_ssl_conf_curves(&inst->sslc, cstp_curves);
+	ret = mbedtls_ssl_conf_own_cert(&inst->sslc, &inst->crt, &inst->key);
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "cstp: server certificate: %s", e);
+		return OC_E_INVAL;
+	}
+	if (inst->have_ca) {
+		mbedtls_ssl_conf_ca_chain(&inst->sslc, &inst->ca, NULL);
+		mbedtls_ssl_conf_authmode(&inst->sslc, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	} else {
+		mbedtls_ssl_conf_authmode(&inst->sslc, MBEDTLS_SSL_VERIFY_NONE);
+	}
+	mbedtls_ssl_conf_export_keys_ext_cb(&inst->sslc, export_keys_cb, inst);
+	mbedtls_ssl_conf_sni(&inst->sslc, sni_cb, inst);
+	mbedtls_ssl_conf_renegotiation(&inst->sslc, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	inst->tls_ready = true;
+	return 0;
+}
+
+static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *confp,
+                     void **inst_r, oc_error_t *err)
+{
+	const struct cstp_conf *cf = confp;
+	struct cstp_inst *inst = NULL;
+	int ret = 0;
+
+	*inst_r = NULL;
+	if (cf == NULL || cf->server_cert == NULL || cf->server_key == NULL) {
+		host->error_set(err, OC_E_INVAL, "cstp: server-cert and server-key are required");
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	if (cf->tcp_port < 1 || cf->tcp_port > 65535) {
+		host->error_set(err, OC_E_INVAL, "cstp: tcp-port out of range");
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	if (cf->listen_host != NULL && strlen(cf->listen_host) >= sizeof(((oc_endpoint_t *)0)->host)) {
+		host->error_set(err, OC_E_INVAL, "cstp: listen-host is too long");
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	if (cf->auth_timeout <= 0 || cf->handshake_timeout <= 0 ||
+	    cf->max_header_size < 1024 || cf->max_body_size < 1024 ||
+	    cf->max_header_size > 16 * 1024 * 1024 || cf->max_body_size > 64 * 1024 * 1024) {
+		host->error_set(err, OC_E_INVAL, "cstp: timeouts and sizes must be positive and sane");
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	inst = host->zalloc(sizeof(*inst));
+	if (inst == NULL) {
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	inst->host = host;
+	inst->self = self;
+	inst->conf = cf;
+	mbedtls_entropy_init(&inst->entropy);
+	mbedtls_ctr_drbg_init(&inst->drbg);
+	mbedtls_x509_crt_init(&inst->crt);
+	mbedtls_x509_crt_init(&inst->ca);
+	mbedtls_pk_init(&inst->key);
+	mbedtls_ssl_config_init(&inst->sslc);
+
+	ret = load_credentials(inst, err);
+	if (ret < 0)
+		goto out;
+	if (host->role & OC_ROLE_WORKER) {
+		inst->base = host->event_base(self);
+		if (inst->base == NULL) {
+			host->error_set(err, OC_E_STATE, "cstp: no event base");
+			ret = OC_E_STATE;
+			goto out;
+		}
+		ret = build_tls(inst, err);
+		if (ret < 0)
+			goto out;
+	} else {
+		/* main / check: validated; keep no key material around */
+		mbedtls_pk_free(&inst->key);
+		mbedtls_pk_init(&inst->key);
+	}
+	*inst_r = inst;
+	inst = NULL;
+out:
+	inst_free(inst);
+	return ret;
+}
+
+static void cstp_destroy(void *instp)
+{
+	inst_free(instp);
+}
+
+static const oc_transport_ops_t cstp_ops = {
+	.flags = OC_TRANSPORT_F_STREAM,
+	.endpoints = cstp_endpoints,
+	.accept = cstp_accept,
+	.send = cstp_send,
+	.close = cstp_close,
+	.session_free = cstp_session_free,
+	.datagram_key = NULL,
+	.channel_offer = NULL,
+};
+
+OC_MODULE_DEFINE(OC_MOD_TRANSPORT, cstp_ops,
+	.name = "cstp",
+	.version = CSTP_VERSION,
+	.description = "AnyConnect CSTP over TLS 1.2 (mbedTLS)",
+	.flags = 0,
+	.roles = OC_ROLE_MAIN | OC_ROLE_WORKER | OC_ROLE_CHECK,
+	.options = cstp_options,
+	.conf_size = sizeof(struct cstp_conf),
+	.init = cstp_init,
+	.destroy = cstp_destroy);
