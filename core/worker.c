@@ -615,8 +615,7 @@ static void on_conn_new(struct ipc_in *in)
 	if (c->ops->accept(c->ti->inst, c, fd, &info, &c->ts, &err) < 0) {
 		log_info("%s%s: connection refused: %s", c->ti->log_prefix,
 			 c->peer_text, err.msg[0] ? err.msg : "accept failed");
-		c->ts = NULL;
-		close(fd);
+		c->ts = NULL; /* the transport closed fd (it owns it) */
 		worker_conn_close(c, OC_CLOSE_ERROR);
 	}
 }

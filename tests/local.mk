@@ -14,7 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 
 include tests/unit/core.mk
 include tests/unit/plain.mk
-#CSTP include tests/unit/cstp.mk
+include tests/unit/cstp.mk
 
 # End-to-end: the real openconnect client against ocmod in network namespaces.
 E2E_TESTS = \

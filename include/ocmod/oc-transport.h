@@ -76,9 +76,12 @@ typedef struct oc_transport_ops {
 
 	/**
 	 * A new connection (stream) or flow (datagram) in a worker. Required.
-	 * The transport takes ownership of @p fd (non-blocking), arms its events
-	 * on the host's event base and returns its session in *ts_r. @p conn is
-	 * the core's handle for host calls about this client.
+	 * The transport takes ownership of @p fd (non-blocking) from the call
+	 * on, also when it fails (then it closes it), arms its events on the
+	 * host's event base and returns its session in *ts_r. @p conn is the
+	 * core's handle for host calls about this client. The core calls
+	 * session_free() only later, from its loop, never from inside a host
+	 * call the transport makes (conn_close included).
 	 */
 	int (*accept)(void *inst, oc_conn_t *conn, int fd,
 	              const oc_accept_info_t *info, void **ts_r, oc_error_t *err);
