@@ -204,7 +204,9 @@ static void session_json(struct strbuf *b, const struct session *s)
 	sb_puts(b, ",\"remote_ip\":");
 	sb_json_str(b, s->peer);
 	sb_puts(b, ",\"vpn_ipv4\":");
-	sb_json_str(b, s->ipv4);
+	sb_json_str(b, s->ipv4[0] ? s->ipv4 : NULL);
+	sb_puts(b, ",\"vpn_ipv6\":");
+	sb_json_str(b, s->ipv6[0] ? s->ipv6 : NULL);
 	sb_puts(b, ",\"device\":");
 	sb_json_str(b, s->device);
 	sb_puts(b, ",\"transport\":");

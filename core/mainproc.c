@@ -57,6 +57,7 @@ static struct pending_open *pending;
 static size_t n_pending;
 static uint32_t next_seq = 1;
 static struct pool4 *pool;
+static struct pool6 *pool6;
 static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
 
@@ -127,30 +128,65 @@ static int parse_v4_net(const char *net, const char *mask, uint32_t *n_r,
 	return 0;
 }
 
-static int pool_setup(struct generation *g, struct pool4 **p_r, char *err,
-                      size_t errlen)
+static int pool_setup(struct generation *g, struct pool4 **p_r,
+                      struct pool6 **p6_r, char *err, size_t errlen)
 {
 	const struct core_conf *cc = gen_conf(g);
 	uint32_t net, mask;
 	int r;
 
 	*p_r = NULL;
-	if (!cc->ipv4_network) {
-		snprintf(err, errlen, "%s: ipv4-network is not set: no addresses to give to clients",
+	*p6_r = NULL;
+	if (!cc->ipv4_network && !cc->ipv6_network) {
+		snprintf(err, errlen, "%s: neither ipv4-network nor ipv6-network is set: no addresses to give to clients",
 			 g->cfg_path);
 		return OC_E_INVAL;
 	}
-	if (parse_v4_net(cc->ipv4_network, cc->ipv4_netmask, &net, &mask) < 0) {
-		snprintf(err, errlen, "%s: ipv4-network '%s' / ipv4-netmask '%s' is not a valid IPv4 network",
-			 g->cfg_path, cc->ipv4_network,
-			 cc->ipv4_netmask ? cc->ipv4_netmask : "(unset)");
-		return OC_E_INVAL;
+	if (cc->ipv4_network) {
+		if (parse_v4_net(cc->ipv4_network, cc->ipv4_netmask, &net, &mask) < 0) {
+			snprintf(err, errlen, "%s: ipv4-network '%s' / ipv4-netmask '%s' is not a valid IPv4 network",
+				 g->cfg_path, cc->ipv4_network,
+				 cc->ipv4_netmask ? cc->ipv4_netmask : "(unset)");
+			return OC_E_INVAL;
+		}
+		r = pool4_new(net, mask, p_r);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: cannot use %s as an address pool (too small?)",
+				 g->cfg_path, cc->ipv4_network);
+			return r;
+		}
 	}
-	r = pool4_new(net, mask, p_r);
-	if (r < 0)
-		snprintf(err, errlen, "%s: cannot use %s as an address pool (too small?)",
-			 g->cfg_path, cc->ipv4_network);
-	return r;
+	if (cc->ipv6_network) {
+		char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+		uint8_t a6[16];
+		long plen = -1;
+		unsigned sub = cc->ipv6_subnet_prefix ? (unsigned)cc->ipv6_subnet_prefix : 128;
+
+		snprintf(buf, sizeof(buf), "%s", cc->ipv6_network);
+		slash = strchr(buf, '/');
+		if (slash) {
+			*slash++ = 0;
+			plen = strtol(slash, &end, 10);
+			if (*end)
+				plen = -1;
+		}
+		if (plen < 0 || plen > 126 || inet_pton(AF_INET6, buf, a6) != 1) {
+			snprintf(err, errlen, "%s: ipv6-network '%s' is not a valid IPv6 network (write it as prefix/length)",
+				 g->cfg_path, cc->ipv6_network);
+			goto fail;
+		}
+		r = pool6_new(a6, (unsigned)plen, sub, p6_r);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: ipv6-subnet-prefix %u does not fit ipv6-network %s (it must be at least 2 bits longer)",
+				 g->cfg_path, sub, cc->ipv6_network);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	pool4_free(*p_r);
+	*p_r = NULL;
+	return OC_E_INVAL;
 }
 
 /* "10.1.0.0/255.255.0.0", "10.1.0.0/16" -> "10.1.0.0/255.255.0.0";
@@ -331,6 +367,14 @@ static void worker_gone(struct worker_proc *w)
 
 /* ---------------- sessions ---------------- */
 
+static void release_leases(uint64_t key)
+{
+	if (pool)
+		pool4_release(pool, &key, sizeof(key));
+	if (pool6)
+		pool6_release(pool6, &key, sizeof(key));
+}
+
 /* Release what a finished session holds; frees @p s (already unlinked). */
 static void session_closed(struct session *s, uint32_t reason)
 {
@@ -343,8 +387,8 @@ static void session_closed(struct session *s, uint32_t reason)
 	if (s->w && s->w->n_sessions)
 		s->w->n_sessions--;
 	if (!s->replaced) {
-		if (cookie_dead && pool)
-			pool4_release(pool, &s->key, sizeof(s->key));
+		if (cookie_dead)
+			release_leases(s->key);
 		ipc_begin(&m, IPC_COOKIE_END, 0);
 		ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
 		ipc_put_u32(&m, T_REASON, reason);
@@ -384,10 +428,12 @@ static void on_cookie_result(const struct ipc_in *in)
 	uint64_t key = 0, created = 0;
 	const char *user, *group;
 	char err[256], ip[INET_ADDRSTRLEN], lip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
-	char devname[IFNAMSIZ] = "";
+	char devname[IFNAMSIZ] = "", ip6[INET6_ADDRSTRLEN] = "", lip6[INET6_ADDRSTRLEN] = "";
+	uint8_t peer6[16], local6[16];
+	bool want4, want6;
 	struct in_addr a;
 	size_t i, same = 0;
-	int tunfd = -1, r;
+	int tunfd = -1;
 	bool mobile;
 
 	for (pp = &pending; (p = *pp); pp = &p->next)
@@ -430,18 +476,32 @@ static void on_cookie_result(const struct ipc_in *in)
 		reply_fail(p->w, p->wseq, OC_E_PERM, "Too many sessions for this user");
 		goto out;
 	}
-	r = pool4_lease(pool, &key, sizeof(key), 0, &leased);
-	if (r < 0) {
-		log_warn("address pool exhausted: cannot serve %s", user);
+	want4 = pool && (p->flags & (OC_SESS_F_WANT_IPV4 | OC_SESS_F_WANT_IPV6)) != OC_SESS_F_WANT_IPV6;
+	want6 = pool6 && (p->flags & OC_SESS_F_WANT_IPV6);
+	if (want4 && pool4_lease(pool, &key, sizeof(key), 0, &leased) < 0) {
+		log_warn("IPv4 address pool exhausted: cannot serve %s", user);
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
 		goto out;
 	}
+	if (want6 && pool6_lease(pool6, &key, sizeof(key), peer6) < 0) {
+		log_warn("IPv6 address pool exhausted: cannot serve %s", user);
+		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
+		goto out;
+	}
+	if (!want4 && !want6) {
+		reply_fail(p->w, p->wseq, OC_E_UNSUPPORTED,
+			   "No address of a family the client accepts is configured");
+		goto out;
+	}
+	if (want6)
+		pool6_local(pool6, local6);
 	mtu = cc->mtu > 0 ? (uint32_t)cc->mtu : 1500 - (p->overhead < 900 ? p->overhead : 0);
 	if (p->base_mtu > p->overhead && p->base_mtu - p->overhead < mtu)
 		mtu = p->base_mtu - p->overhead;
 	if (mtu < 576)
 		mtu = 576;
-	tunfd = tun_create(cc->device, pool4_local(pool), leased, NULL, NULL, mtu,
+	tunfd = tun_create(cc->device, want4 ? pool4_local(pool) : 0, want4 ? leased : 0,
+			   want6 ? local6 : NULL, want6 ? peer6 : NULL, mtu,
 			   devname, err, sizeof(err));
 	if (tunfd < 0) {
 		log_err("cannot create a tun device for %s: %s", user, err);
@@ -467,13 +527,21 @@ static void on_cookie_result(const struct ipc_in *in)
 	snprintf(s->device, sizeof(s->device), "%s", devname);
 	s->since = time(NULL);
 	s->mtu = mtu;
-	a.s_addr = htonl(leased);
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	ip[0] = lip[0] = mask[0] = 0;
+	if (want4) {
+		a.s_addr = htonl(leased);
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		a.s_addr = htonl(pool4_local(pool));
+		inet_ntop(AF_INET, &a, lip, sizeof(lip));
+		a.s_addr = htonl(pool4_netmask(pool));
+		inet_ntop(AF_INET, &a, mask, sizeof(mask));
+	}
 	snprintf(s->ipv4, sizeof(s->ipv4), "%s", ip);
-	a.s_addr = htonl(pool4_local(pool));
-	inet_ntop(AF_INET, &a, lip, sizeof(lip));
-	a.s_addr = htonl(pool4_netmask(pool));
-	inet_ntop(AF_INET, &a, mask, sizeof(mask));
+	if (want6) {
+		inet_ntop(AF_INET6, peer6, ip6, sizeof(ip6));
+		inet_ntop(AF_INET6, local6, lip6, sizeof(lip6));
+		snprintf(s->ipv6, sizeof(s->ipv6), "%s", ip6);
+	}
 	mobile = (p->flags & OC_SESS_F_MOBILE) != 0;
 
 	ipc_begin(&m, IPC_SESSION_REPLY, p->wseq);
@@ -482,11 +550,21 @@ static void on_cookie_result(const struct ipc_in *in)
 	ipc_put_str(&m, T_USERNAME, s->username);
 	ipc_put_str(&m, T_GROUP, s->group);
 	ipc_put_str(&m, T_DEVICE, devname);
-	ipc_put_str(&m, T_IPV4, ip);
-	ipc_put_str(&m, T_IPV4_MASK, mask);
-	ipc_put_str(&m, T_IPV4_LOCAL, lip);
+	if (want4) {
+		ipc_put_str(&m, T_IPV4, ip);
+		ipc_put_str(&m, T_IPV4_MASK, mask);
+		ipc_put_str(&m, T_IPV4_LOCAL, lip);
+	}
+	if (want6) {
+		ipc_put_str(&m, T_IPV6, ip6);
+		ipc_put_str(&m, T_IPV6_LOCAL, lip6);
+		/* like the IPv4 netmask: the whole pool network is reached
+		 * through the tunnel, so the server's address is too */
+		ipc_put_u32(&m, T_IPV6_PREFIX, pool6_net_prefix(pool6));
+	}
 	put_list(&m, T_DNS, &cc->dns);
 	put_list(&m, T_DNS, &cc->ipv4_dns);
+	put_list(&m, T_DNS, &cc->ipv6_dns);
 	put_list(&m, T_NBNS, &cc->nbns);
 	for (i = 0; i < cc->route.n; i++) {
 		char rt[128];
@@ -528,8 +606,9 @@ static void on_cookie_result(const struct ipc_in *in)
 	M.sessions = s;
 	M.n_sessions++;
 	s->w->n_sessions++;
-	log_info("session %llu: user %s (group %s) from %s on %s as %s",
-		 (unsigned long long)s->id, s->username, s->group, s->peer, devname, ip);
+	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
+		 (unsigned long long)s->id, s->username, s->group, s->peer, devname,
+		 ip[0] ? ip : "", ip[0] && ip6[0] ? " + " : "", ip6);
 out:
 	if (tunfd >= 0)
 		close(tunfd);
@@ -662,8 +741,8 @@ static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
 			for (s = M.sessions; s; s = s->next)
 				if (s->key == key && !s->replaced)
 					break;
-			if (!s && pool)
-				pool4_release(pool, &key, sizeof(key));
+			if (!s)
+				release_leases(key);
 			break;
 		}
 		case IPC_RELOAD_RESULT: {
@@ -1127,13 +1206,15 @@ static int check_config(const struct main_opts *o)
 	}
 	for (i = 0; i < g->n_warnings; i++)
 		fprintf(stderr, "ocmod: warning: %s\n", g->warnings[i]);
-	if (pool_setup(g, &pool, err, sizeof(err)) < 0) {
+	if (pool_setup(g, &pool, &pool6, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ocmod: %s\n", err);
 		gen_unref(g);
 		return 1;
 	}
 	pool4_free(pool);
+	pool6_free(pool6);
 	pool = NULL;
+	pool6 = NULL;
 	/* instantiate every module in a scratch process */
 	fflush(NULL);
 	pid = fork();
@@ -1200,7 +1281,7 @@ int main_run(const struct main_opts *o)
 	if (o->debug < 0 && gen_conf(g)->log_level > 0)
 		log_setup(o->log_stderr, (int)gen_conf(g)->log_level, "main");
 	r = gen_instantiate(g, OC_ROLE_MAIN, err, sizeof(err));
-	if (r < 0 || pool_setup(g, &pool, err, sizeof(err)) < 0 ||
+	if (r < 0 || pool_setup(g, &pool, &pool6, err, sizeof(err)) < 0 ||
 	    bind_all(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;

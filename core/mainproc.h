@@ -31,6 +31,7 @@ struct session {
 	uint64_t key;
 	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
 	char ipv4[16];
+	char ipv6[46];
 	char device[IFNAMSIZ];
 	char peer[64];
 	time_t since;

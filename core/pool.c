@@ -300,3 +300,104 @@ void pool4_release(struct pool4 *p, const void *key, size_t len)
 	p->used--;
 	free(l);
 }
+
+/* ---------------- IPv6 ---------------- */
+
+struct pool6 {
+	uint8_t net[16];
+	unsigned net_prefix, sub_prefix;
+	struct pool4 *slots;
+};
+
+/* addr = net + (slot << shift) (+1), 128-bit big-endian arithmetic */
+static void add_slot(const uint8_t net[16], uint32_t slot, unsigned shift,
+                     bool plus_one, uint8_t out[16])
+{
+	uint8_t add[16] = { 0 };
+	unsigned i, carry = 0;
+
+	for (i = 0; i < 32; i++) {
+		unsigned bit = shift + i;
+
+		if (bit < 128 && (slot >> i) & 1)
+			add[15 - bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+	if (plus_one)
+		add[15] |= 1; /* slot bits start at >= bit 1 when sub < 128 */
+	for (i = 16; i-- > 0;) {
+		unsigned v = (unsigned)net[i] + add[i] + carry;
+
+		out[i] = (uint8_t)v;
+		carry = v >> 8;
+	}
+}
+
+int pool6_new(const uint8_t net[16], unsigned net_prefix, unsigned sub_prefix,
+              struct pool6 **p_r)
+{
+	struct pool6 *p;
+	unsigned bits, i;
+	int r;
+
+	*p_r = NULL;
+	if (net_prefix > 126 || sub_prefix > 128 || sub_prefix < net_prefix + 2)
+		return OC_E_INVAL;
+	bits = sub_prefix - net_prefix;
+	if (bits > 16)
+		bits = 16;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return OC_E_NOMEM;
+	memcpy(p->net, net, 16);
+	for (i = net_prefix; i < 128; i++) /* clear host bits */
+		p->net[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	p->net_prefix = net_prefix;
+	p->sub_prefix = sub_prefix;
+	/* a pool4 over [0, 2^bits) hands out slots 2 .. 2^bits-2 */
+	r = pool4_new(0, bits >= 32 ? 0 : ~((1u << bits) - 1), &p->slots);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	*p_r = p;
+	return 0;
+}
+
+void pool6_free(struct pool6 *p)
+{
+	if (!p)
+		return;
+	pool4_free(p->slots);
+	free(p);
+}
+
+void pool6_local(const struct pool6 *p, uint8_t addr[16])
+{
+	add_slot(p->net, 0, 0, true, addr);
+}
+
+unsigned pool6_prefix(const struct pool6 *p)
+{
+	return p->sub_prefix;
+}
+
+unsigned pool6_net_prefix(const struct pool6 *p)
+{
+	return p->net_prefix;
+}
+
+int pool6_lease(struct pool6 *p, const void *key, size_t len, uint8_t addr[16])
+{
+	uint32_t slot;
+	int r = pool4_lease(p->slots, key, len, 0, &slot);
+
+	if (r < 0)
+		return r;
+	add_slot(p->net, slot, 128 - p->sub_prefix, p->sub_prefix < 128, addr);
+	return 0;
+}
+
+void pool6_release(struct pool6 *p, const void *key, size_t len)
+{
+	pool4_release(p->slots, key, len);
+}

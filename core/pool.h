@@ -41,4 +41,24 @@ void pool4_release(struct pool4 *p, const void *key, size_t len);
 /* Number of leases held. */
 size_t pool4_used(const struct pool4 *p);
 
+/*
+ * IPv6: the network (e.g. fd00:87::/48) is cut into per-client subnets of
+ * @p sub_prefix bits (ipv6-subnet-prefix; 128 = one address each).  Slot 0
+ * holds the server's address (network+1); client slot i gets the subnet
+ * network + (i << (128 - sub_prefix)), and the address at its start (+1
+ * when the subnet is larger than one address).  Slots are allocated with a
+ * pool4 used as a sticky index allocator (at most 65536 slots).
+ */
+struct pool6;
+
+int pool6_new(const uint8_t net[16], unsigned net_prefix, unsigned sub_prefix,
+              struct pool6 **p_r);
+void pool6_free(struct pool6 *p);
+void pool6_local(const struct pool6 *p, uint8_t addr[16]);
+unsigned pool6_prefix(const struct pool6 *p);     /* per-client subnet prefix */
+unsigned pool6_net_prefix(const struct pool6 *p); /* the pool network's prefix */
+/* Same semantics as pool4_lease (no explicit address). */
+int pool6_lease(struct pool6 *p, const void *key, size_t len, uint8_t addr[16]);
+void pool6_release(struct pool6 *p, const void *key, size_t len);
+
 #endif

@@ -50,9 +50,12 @@ ns_pair() {
 	ip -n "$NS_C" addr add "$NS_C_IP/24" dev "$NS_C_DEV" || t_fail "addr on $NS_C_DEV"
 	ip -n "$NS_S" link set "$NS_S_DEV" up || t_fail "link up $NS_S_DEV"
 	ip -n "$NS_C" link set "$NS_C_DEV" up || t_fail "link up $NS_C_DEV"
-	# no DAD on the (unused) IPv6 link-locals, keeps things quiet
-	ip netns exec "$NS_S" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-	ip netns exec "$NS_C" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+	# no DAD on the (unused) IPv6 link-locals, keeps things quiet;
+	# NS_IPV6=1 keeps IPv6 for tests that need it in the tunnel
+	if [ "${NS_IPV6:-0}" != 1 ]; then
+		ip netns exec "$NS_S" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+		ip netns exec "$NS_C" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+	fi
 	wait_until 5 ip netns exec "$NS_C" ping -c1 -W1 -q "$NS_S_IP" >/dev/null 2>&1 ||
 		t_fail "veth pair does not pass traffic"
 	t_info "namespaces $NS_S ($NS_S_IP) <-> $NS_C ($NS_C_IP)"
