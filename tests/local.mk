@@ -27,6 +27,7 @@ E2E_TESTS = \
 	tests/e2e/tls-transfer-1mb.sh \
 	tests/e2e/tls-malformed-input.sh \
 	tests/e2e/tls-ipv6.sh \
+	tests/e2e/tls-group-select.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/abi/abi.mk

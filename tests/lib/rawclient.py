@@ -18,7 +18,8 @@ Usage: rawclient.py SUBCOMMAND --host HOST --port PORT [--pin SHA256HEX]
   http --kind garbage|bigheader|valid
       send one raw HTTP request on a fresh TLS connection.  Prints SENT_OK,
       STATUS (first line the server answered, may be empty), CLOSED=1 when
-      the server closed the connection within --wait seconds.
+      the server closed the connection within --wait seconds, BODY (the
+      response body, whitespace folded).
 
   cstp (--cookie C | --user U --password P) --frame KIND [--frame KIND...]
       auth (if needed), CONNECT /CSCOSSLC/tunnel, then write each frame as
@@ -298,6 +299,9 @@ def cmd_http(a):
     out("SENT_OK", sent_ok)
     out("STATUS", status)
     out("CLOSED", closed)
+    # the response body (first 8 KiB, whitespace folded) for form checks
+    body = c.buf.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in c.buf else b""
+    out("BODY", " ".join(body[:8192].decode("latin-1").split()))
     out("ELAPSED", "%.2f" % (time.monotonic() - t0))
     c.close()
     return 0
