@@ -4,54 +4,64 @@
 # real openconnect client in network namespaces) and print
 # "N passed, N failed[, N skipped]" as the last line.
 #
-#   sudo tests/run-suite.sh            # normal build
-#   OCMOD_SANITIZE=1 sudo tests/run-suite.sh   # ASan+UBSan build
+# The suite runs twice: on a normal build and on an ASan+UBSan build
+# (--enable-sanitizers; a sanitizer report in any test or server log fails
+# that test).  OCMOD_BUILDS="plain" or "sanitize" runs just one.
+#
+#   sudo tests/run-suite.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+builds=${OCMOD_BUILDS:-plain sanitize}
 log() { printf '== %s\n' "$*"; }
+die() { echo "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "run-suite.sh: run as root (tests create network namespaces and tun devices)" >&2
-	exit 1
-fi
+[ "$(id -u)" -eq 0 ] || { echo "run-suite.sh: run as root (tests create network namespaces and tun devices)" >&2; exit 1; }
 log "installing packages"
-tools/deps.sh all >/tmp/ocmod-deps.log 2>&1 || { tail -20 /tmp/ocmod-deps.log; echo "0 passed, 1 failed"; exit 1; }
+tools/deps.sh all >/tmp/ocmod-deps.log 2>&1 || { tail -20 /tmp/ocmod-deps.log; die "package installation failed"; }
+log "generating the build system"
+./autogen.sh >/tmp/ocmod-autogen.log 2>&1 || { tail -20 /tmp/ocmod-autogen.log; die "autogen failed"; }
 
-build="$top/build"
-cfgflags=()
-[ "${OCMOD_SANITIZE:-0}" = 1 ] && { build="$top/build-san"; cfgflags+=(--enable-sanitizers CC=gcc); }
-log "building in $build"
-./autogen.sh >/tmp/ocmod-autogen.log 2>&1 || { tail -20 /tmp/ocmod-autogen.log; echo "0 passed, 1 failed"; exit 1; }
-mkdir -p "$build"
-( cd "$build" && "$top/configure" "${cfgflags[@]}" >/tmp/ocmod-configure.log 2>&1 ) ||
-	{ tail -20 /tmp/ocmod-configure.log; echo "0 passed, 1 failed"; exit 1; }
-( cd "$build" && make -j"$(nproc)" >/tmp/ocmod-make.log 2>&1 ) ||
-	{ grep -E 'error|Error' /tmp/ocmod-make.log | head -30; echo "0 passed, 1 failed"; exit 1; }
-
-log "running the test suite"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-( cd "$build" && make -j"$(nproc)" check ) 2>&1 | tee /tmp/ocmod-check.log
-rc=${PIPESTATUS[0]}
-for f in $(find "$build/tests" -name '*.log' ! -name test-suite.log 2>/dev/null); do
-	if grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null; then
-		echo "---- $f"
-		tail -40 "$f"
-	fi
+total_pass=0 total_fail=0 total_skip=0
+for b in $builds; do
+	case $b in
+	plain) dir=$top/build flags=() ;;
+	sanitize) dir=$top/build-san flags=(--enable-sanitizers) ;;
+	*) die "unknown build '$b' (plain, sanitize)" ;;
+	esac
+	log "[$b] configure + build in $dir"
+	mkdir -p "$dir"
+	( cd "$dir" && "$top/configure" "${flags[@]}" >"$dir.configure.log" 2>&1 ) ||
+		{ tail -20 "$dir.configure.log"; die "[$b] configure failed"; }
+	( cd "$dir" && make -j"$(nproc)" >"$dir.make.log" 2>&1 ) ||
+		{ grep -E 'error|Error' "$dir.make.log" | head -30; die "[$b] build failed"; }
+	log "[$b] make check"
+	( cd "$dir" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} make -j"$(nproc)" check ) >"$dir.check.log" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' "$dir.check.log" | sed "s/^/[$b] /"
+	# show what failed
+	for f in $(find "$dir/tests" -name '*.trs' 2>/dev/null); do
+		if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$f"; then
+			echo "---- [$b] ${f%.trs}.log"
+			tail -40 "${f%.trs}.log"
+		fi
+	done
+	pass=$(sed -n 's/^# PASS: *//p' "$dir.check.log" | tail -1)
+	skip=$(sed -n 's/^# SKIP: *//p' "$dir.check.log" | tail -1)
+	fail=0
+	for k in FAIL XPASS ERROR; do
+		n=$(sed -n "s/^# $k: *//p" "$dir.check.log" | tail -1)
+		fail=$(( fail + ${n:-0} ))
+	done
+	pass=${pass:-0} skip=${skip:-0}
+	[ "$pass" -eq 0 ] && [ "$fail" -eq 0 ] && fail=1   # no test ran: a failure
+	[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+	log "[$b] $pass passed, $fail failed, $skip skipped"
+	total_pass=$(( total_pass + pass )) total_fail=$(( total_fail + fail )) total_skip=$(( total_skip + skip ))
 done
-pass=$(sed -n 's/^# PASS: *//p' /tmp/ocmod-check.log | tail -1)
-fail=$(sed -n 's/^# FAIL: *//p' /tmp/ocmod-check.log | tail -1)
-skip=$(sed -n 's/^# SKIP: *//p' /tmp/ocmod-check.log | tail -1)
-xfail=$(sed -n 's/^# XFAIL: *//p' /tmp/ocmod-check.log | tail -1)
-xpass=$(sed -n 's/^# XPASS: *//p' /tmp/ocmod-check.log | tail -1)
-error=$(sed -n 's/^# ERROR: *//p' /tmp/ocmod-check.log | tail -1)
-pass=${pass:-0}; skip=${skip:-0}
-failed=$(( ${fail:-0} + ${xpass:-0} + ${error:-0} ))
-[ "$pass" -eq 0 ] && [ "$failed" -eq 0 ] && failed=1   # no test ran: that is a failure
-[ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-if [ "$skip" -gt 0 ]; then
-	echo "$pass passed, $failed failed, $skip skipped"
+if [ "$total_skip" -gt 0 ]; then
+	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else
-	echo "$pass passed, $failed failed"
+	echo "$total_pass passed, $total_fail failed"
 fi
-[ "$failed" -eq 0 ]
+[ "$total_fail" -eq 0 ]

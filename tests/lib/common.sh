@@ -65,6 +65,11 @@ t_skip() {
 }
 
 t_pass() {
+	# the server under test must stop cleanly: exit status 0 and no
+	# sanitizer report in its log (tests/lib/server.sh)
+	if declare -F server_final_check >/dev/null; then
+		server_final_check || t_fail "$SRV_CHECK_MSG"
+	fi
 	if [ "$T_RESULT_PRINTED" = 0 ]; then
 		T_RESULT_PRINTED=1
 		printf 'PASS: %s [%s]%s\n' "$T_NAME" "$TEST_SERVER" "${1:+: $*}"

@@ -178,6 +178,29 @@ server_log_hint() {
 
 server_alive() { proc_alive "$SRV_PID"; }
 
+# server_final_check: stop the server with SIGTERM (bounded) and verify it
+# exited with status 0 and logged no ASan/UBSan/LSan report.  Returns 1 with
+# the reason in SRV_CHECK_MSG otherwise.  Called by t_pass (not in a
+# subshell: it must wait for its own child).
+server_final_check() {
+	local pid=$SRV_PID
+	SRV_CHECK_MSG=
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait_until 10 t__dead "$pid" || { SRV_CHECK_MSG="server did not stop within 10 s of SIGTERM"; return 1; }
+	SRV_PID=
+	t_child_rc "$pid"
+	if [ -n "$SRV_LOG" ] && grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)" "$SRV_LOG"; then
+		SRV_CHECK_MSG="sanitizer report in the server log: $(grep -m1 -E 'ERROR: |runtime error:' "$SRV_LOG")"
+		return 1
+	fi
+	if [ -n "${T_RC:-}" ] && [ "$T_RC" != 0 ]; then
+		SRV_CHECK_MSG="server exited with status $T_RC after SIGTERM"
+		return 1
+	fi
+	return 0
+}
+
 server_stop() {
 	[ -n "$SRV_PID" ] || return 0
 	kill_and_wait "$SRV_PID" TERM 10
