@@ -1303,6 +1303,32 @@ static void handle_request(struct cstp_conn *c)
 }
 
 /* Feed input to the parser, reading from TLS as needed; one request at most. */
+/*
+ * mbedtls_ssl_read() returned @p ret <= 0: wait for the socket, or close the
+ * connection (EOF and resets are temporary drops, anything else an error).
+ */
+static void read_stopped(struct cstp_conn *c, int ret, int eof_level,
+                         const char *eof_what)
+{
+	char e[160];
+
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ)
+		return;
+	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		c->read_want_write = true;
+		return;
+	}
+	if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+	    ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
+		CLOG(c, eof_level, "%s", eof_what);
+		schedule_close(c, OC_CLOSE_TEMPORARY);
+		return;
+	}
+	tls_errstr(ret, e, sizeof(e));
+	CLOG(c, OC_LOG_INFO, "TLS read failed: %s", e);
+	schedule_close(c, OC_CLOSE_ERROR);
+}
+
 static void http_process(struct cstp_conn *c)
 {
 	for (;;) {
@@ -1335,23 +1361,7 @@ static void http_process(struct cstp_conn *c)
 			c->in_len = (size_t)ret;
 			continue;
 		}
-		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
-			return;
-		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-			c->read_want_write = true;
-			return;
-		}
-		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
-		    ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
-			CLOG(c, OC_LOG_DEBUG1, "client closed the connection");
-			schedule_close(c, OC_CLOSE_TEMPORARY);
-		} else {
-			char e[160];
-
-			tls_errstr(ret, e, sizeof(e));
-			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", e);
-			schedule_close(c, OC_CLOSE_ERROR);
-		}
+		read_stopped(c, ret, OC_LOG_DEBUG1, "client closed the connection");
 		return;
 	}
 }
@@ -1477,23 +1487,7 @@ static void tunnel_read(struct cstp_conn *c)
 			now_mono(&c->t_rx);
 			continue;
 		}
-		if (ret == MBEDTLS_ERR_SSL_WANT_READ)
-			return;
-		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-			c->read_want_write = true;
-			return;
-		}
-		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
-		    ret == MBEDTLS_ERR_SSL_CONN_EOF || ret == MBEDTLS_ERR_NET_CONN_RESET) {
-			CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
-			schedule_close(c, OC_CLOSE_TEMPORARY);
-		} else {
-			char e[160];
-
-			tls_errstr(ret, e, sizeof(e));
-			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", e);
-			schedule_close(c, OC_CLOSE_ERROR);
-		}
+		read_stopped(c, ret, OC_LOG_INFO, "client closed the tunnel connection");
 		return;
 	}
 }
