@@ -240,6 +240,7 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 	switch (peer) {
 	case IPC_PEER_MAIN: /* what main may send (to sec-mod or a worker) */
 		return type == IPC_CONN_NEW || type == IPC_SESSION_REPLY ||
+		       type == IPC_DATAGRAM_NEW ||
 		       type == IPC_SESSION_KILL || type == IPC_DRAIN ||
 		       type == IPC_COOKIE_CHECK || type == IPC_COOKIE_END ||
 		       type == IPC_WORKER_NEW || type == IPC_RELOAD ||
@@ -251,7 +252,8 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 		       type == IPC_SECMOD_STATUS_REPLY;
 	case IPC_PEER_WORKER:
 		return type == IPC_SESSION_OPEN || type == IPC_SESSION_CLOSED ||
-		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY;
+		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY ||
+		       type == IPC_CHANNEL_KEY;
 	}
 	return false;
 }

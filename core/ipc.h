@@ -29,10 +29,12 @@ enum ipc_type {
 	IPC_SESSION_REPLY = 2,   /* fd: tun (on success) */
 	IPC_SESSION_KILL = 3,    /* close a session (admin, replaced, timeout) */
 	IPC_DRAIN = 4,           /* stop; exit when the last connection ends */
+	IPC_DATAGRAM_NEW = 5,    /* fd: a UDP socket connected to a client, + its first datagram */
 	/* worker -> main */
 	IPC_SESSION_OPEN = 10,
 	IPC_SESSION_CLOSED = 11,
 	IPC_SESSION_STATS = 12,
+	IPC_CHANNEL_KEY = 13,    /* the key a child channel's flows will carry */
 	/* worker -> sec-mod */
 	IPC_AUTH_QUERY = 20,
 	/* sec-mod -> worker */
@@ -66,7 +68,7 @@ enum ipc_tag {
 	T_BYTES_IN, T_BYTES_OUT, T_PKTS_IN, T_PKTS_OUT, T_TRANSPORT_IDX,
 	T_LOCAL, T_CFG_PATH, T_CFG_TEXT, T_MOD_PATH, T_MOD_TEXT, T_GEN,
 	T_INFO_NAME, T_INFO_VALUE, T_WORKER, T_COUNT, T_SELECTED_GROUP,
-	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO,
+	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO, T_DATAGRAM, T_CHANNEL_KEY,
 };
 
 /* Outgoing message builder. */

@@ -35,9 +35,15 @@
 struct listener {
 	int fd;
 	int socktype;
+	int family;
+	uint16_t port;
 	char transport[64];
 	struct event *ev;
 };
+
+#define CHKEY_BUCKETS 4096
+#define DGRAM_MAX 4096
+#define REFORWARD_MS 1000
 
 struct pending_open {
 	uint32_t seq;               /* our COOKIE_CHECK seq */
@@ -60,6 +66,58 @@ static struct pool4 *pool;
 static struct pool6 *pool6;
 static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
+static struct session *chkeys[CHKEY_BUCKETS];
+
+/* ---------------- channel keys (DTLS App-IDs) ---------------- */
+
+static unsigned chkey_bucket(const uint8_t *k, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h % CHKEY_BUCKETS;
+}
+
+static void chkey_remove(struct session *s)
+{
+	struct session **pp;
+
+	if (!s->chkey_len)
+		return;
+	for (pp = &chkeys[chkey_bucket(s->chkey, s->chkey_len)]; *pp; pp = &(*pp)->chnext) {
+		if (*pp == s) {
+			*pp = s->chnext;
+			break;
+		}
+	}
+	s->chkey_len = 0;
+}
+
+static void chkey_set(struct session *s, const uint8_t *k, size_t n)
+{
+	unsigned b;
+
+	chkey_remove(s);
+	if (n == 0 || n > sizeof(s->chkey))
+		return;
+	memcpy(s->chkey, k, n);
+	s->chkey_len = n;
+	b = chkey_bucket(k, n);
+	s->chnext = chkeys[b];
+	chkeys[b] = s;
+}
+
+static struct session *chkey_find(const uint8_t *k, size_t n)
+{
+	struct session *s;
+
+	for (s = chkeys[chkey_bucket(k, n)]; s; s = s->chnext)
+		if (s->chkey_len == n && memcmp(s->chkey, k, n) == 0 && !s->replaced)
+			return s;
+	return NULL;
+}
 
 static void pending_free(struct pending_open *p)
 {
@@ -75,6 +133,7 @@ static void pending_free(struct pending_open *p)
 
 static void session_free(struct session *s)
 {
+	chkey_remove(s);
 	free(s->username);
 	free(s->group);
 	free(s->user_agent);
@@ -676,6 +735,24 @@ static void on_session_closed_msg(struct worker_proc *w, const struct ipc_in *in
 	}
 }
 
+static void on_channel_key(struct worker_proc *w, const struct ipc_in *in)
+{
+	struct session *s;
+	const uint8_t *k;
+	uint64_t id = 0;
+	size_t n;
+
+	if (!ipc_get_u64(in, T_SESSION_ID, &id) || !ipc_get(in, T_CHANNEL_KEY, &k, &n) ||
+	    n == 0 || n > 64)
+		return;
+	for (s = M.sessions; s; s = s->next) {
+		if (s->id == id && s->w == w) { /* a worker names only its own sessions */
+			chkey_set(s, k, n);
+			return;
+		}
+	}
+}
+
 static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static struct ipc_in in;
@@ -703,6 +780,7 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 		switch (in.type) {
 		case IPC_SESSION_OPEN: on_session_open(w, &in); break;
 		case IPC_SESSION_CLOSED: on_session_closed_msg(w, &in); break;
+		case IPC_CHANNEL_KEY: on_channel_key(w, &in); break;
 		default: break;
 		}
 	}
@@ -870,6 +948,156 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+/* ---------------- datagram flows ---------------- */
+
+static struct oc_instance *listener_transport(struct generation *g, const char *name)
+{
+	struct oc_instance *tis[16];
+	size_t n = gen_instances(g, OC_MOD_TRANSPORT, tis, 16), i;
+
+	for (i = 0; i < n && i < 16; i++)
+		if (strcmp(tis[i]->mod->name, name) == 0)
+			return tis[i];
+	return NULL;
+}
+
+/*
+ * The first datagram of a flow: the transport extracts its key (DTLS: the
+ * ClientHello's session_id = App-ID), the key names a session, and the
+ * session's worker gets a UDP socket connected to the client together with
+ * that datagram. Anything else costs one bounded parse and is dropped.
+ */
+static void udp_one(struct listener *l, const uint8_t *d, size_t n,
+                    const struct sockaddr_storage *peer, socklen_t pl,
+                    const struct sockaddr_storage *local, socklen_t ll)
+{
+	static struct ipc_out m;
+	struct oc_instance *ti = listener_transport(M.gen, l->transport);
+	const oc_transport_ops_t *ops;
+	uint8_t key[64];
+	size_t klen = 0;
+	struct session *s;
+	int fd = -1, one = 1, idx;
+	char text[INET6_ADDRSTRLEN];
+	uint64_t now = now_ms();
+
+	if (!ti || !ti->inst)
+		return;
+	ops = ti->desc->ops;
+	if (ops->datagram_key(ti->inst, d, n, key, sizeof(key), &klen) < 0 ||
+	    klen == 0 || klen > sizeof(key))
+		return;
+	s = chkey_find(key, klen);
+	if (!s || !s->w)
+		return;
+	/* a client retransmits its ClientHello until the worker answers */
+	if (now - s->last_fwd_ms < REFORWARD_MS)
+		return;
+	idx = transport_index(s->w->gen, l->transport);
+	if (idx < 0)
+		return;
+	fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)local, ll) < 0 ||
+	    connect(fd, (const struct sockaddr *)peer, pl) < 0) {
+		log_warn("session %llu: cannot open a UDP socket for the client: %s",
+			 (unsigned long long)s->id, strerror(errno));
+		close(fd);
+		return;
+	}
+	text[0] = 0;
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], text, sizeof(text));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, sizeof(text));
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, text, sizeof(text));
+	}
+	ipc_begin(&m, IPC_DATAGRAM_NEW, 0);
+	ipc_put_u64(&m, T_SESSION_ID, s->id);
+	ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
+	ipc_put(&m, T_PEER, peer, pl);
+	ipc_put(&m, T_LOCAL, local, ll);
+	ipc_put_str(&m, T_PEER_TEXT, text);
+	ipc_put(&m, T_DATAGRAM, d, n);
+	if (ipc_send(s->w->fd, &m, fd) == 0)
+		s->last_fwd_ms = now;
+	close(fd);
+}
+
+static void udp_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	static uint8_t buf[DGRAM_MAX];
+	struct listener *l = arg;
+	int budget = 64;
+
+	while (budget-- > 0) {
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} cbuf;
+		struct sockaddr_storage peer, local;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { 0 };
+		struct cmsghdr *c;
+		socklen_t ll = 0;
+		ssize_t n;
+
+		mh.msg_name = &peer;
+		mh.msg_namelen = sizeof(peer);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		n = recvmsg(lfd, &mh, 0);
+		if (n < 0)
+			return;
+		if (mh.msg_flags & MSG_TRUNC)
+			continue;
+		/* the local address the datagram arrived on, with our port */
+		memset(&local, 0, sizeof(local));
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				struct sockaddr_in *s4 = (struct sockaddr_in *)&local;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				if (l->family == AF_INET6) {
+					struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&local;
+
+					s6->sin6_family = AF_INET6;
+					s6->sin6_port = htons(l->port);
+					s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+					memcpy(&s6->sin6_addr.s6_addr[12], &pi.ipi_addr, 4);
+					ll = sizeof(*s6);
+				} else {
+					s4->sin_family = AF_INET;
+					s4->sin_port = htons(l->port);
+					s4->sin_addr = pi.ipi_addr;
+					ll = sizeof(*s4);
+				}
+			} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&local;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				s6->sin6_family = AF_INET6;
+				s6->sin6_port = htons(l->port);
+				s6->sin6_addr = pi.ipi6_addr;
+				ll = sizeof(*s6);
+			}
+		}
+		if (!ll)
+			continue;
+		udp_one(l, buf, (size_t)n, &peer, mh.msg_namelen, &local, ll);
+	}
+}
+
 static int bind_endpoint(const oc_endpoint_t *ep, const char *transport,
                          char *err, size_t errlen)
 {
@@ -923,6 +1151,13 @@ static int bind_endpoint(const oc_endpoint_t *ep, const char *transport,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (ep->socktype == SOCK_DGRAM) {
+		/* learn each datagram's local address: the per-client socket
+		 * binds to it (the listener may be bound to any) */
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto syserr;
 	if (ep->socktype == SOCK_STREAM && listen(fd, 1024) < 0)
@@ -930,6 +1165,8 @@ static int bind_endpoint(const oc_endpoint_t *ep, const char *transport,
 	l = &listeners[n_listeners++];
 	l->fd = fd;
 	l->socktype = ep->socktype;
+	l->family = ss.ss_family;
+	l->port = ep->port;
 	snprintf(l->transport, sizeof(l->transport), "%s", transport);
 	log_info("listening on %s%s%s port %u/%s for transport %s",
 		 ep->host[0] ? "[" : "", ep->host[0] ? ep->host : "any",
@@ -968,9 +1205,10 @@ static int bind_all(struct generation *g, char *err, size_t errlen)
 			return r;
 		}
 		for (k = 0; k < ne && k < 8; k++) {
-			if (eps[k].socktype != SOCK_STREAM) {
-				log_warn("transport %s: datagram endpoints are not served yet",
-					 tis[i]->mod->name);
+			if (eps[k].socktype != SOCK_STREAM &&
+			    (eps[k].socktype != SOCK_DGRAM || !ops->datagram_key)) {
+				log_warn("transport %s: endpoint type %d without a datagram_key op; ignored",
+					 tis[i]->mod->name, eps[k].socktype);
 				continue;
 			}
 			r = bind_endpoint(&eps[k], tis[i]->mod->name, err, errlen);
@@ -1315,7 +1553,8 @@ int main_run(const struct main_opts *o)
 	}
 	for (i = 0; i < n_listeners; i++) {
 		listeners[i].ev = event_new(M.base, listeners[i].fd, EV_READ | EV_PERSIST,
-					    accept_cb, &listeners[i]);
+					    listeners[i].socktype == SOCK_DGRAM ? udp_cb : accept_cb,
+					    &listeners[i]);
 		event_add(listeners[i].ev, NULL);
 	}
 	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",

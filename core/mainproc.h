@@ -37,6 +37,10 @@ struct session {
 	time_t since;
 	unsigned mtu;
 	bool replaced;
+	uint8_t chkey[64];          /* key of the child channel's flows (DTLS App-ID) */
+	size_t chkey_len;
+	struct session *chnext;     /* channel-key hash chain */
+	uint64_t last_fwd_ms;       /* last flow handed to the worker */
 	struct session *next;
 };
 

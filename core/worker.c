@@ -67,7 +67,15 @@ struct oc_conn {
 	uint64_t last_data_ms, deadline_ms;
 	uint8_t channel_key[64];
 	size_t channel_key_len;
+	/* a child channel (DTLS) riding on this session, or its parent */
+	struct oc_conn *parent, *child;
+	bool down_child;                  /* send downstream on the child */
+	uint64_t child_rx_ms;             /* last data received on the child */
 };
+
+/* Downstream falls back to the parent (TLS) when the child channel has
+ * carried no data for this long (ocserv's switch-to-tcp-timeout). */
+#define SWITCH_TO_TCP_MS 25000
 
 static struct {
 	struct event_base *base;
@@ -128,11 +136,14 @@ void worker_conn_vlog(oc_conn_t *conn, int level, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
-	if (conn)
+	if (conn) {
+		const char *user = conn->username ? conn->username :
+				   conn->parent ? conn->parent->username : NULL;
+
 		snprintf(prefix, sizeof(prefix), "%s%s%s%s: ",
 			 conn->ti ? conn->ti->log_prefix : "", conn->peer_text,
-			 conn->username ? " user " : "",
-			 conn->username ? conn->username : "");
+			 user ? " user " : "", user ? user : "");
+	}
 	else
 		prefix[0] = 0;
 	log_vmsg(level, prefix, fmt, ap);
@@ -229,10 +240,24 @@ int worker_session_open(oc_conn_t *c, const oc_session_request_t *req,
 
 int worker_tun_write(oc_conn_t *c, const uint8_t *pkt, size_t len)
 {
+	struct oc_conn *s;
 	ssize_t n;
 
-	if (!c || c->closed || !c->has_session || c->tun_fd < 0)
+	if (!c || c->closed)
 		return OC_E_STATE;
+	s = c->parent ? c->parent : c;
+	if (s->closed || !s->has_session || s->tun_fd < 0)
+		return OC_E_STATE;
+	if (c->parent) {
+		/* heard on the child: downstream goes there too */
+		s->down_child = s->child == c;
+		s->child_rx_ms = now_ms();
+	} else if (s->child && s->down_child) {
+		/* data on TLS while the child is up: the client moved to TLS
+		 * (UDP blocked); follow it */
+		s->down_child = false;
+	}
+	c = s;
 	n = write(c->tun_fd, pkt, len);
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ?
@@ -256,6 +281,21 @@ void worker_conn_close(oc_conn_t *c, int reason)
 		return;
 	c->closed = true;
 	c->close_reason = reason;
+	if (c->parent) {
+		if (c->parent->child == c) {
+			c->parent->child = NULL;
+			c->parent->down_child = false;
+		}
+		c->parent = NULL;
+	}
+	if (c->child) {
+		struct oc_conn *ch = c->child;
+
+		c->child = NULL;
+		ch->parent = NULL;
+		if (!ch->closed)
+			ch->ops->close(ch->ts, reason);
+	}
 	if (c->tun_ev) {
 		event_free(c->tun_ev);
 		c->tun_ev = NULL;
@@ -348,10 +388,18 @@ int worker_channel_offer(oc_conn_t *parent, const oc_channel_offer_t *offer,
 
 int worker_conn_set_channel_key(oc_conn_t *parent, const uint8_t *key, size_t len)
 {
-	if (!parent || len > sizeof(parent->channel_key))
+	static struct ipc_out m;
+
+	if (!parent || parent->closed || len == 0 || len > sizeof(parent->channel_key))
 		return OC_E_INVAL;
+	if (!parent->has_session)
+		return OC_E_STATE;
 	memcpy(parent->channel_key, key, len);
 	parent->channel_key_len = len;
+	ipc_begin(&m, IPC_CHANNEL_KEY, (uint32_t)parent->id);
+	ipc_put_u64(&m, T_SESSION_ID, parent->session_id);
+	ipc_put(&m, T_CHANNEL_KEY, key, len);
+	send_main(&m, -1);
 	return 0;
 }
 
@@ -377,6 +425,19 @@ static void tun_cb(evutil_socket_t fd, short what, void *arg)
 					       n < 0 ? strerror(errno) : "EOF");
 			c->ops->close(c->ts, OC_CLOSE_ERROR);
 			return;
+		}
+		if (c->child && c->down_child && !c->child->closed) {
+			int r = c->child->ops->send(c->child->ts, W.tunbuf, (size_t)n);
+
+			if (r == 0) {
+				c->tx_bytes += (uint64_t)n;
+				c->tx_pkts++;
+				c->last_data_ms = now_ms();
+				continue;
+			}
+			if (r == OC_E_AGAIN)
+				continue; /* congested: dropped, like on TLS */
+			c->down_child = false; /* broken: fall back to TLS */
 		}
 		if (c->ops->send(c->ts, W.tunbuf, (size_t)n) == 0) {
 			c->tx_bytes += (uint64_t)n;
@@ -563,31 +624,23 @@ static void on_session_reply(struct ipc_in *in)
 	c->sess_cb(c->sess_arg, 0, p, NULL);
 }
 
-static void on_conn_new(struct ipc_in *in)
+/* A connection or flow main handed over: the transport (by index in this
+ * worker's generation), addresses from the message. NULL on failure. */
+static struct oc_conn *conn_new(const struct ipc_in *in)
 {
 	struct oc_instance *tis[16];
-	struct oc_conn *c = NULL;
+	struct oc_conn *c;
 	const uint8_t *v;
 	size_t n, nt;
 	uint32_t idx = 0;
-	oc_error_t err = { 0 };
-	oc_accept_info_t info = { .size = sizeof(info) };
-	int fd = in->fd;
 
-	in->fd = -1;
-	if (fd < 0)
-		return;
 	nt = gen_instances(W.gen, OC_MOD_TRANSPORT, tis, 16);
 	if (!ipc_get_u32(in, T_TRANSPORT_IDX, &idx) || idx >= nt || idx >= 16 ||
-	    !tis[idx]->inst || W.draining) {
-		close(fd);
-		return;
-	}
+	    !tis[idx]->inst || W.draining)
+		return NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
+	if (!c)
+		return NULL;
 	c->id = ++W.next_id;
 	c->tun_fd = -1;
 	c->ti = tis[idx];
@@ -602,9 +655,6 @@ static void on_conn_new(struct ipc_in *in)
 	}
 	snprintf(c->peer_text, sizeof(c->peer_text), "%s",
 		 ipc_get_str(in, T_PEER_TEXT) ? ipc_get_str(in, T_PEER_TEXT) : "?");
-	info.peer = &c->peer;
-	info.local = &c->local;
-	info.peer_text = c->peer_text;
 	c->hnext = W.hash[c->id % CONN_BUCKETS];
 	W.hash[c->id % CONN_BUCKETS] = c;
 	c->next = W.conns;
@@ -612,12 +662,83 @@ static void on_conn_new(struct ipc_in *in)
 		W.conns->prev = c;
 	W.conns = c;
 	W.n_conns++;
-	if (c->ops->accept(c->ti->inst, c, fd, &info, &c->ts, &err) < 0) {
+	return c;
+}
+
+static void conn_accept(struct oc_conn *c, int fd, oc_accept_info_t *info)
+{
+	oc_error_t err = { 0 };
+
+	info->size = sizeof(*info);
+	info->peer = &c->peer;
+	info->local = &c->local;
+	info->peer_text = c->peer_text;
+	if (c->ops->accept(c->ti->inst, c, fd, info, &c->ts, &err) < 0) {
 		log_info("%s%s: connection refused: %s", c->ti->log_prefix,
 			 c->peer_text, err.msg[0] ? err.msg : "accept failed");
 		c->ts = NULL; /* the transport closed fd (it owns it) */
 		worker_conn_close(c, OC_CLOSE_ERROR);
 	}
+}
+
+static void on_conn_new(struct ipc_in *in)
+{
+	oc_accept_info_t info = { 0 };
+	struct oc_conn *c;
+	int fd = in->fd;
+
+	in->fd = -1;
+	if (fd < 0)
+		return;
+	if (!(c = conn_new(in))) {
+		close(fd);
+		return;
+	}
+	conn_accept(c, fd, &info);
+}
+
+/* A datagram flow for a child channel (DTLS) of one of our sessions. */
+static void on_datagram_new(struct ipc_in *in)
+{
+	oc_accept_info_t info = { 0 };
+	struct oc_conn *c, *p;
+	uint64_t sid = 0;
+	const uint8_t *d;
+	size_t n;
+	int fd = in->fd;
+
+	in->fd = -1;
+	if (fd < 0)
+		return;
+	ipc_get_u64(in, T_SESSION_ID, &sid);
+	for (p = W.conns; p; p = p->next)
+		if (p->has_session && p->session_id == sid && !p->closed && !p->parent)
+			break;
+	if (!p || !ipc_get(in, T_DATAGRAM, &d, &n) || !(c = conn_new(in))) {
+		close(fd);
+		return;
+	}
+	if (!(c->ops->flags & OC_TRANSPORT_F_NEEDS_PARENT)) {
+		close(fd);
+		worker_conn_close(c, OC_CLOSE_ERROR);
+		return;
+	}
+	/* a new handshake (e.g. from a new address) replaces the old flow */
+	if (p->child) {
+		struct oc_conn *old = p->child;
+
+		p->child = NULL;
+		p->down_child = false;
+		old->parent = NULL;
+		old->ops->close(old->ts, OC_CLOSE_REPLACED);
+	}
+	c->parent = p;
+	p->child = c;
+	info.first_datagram.data = d;
+	info.first_datagram.len = n;
+	info.parent = p;
+	info.parent_ts = p->ts;
+	conn_accept(c, fd, &info);
 }
 
 static void on_session_kill(const struct ipc_in *in)
@@ -684,6 +805,7 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		switch (in.type) {
 		case IPC_CONN_NEW: on_conn_new(&in); break;
+		case IPC_DATAGRAM_NEW: on_datagram_new(&in); break;
 		case IPC_SESSION_REPLY: on_session_reply(&in); break;
 		case IPC_SESSION_KILL: on_session_kill(&in); break;
 		case IPC_DRAIN:
@@ -734,6 +856,8 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		next = c->next;
 		if (!c->has_session || c->closed)
 			continue;
+		if (c->down_child && now - c->child_rx_ms >= SWITCH_TO_TCP_MS)
+			c->down_child = false;
 		if (c->deadline_ms && now >= c->deadline_ms)
 			c->ops->close(c->ts, OC_CLOSE_SESSION_TIMEOUT);
 		else if (c->params.idle_timeout > 0 &&
