@@ -52,6 +52,9 @@ const oc_option_t core_options[] = {
 	OR("log-level", OC_OPT_INT, 0, log_level, NULL, 0, 5, "log verbosity (0 errors .. 5 debug3)"),
 	O("isolate-workers", OC_OPT_BOOL, 0, isolate_workers, "false", "seccomp-confine workers (not enforced yet)"),
 	OR("auth-offload-threads", OC_OPT_INT, 0, auth_offload_threads, "4", 1, 64, "threads running blocking auth steps in sec-mod"),
+	O("compression", OC_OPT_BOOL, 0, compression, "false", "compress packets with a compress module the client also knows"),
+	OR("no-compress-limit", OC_OPT_INT, 0, no_compress_limit, "256", 0, 65535, "packets shorter than this are sent uncompressed"),
+	O("compression-algo-priority", OC_OPT_LIST, 0, compression_algo_priority, NULL, "NAME:PRIORITY overrides, e.g. lzs:100 (higher wins)"),
 	{ 0 }
 };
 
@@ -63,7 +66,7 @@ static const char *const unimplemented[] = {
 	"ban-time", "camouflage", "camouflage_realm", "camouflage_secret",
 	"cert-group-oid", "cert-user-oid", "cgroup", "chroot-dir",
 	"cisco-svc-client-compat", "client-bypass-protocol",
-	"compression", "compression-algo-priority", "config-per-group",
+	"config-per-group",
 	"config-per-user", "connect-script", "crl", "custom-header",
 	"debug-no-secmod-stats", "default-group-config",
 	"default-user-config", "deny-roaming", "dh-params",
@@ -72,7 +75,7 @@ static const char *const unimplemented[] = {
 	"kkdcp", "limit-worker-memory", "listen-clear-file",
 	"listen-host-is-dyndns", "listen-netns", "listen-proxy-proto",
 	"match-tls-dtls-ciphers", "max-ban-score", "min-reauth-time",
-	"net-priority", "no-compress-limit", "no-udp", "ocsp-response",
+	"net-priority", "no-udp", "ocsp-response",
 	"output-buffer", "persistent-cookies", "pin-file", "ping-leases",
 	"predictable-ips", "proxy-url", "rate-limit-ms", "rekey-method",
 	"rekey-time", "restrict-user-to-ports", "restrict-user-to-routes",

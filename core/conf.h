@@ -34,6 +34,9 @@ struct core_conf {
 	int64_t log_level;
 	bool isolate_workers;
 	int64_t auth_offload_threads;
+	bool compression;
+	int64_t no_compress_limit;
+	oc_strlist_t compression_algo_priority;
 };
 
 /* The core option table ({0}-terminated). */

@@ -133,6 +133,8 @@ const oc_host_t *host_table(void)
 		table.channel_offer = worker_channel_offer;
 		table.conn_set_channel_key = worker_conn_set_channel_key;
 		table.conn_instance = worker_conn_instance;
+		table.compress_select = worker_compress_select;
+		table.compress_release = worker_compress_release;
 	}
 	return &table;
 }

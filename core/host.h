@@ -24,5 +24,7 @@ int worker_channel_offer(oc_conn_t *parent, const oc_channel_offer_t *offer,
                          char *hdrs, size_t cap, size_t *len_r);
 int worker_conn_set_channel_key(oc_conn_t *parent, const uint8_t *key, size_t len);
 oc_instance_t *worker_conn_instance(oc_conn_t *conn);
+int worker_compress_select(oc_conn_t *conn, const char *accepted, oc_compressor_t *c_r);
+void worker_compress_release(oc_conn_t *conn, oc_compressor_t *c);
 
 #endif

@@ -403,6 +403,81 @@ int worker_conn_set_channel_key(oc_conn_t *parent, const uint8_t *key, size_t le
 	return 0;
 }
 
+/* compression-algo-priority: "lzs:100" items override a module's default */
+static unsigned compress_priority(const struct core_conf *cc, const oc_compress_ops_t *ops)
+{
+	size_t i, n = strlen(ops->wire_name);
+
+	for (i = 0; i < cc->compression_algo_priority.n; i++) {
+		const char *it = cc->compression_algo_priority.v[i];
+
+		if (strncmp(it, ops->wire_name, n) == 0 && it[n] == ':')
+			return (unsigned)strtoul(it + n + 1, NULL, 10);
+	}
+	return ops->priority;
+}
+
+int worker_compress_select(oc_conn_t *c, const char *accepted, oc_compressor_t *c_r)
+{
+	const struct core_conf *cc;
+	struct oc_instance *cis[16], *best = NULL;
+	unsigned best_prio = 0;
+	size_t n, i;
+
+	memset(c_r, 0, sizeof(*c_r));
+	if (!c || !W.gen || !accepted)
+		return OC_E_NOTFOUND;
+	cc = gen_conf(W.gen);
+	if (!cc->compression)
+		return OC_E_NOTFOUND;
+	n = gen_instances(W.gen, OC_MOD_COMPRESS, cis, 16);
+	for (i = 0; i < n && i < 16; i++) {
+		const oc_compress_ops_t *ops = cis[i]->desc->ops;
+		const char *p = accepted;
+		size_t wl = strlen(ops->wire_name);
+		unsigned prio;
+
+		if (!cis[i]->inst)
+			continue;
+		/* is the wire name a whole token of the client's list? */
+		while ((p = strstr(p, ops->wire_name))) {
+			bool start = p == accepted || p[-1] == ',' || p[-1] == ' ';
+			bool end = p[wl] == 0 || p[wl] == ',' || p[wl] == ' ' || p[wl] == ';';
+
+			if (start && end)
+				break;
+			p += wl;
+		}
+		if (!p)
+			continue;
+		prio = compress_priority(cc, ops);
+		if (!best || prio > best_prio) {
+			best = cis[i];
+			best_prio = prio;
+		}
+	}
+	if (!best)
+		return OC_E_NOTFOUND;
+	c_r->ops = best->desc->ops;
+	c_r->wire_name = c_r->ops->wire_name;
+	c_r->min_len = (size_t)cc->no_compress_limit;
+	if (c_r->ops->ctx_new && c_r->ops->ctx_new(best->inst, &c_r->ctx) < 0) {
+		memset(c_r, 0, sizeof(*c_r));
+		return OC_E_NOMEM;
+	}
+	worker_conn_set_info(c, c->parent ? "dtls-compression" : "compression", c_r->wire_name);
+	return 0;
+}
+
+void worker_compress_release(oc_conn_t *c, oc_compressor_t *comp)
+{
+	if (!comp || !comp->ops)
+		return;
+	if (comp->ctx && comp->ops->ctx_free)
+		comp->ops->ctx_free(comp->ctx);
+	memset(comp, 0, sizeof(*comp));
+}
+
 oc_instance_t *worker_conn_instance(oc_conn_t *c)
 {
 	return c ? c->ti : NULL;

@@ -46,6 +46,19 @@ typedef struct oc_compress_ops {
 	                  size_t cap, size_t *out_r);
 } oc_compress_ops_t;
 
+/**
+ * A compressor chosen for one channel of a connection (ABI 1.1), from
+ * oc_host_t.compress_select(). The transport calls ops->compress /
+ * ops->decompress directly on the data path with @c ctx.
+ */
+typedef struct oc_compressor {
+	const oc_compress_ops_t *ops; /**< the chosen module's ops */
+	void *ctx;                    /**< its per-channel context (may be NULL) */
+	const char *wire_name;        /**< name to answer with, e.g. "oc-lz4" */
+	size_t min_len;               /**< packets shorter than this are sent
+	                                   uncompressed (no-compress-limit) */
+} oc_compressor_t;
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #include "oc-error.h"
 #include "oc-session.h"
 #include "oc-transport.h"
+#include "oc-compress.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,6 +111,21 @@ typedef struct oc_host {
 	int (*conn_set_channel_key)(oc_conn_t *parent, const uint8_t *key, size_t len);
 	/** The instance handle of the transport serving @p conn. */
 	oc_instance_t *(*conn_instance)(oc_conn_t *conn);
+
+	/* ---- compression (ABI 1.1; check OC_HOST_HAS) ---- */
+
+	/**
+	 * Choose a compressor for one channel of @p conn from the client's
+	 * comma-separated list of wire names (X-CSTP-Accept-Encoding,
+	 * X-DTLS-Accept-Encoding). Returns 0 and fills *c_r, or
+	 * OC_E_NOTFOUND when compression is off or no name matches. Release
+	 * with compress_release() when the channel ends.
+	 */
+	int (*compress_select)(oc_conn_t *conn, const char *accepted,
+	                       oc_compressor_t *c_r);
+	/** Release what compress_select() set up; accepts a zeroed struct;
+	 *  may be called from session_free(), after conn_close(). */
+	void (*compress_release)(oc_conn_t *conn, oc_compressor_t *c);
 } oc_host_t;
 
 #ifdef __cplusplus

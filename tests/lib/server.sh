@@ -7,6 +7,7 @@
 #   server_conf_set KEY VALUE   replace every KEY line (or add it)
 #   server_conf_add KEY VALUE   add one more KEY line (e.g. another route)
 #   server_conf_unset KEY       drop every KEY line
+#   SRV_MODULES_EXTRA=...       more modules.conf blocks (ocmod only)
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.
@@ -100,6 +101,8 @@ module-path = ${OCMOD_MODULE_DIR:-$top_builddir/modules/.libs}
 transport cstp { }
 auth plain { }
 EOF
+		# extra module blocks, e.g. SRV_MODULES_EXTRA='compress lz4 { }'
+		[ -n "${SRV_MODULES_EXTRA:-}" ] && printf '%s\n' "$SRV_MODULES_EXTRA" >>"$T_DIR/modules.conf"
 	fi
 }
 

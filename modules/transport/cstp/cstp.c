@@ -191,6 +191,9 @@ struct cstp_conn {
 	struct timespec t_accept;
 	struct timespec t_rx;
 	unsigned mtu, dpd;
+	oc_compressor_t comp;  /* negotiated compressor (comp.ops NULL: none) */
+	uint8_t *zbuf;         /* compress/decompress scratch, zcap bytes */
+	size_t zcap;
 	size_t max_payload;
 	uint64_t frames_in;   /* frames received in tunnel mode */
 	uint64_t partial_mark;
@@ -1122,6 +1125,22 @@ static void connect_ok(struct cstp_conn *c, const oc_session_params_t *p)
 	acbuf_printf(&b, "X-CSTP-MTU: %u\r\n", mtu);
 	if (p->banner && *p->banner)
 		hdr_line(&b, "X-CSTP-Banner", p->banner);
+	/* compression: the core picks from the client's list (oc-lz4, lzs) */
+	if (OC_HOST_HAS(h, compress_select) && h->compress_select != NULL &&
+	    http_header_get(r, "X-CSTP-Accept-Encoding") != NULL &&
+	    h->compress_select(c->conn, http_header_get(r, "X-CSTP-Accept-Encoding"),
+	                       &c->comp) == 0) {
+		size_t bound = c->comp.ops->bound(CSTP_MAX_PAYLOAD);
+
+		c->zcap = bound > CSTP_MAX_PAYLOAD ? bound : CSTP_MAX_PAYLOAD;
+		c->zbuf = malloc(c->zcap);
+		if (c->zbuf == NULL) {
+			h->compress_release(c->conn, &c->comp);
+			c->zcap = 0;
+		} else {
+			hdr_line(&b, "X-CSTP-Content-Encoding", c->comp.wire_name);
+		}
+	}
 
 	if (OC_HOST_HAS(h, channel_offer) && h->channel_offer != NULL) {
 		oc_channel_offer_t off;
@@ -1392,7 +1411,23 @@ static void handle_frame(struct cstp_conn *c, const cstp_frame_t *f)
 			schedule_close(c, OC_CLOSE_TEMPORARY);
 		}
 		break;
-	case CSTP_T_COMPRESSED:
+	case CSTP_T_COMPRESSED: {
+		size_t out = 0;
+
+		if (c->comp.ops == NULL) {
+			CLOG(c, OC_LOG_INFO, "compressed packet without negotiated compression");
+			schedule_close(c, OC_CLOSE_ERROR);
+			break;
+		}
+		/* a packet that does not decompress within the MTU is dropped,
+		 * like a malformed one; the session goes on */
+		if (c->comp.ops->decompress(c->comp.ctx, f->payload, f->len, c->zbuf,
+		                            c->max_payload, &out) == 0 && out > 0)
+			(void)c->host->tun_write(c->conn, c->zbuf, out);
+		else
+			CLOG(c, OC_LOG_DEBUG1, "dropped a compressed packet that does not decompress");
+		break;
+	}
 	default:
 		CLOG(c, OC_LOG_INFO, "unexpected CSTP packet type %u", f->type);
 		schedule_close(c, OC_CLOSE_ERROR);
@@ -1649,6 +1684,9 @@ static void conn_free(struct cstp_conn *c)
 		h->memzero(c->in, IN_CAP);
 		free(c->in);
 	}
+	if (c->comp.ops != NULL && OC_HOST_HAS(h, compress_release))
+		h->compress_release(c->conn, &c->comp);
+	free(c->zbuf);
 	if (c->fd >= 0)
 		close(c->fd);
 	h->memzero(c->ms, sizeof(c->ms));
@@ -1756,7 +1794,17 @@ static int cstp_send(void *ts, const uint8_t *pkt, size_t len)
 		return conn_live(c) ? OC_E_STATE : OC_E_CLOSED;
 	if (pkt == NULL || len == 0 || len > c->max_payload)
 		return OC_E_INVAL;
-	ret = frame_out(c, CSTP_T_DATA, pkt, len, true, false);
+	ret = OC_E_NOSPACE;
+	if (c->comp.ops != NULL && len >= c->comp.min_len) {
+		size_t out = 0;
+
+		/* sent compressed only when that makes it smaller */
+		if (c->comp.ops->compress(c->comp.ctx, pkt, len, c->zbuf, c->zcap, &out) == 0 &&
+		    out < len)
+			ret = frame_out(c, CSTP_T_COMPRESSED, c->zbuf, out, true, false);
+	}
+	if (ret == OC_E_NOSPACE)
+		ret = frame_out(c, CSTP_T_DATA, pkt, len, true, false);
 	if (ret == OC_E_IO) {
 		schedule_close(c, OC_CLOSE_ERROR);
 		return OC_E_IO;
