@@ -28,9 +28,12 @@ E2E_TESTS = \
 	tests/e2e/tls-malformed-input.sh \
 	tests/e2e/tls-ipv6.sh \
 	tests/e2e/tls-group-select.sh \
+	tests/e2e/tls-challenge.sh \
+	tests/e2e/tls-dpd.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk
 include tests/unit/gen.mk
+include tests/modules/modules.mk

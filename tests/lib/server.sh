@@ -8,6 +8,7 @@
 #   server_conf_add KEY VALUE   add one more KEY line (e.g. another route)
 #   server_conf_unset KEY       drop every KEY line
 #   SRV_MODULES_EXTRA=...       more modules.conf blocks (ocmod only)
+#   SRV_MODULES_CONF=...        the module blocks instead of cstp + plain
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.
@@ -96,11 +97,16 @@ EOF
 	rm -f "$SRV_CONF.base"
 
 	if [ "$TEST_SERVER" = ocmod ]; then
-		cat >"$T_DIR/modules.conf" <<EOF
+		if [ -n "${SRV_MODULES_CONF:-}" ]; then
+			printf 'module-path = %s\n%s\n' "${OCMOD_MODULE_DIR:-$top_builddir/modules/.libs}" \
+				"$SRV_MODULES_CONF" >"$T_DIR/modules.conf"
+		else
+			cat >"$T_DIR/modules.conf" <<EOF
 module-path = ${OCMOD_MODULE_DIR:-$top_builddir/modules/.libs}
 transport cstp { }
 auth plain { }
 EOF
+		fi
 		# extra module blocks, e.g. SRV_MODULES_EXTRA='compress lz4 { }'
 		[ -n "${SRV_MODULES_EXTRA:-}" ] && printf '%s\n' "$SRV_MODULES_EXTRA" >>"$T_DIR/modules.conf"
 	fi
