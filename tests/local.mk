@@ -15,6 +15,8 @@ AM_TESTS_ENVIRONMENT = \
 include tests/unit/core.mk
 include tests/unit/plain.mk
 include tests/unit/cstp.mk
+include tests/unit/compress.mk
+include tests/fuzz/fuzz.mk
 
 # End-to-end: the real openconnect client against ocmod in network namespaces.
 E2E_TESTS = \
@@ -30,6 +32,8 @@ E2E_TESTS = \
 	tests/e2e/tls-group-select.sh \
 	tests/e2e/tls-challenge.sh \
 	tests/e2e/tls-dpd.sh \
+	tests/e2e/tls-compression.sh \
+	tests/e2e/tls-limits.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/abi/abi.mk
