@@ -29,7 +29,10 @@ oc__base_args() {
 	local trust=(--servercert "$CERT_PIN")
 	# OC_VERIFY=cafile: verify the chain + SAN IP against our CA instead
 	[ "${OC_VERIFY:-pin}" = cafile ] && trust=(--cafile "$CA_CERT")
-	OC_ARGS=("${trust[@]}" --no-dtls --non-inter
+	# OC_DTLS=1: let openconnect use DTLS (the default is TLS only)
+	local dtls=(--no-dtls)
+	[ "${OC_DTLS:-0}" = 1 ] && dtls=()
+	OC_ARGS=("${trust[@]}" "${dtls[@]}" --non-inter
 		--script "$top_srcdir/tests/lib/vpnc-script-test"
 		--reconnect-timeout 10 --timestamp)
 }
