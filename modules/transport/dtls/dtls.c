@@ -131,6 +131,7 @@ struct dtls_key {
 	unsigned nsess;            /* sessions pointing at this key */
 	bool replaced;             /* a newer offer for the same parent */
 	struct timespec t_used;
+	char accept_enc[64];       /* X-DTLS-Accept-Encoding, if compression was agreed */
 };
 
 struct dtls_sess;
@@ -153,6 +154,7 @@ struct dtls_inst {
 	bool warned_no_key_api;
 	uint8_t rbuf[RBUF_LEN];
 	uint8_t wbuf[WBUF_LEN];
+	uint8_t zbuf[2 * RBUF_LEN]; /* (de)compression scratch */
 };
 
 enum sess_state {
@@ -187,6 +189,7 @@ struct dtls_sess {
 	bool dropped;       /* the last datagram written was dropped */
 	bool comp_logged;
 	bool other_logged;
+	oc_compressor_t comp;  /* agreed on CONNECT (comp.ops NULL: none) */
 
 	/* mbedTLS DTLS timer */
 	uint32_t tm_int, tm_fin;
@@ -628,12 +631,25 @@ static void on_record(struct dtls_sess *s, uint8_t *rec, size_t len)
 	case PKT_DPD_RESP:
 	case PKT_KEEPALIVE:
 		break; /* liveness only */
-	case PKT_COMPRESSED:
-		if (!s->comp_logged) {
-			SLOG(s, OC_LOG_INFO, "compressed DTLS packets are not supported; dropping them");
-			s->comp_logged = true;
+	case PKT_COMPRESSED: {
+		size_t out = 0;
+
+		if (s->comp.ops == NULL) {
+			if (!s->comp_logged) {
+				SLOG(s, OC_LOG_INFO, "compressed DTLS packet without agreed compression; dropping");
+				s->comp_logged = true;
+			}
+			break;
+		}
+		/* a packet that does not decompress within the MTU is dropped */
+		if (len >= 2 && s->comp.ops->decompress(s->comp.ctx, rec + 1, len - 1,
+		                                         s->inst->zbuf, s->mtu + 256, &out) == 0 &&
+		    out > 0) {
+			s->rx_pkts++;
+			(void)s->host->tun_write(s->conn, s->inst->zbuf, out);
 		}
 		break;
+	}
 	case PKT_DISCONNECT:
 		/* openconnect says BYE over CSTP; the parent handles the logout */
 		SLOG(s, OC_LOG_DEBUG1, "DISCONNECT on DTLS ignored");
@@ -894,6 +910,8 @@ static void sess_free(struct dtls_sess *s)
 	if (s == NULL)
 		return;
 	h = s->host;
+	if (s->comp.ops != NULL && OC_HOST_HAS(h, compress_release))
+		h->compress_release(s->conn, &s->comp);
 	if (s->inst != NULL) {
 		if (s->prev)
 			s->prev->next = s->next;
@@ -1096,6 +1114,9 @@ static int dtls_accept(void *instp, oc_conn_t *conn, int fd,
 	inst->sessions = s;
 	s->key = k;
 	k->nsess++;
+	/* the compressor agreed on CONNECT (same list, same configuration) */
+	if (k->accept_enc[0] && OC_HOST_HAS(h, compress_select) && h->compress_select != NULL)
+		(void)h->compress_select(conn, k->accept_enc, &s->comp);
 	now_mono(&k->t_used);
 	if (h->conn_log)
 		h->conn_log(conn, OC_LOG_DEBUG1, "DTLS flow from %s (link mtu %u)", s->peer,
@@ -1127,7 +1148,17 @@ static int dtls_send(void *ts, const uint8_t *pkt, size_t len)
 		return OC_E_CLOSED;
 	if (pkt == NULL || len == 0)
 		return OC_E_INVAL;
-	ret = rec_out(s, PKT_DATA, pkt, len);
+	ret = OC_E_NOSPACE;
+	if (s->comp.ops != NULL && len >= s->comp.min_len) {
+		size_t out = 0;
+
+		/* sent compressed only when that makes it smaller */
+		if (s->comp.ops->compress(s->comp.ctx, pkt, len, s->inst->zbuf,
+		                          sizeof(s->inst->zbuf), &out) == 0 && out < len)
+			ret = rec_out(s, PKT_COMPRESSED, s->inst->zbuf, out);
+	}
+	if (ret == OC_E_NOSPACE)
+		ret = rec_out(s, PKT_DATA, pkt, len);
 	if (ret == 0)
 		s->tx_pkts++;
 	else if (ret == OC_E_IO)
@@ -1284,6 +1315,23 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		ret = OC_E_NOSPACE;
 		goto out;
+	}
+	/* compression on this channel: the core picks from the client's list */
+	v = find_header(offer, "X-DTLS-Accept-Encoding");
+	if (v != NULL && strlen(v) < sizeof(k->accept_enc) &&
+	    OC_HOST_HAS(h, compress_select) && h->compress_select != NULL) {
+		oc_compressor_t probe;
+
+		if (h->compress_select(parent, v, &probe) == 0) {
+			int m = snprintf(buf + n, sizeof(buf) - (size_t)n,
+			                 "X-DTLS-Content-Encoding: %s\r\n", probe.wire_name);
+
+			if (m > 0 && (size_t)m < sizeof(buf) - (size_t)n) {
+				n += m;
+				snprintf(k->accept_enc, sizeof(k->accept_enc), "%s", v);
+			}
+			h->compress_release(parent, &probe);
+		}
 	}
 	if ((size_t)n > cap) {
 		PLOG(inst, parent, OC_LOG_WARN, "no room for the DTLS headers (%d > %zu)", n, cap);
