@@ -990,8 +990,11 @@ static void udp_one(struct listener *l, const uint8_t *d, size_t n,
 	s = chkey_find(key, klen);
 	if (!s || !s->w)
 		return;
-	/* a client retransmits its ClientHello until the worker answers */
-	if (now - s->last_fwd_ms < REFORWARD_MS)
+	/* a client retransmits its ClientHello until the worker answers: one
+	 * flow per client address per second (another address, e.g. a roaming
+	 * client, is not held up by someone else's ClientHellos) */
+	if (now - s->last_fwd_ms < REFORWARD_MS && pl <= sizeof(s->last_fwd_peer) &&
+	    memcmp(&s->last_fwd_peer, peer, pl) == 0)
 		return;
 	idx = transport_index(s->w->gen, l->transport);
 	if (idx < 0)
@@ -1025,8 +1028,11 @@ static void udp_one(struct listener *l, const uint8_t *d, size_t n,
 	ipc_put(&m, T_LOCAL, local, ll);
 	ipc_put_str(&m, T_PEER_TEXT, text);
 	ipc_put(&m, T_DATAGRAM, d, n);
-	if (ipc_send(s->w->fd, &m, fd) == 0)
+	if (ipc_send(s->w->fd, &m, fd) == 0) {
 		s->last_fwd_ms = now;
+		memset(&s->last_fwd_peer, 0, sizeof(s->last_fwd_peer));
+		memcpy(&s->last_fwd_peer, peer, pl <= sizeof(s->last_fwd_peer) ? pl : sizeof(s->last_fwd_peer));
+	}
 	close(fd);
 }
 

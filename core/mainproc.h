@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <net/if.h>
 #include <time.h>
 #include "gen.h"
@@ -40,7 +41,8 @@ struct session {
 	uint8_t chkey[64];          /* key of the child channel's flows (DTLS App-ID) */
 	size_t chkey_len;
 	struct session *chnext;     /* channel-key hash chain */
-	uint64_t last_fwd_ms;       /* last flow handed to the worker */
+	uint64_t last_fwd_ms;       /* last flow handed to the worker ... */
+	struct sockaddr_storage last_fwd_peer; /* ... and from whom */
 	struct session *next;
 };
 

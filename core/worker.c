@@ -67,8 +67,11 @@ struct oc_conn {
 	uint64_t last_data_ms, deadline_ms;
 	uint8_t channel_key[64];
 	size_t channel_key_len;
-	/* a child channel (DTLS) riding on this session, or its parent */
-	struct oc_conn *parent, *child;
+	/* a child channel (DTLS) riding on this session, or its parent; a new
+	 * flow (roaming, or a forged ClientHello) stays pending until it
+	 * carries data, which needs a finished handshake with the PSK, and
+	 * only then replaces the live one */
+	struct oc_conn *parent, *child, *pending;
 	bool down_child;                  /* send downstream on the child */
 	uint64_t child_rx_ms;             /* last data received on the child */
 };
@@ -249,6 +252,18 @@ int worker_tun_write(oc_conn_t *c, const uint8_t *pkt, size_t len)
 	if (s->closed || !s->has_session || s->tun_fd < 0)
 		return OC_E_STATE;
 	if (c->parent) {
+		if (s->pending == c) {
+			/* the new flow proved itself: it replaces the old one */
+			struct oc_conn *old = s->child;
+
+			s->pending = NULL;
+			s->child = c;
+			if (old) {
+				old->parent = NULL;
+				if (!old->closed)
+					old->ops->close(old->ts, OC_CLOSE_REPLACED);
+			}
+		}
 		/* heard on the child: downstream goes there too */
 		s->down_child = s->child == c;
 		s->child_rx_ms = now_ms();
@@ -286,15 +301,22 @@ void worker_conn_close(oc_conn_t *c, int reason)
 			c->parent->child = NULL;
 			c->parent->down_child = false;
 		}
+		if (c->parent->pending == c)
+			c->parent->pending = NULL;
 		c->parent = NULL;
 	}
-	if (c->child) {
-		struct oc_conn *ch = c->child;
+	{
+		struct oc_conn *kids[2] = { c->child, c->pending };
+		int k;
 
-		c->child = NULL;
-		ch->parent = NULL;
-		if (!ch->closed)
-			ch->ops->close(ch->ts, reason);
+		c->child = c->pending = NULL;
+		for (k = 0; k < 2; k++) {
+			if (!kids[k])
+				continue;
+			kids[k]->parent = NULL;
+			if (!kids[k]->closed)
+				kids[k]->ops->close(kids[k]->ts, reason);
+		}
 	}
 	if (c->tun_ev) {
 		event_free(c->tun_ev);
@@ -798,17 +820,22 @@ static void on_datagram_new(struct ipc_in *in)
 		worker_conn_close(c, OC_CLOSE_ERROR);
 		return;
 	}
-	/* a new handshake (e.g. from a new address) replaces the old flow */
-	if (p->child) {
-		struct oc_conn *old = p->child;
-
-		p->child = NULL;
-		p->down_child = false;
-		old->parent = NULL;
-		old->ops->close(old->ts, OC_CLOSE_REPLACED);
-	}
 	c->parent = p;
-	p->child = c;
+	if (!p->child) {
+		p->child = c;
+	} else {
+		/* a live flow exists: the new one waits until it carries data
+		 * (then tun_write promotes it); an older pending one goes */
+		if (p->pending) {
+			struct oc_conn *old = p->pending;
+
+			p->pending = NULL;
+			old->parent = NULL;
+			if (!old->closed)
+				old->ops->close(old->ts, OC_CLOSE_REPLACED);
+		}
+		p->pending = c;
+	}
 	info.first_datagram.data = d;
 	info.first_datagram.len = n;
 	info.parent = p;

@@ -14,7 +14,6 @@ AM_TESTS_ENVIRONMENT = \
 
 include tests/unit/core.mk
 include tests/unit/plain.mk
-include tests/unit/cert.mk
 include tests/unit/cstp.mk
 include tests/unit/dtls.mk
 include tests/unit/compress.mk
@@ -38,9 +37,9 @@ E2E_TESTS = \
 	tests/e2e/tls-limits.sh \
 	tests/e2e/dtls-basic.sh \
 	tests/e2e/dtls-fallback.sh \
+	tests/e2e/dtls-forged.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
-include tests/e2e/cert.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk
