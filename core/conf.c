@@ -64,13 +64,13 @@ static const char *const unimplemented[] = {
 	"always-require-cert", "append-routes", "ban-points-connection",
 	"ban-points-kkdcp", "ban-points-wrong-password", "ban-reset-time",
 	"ban-time", "camouflage", "camouflage_realm", "camouflage_secret",
-	"cert-group-oid", "cert-user-oid", "cgroup", "chroot-dir",
+	"cgroup", "chroot-dir",
 	"cisco-svc-client-compat", "client-bypass-protocol",
 	"config-per-group",
-	"config-per-user", "connect-script", "crl", "custom-header",
+	"config-per-user", "connect-script", "custom-header",
 	"debug-no-secmod-stats", "default-group-config",
 	"default-user-config", "deny-roaming", "dh-params",
-	"disconnect-script", "dtls-legacy", "dtls-psk", "expose-iroutes",
+	"disconnect-script", "expose-iroutes",
 	"host-update-script", "included-http-headers", "iroute", "key-pin",
 	"kkdcp", "limit-worker-memory", "listen-clear-file",
 	"listen-host-is-dyndns", "listen-netns", "listen-proxy-proto",
@@ -84,7 +84,7 @@ static const char *const unimplemented[] = {
 	"server-stats-reset-time", "srk-pin", "srk-pin-file",
 	"stats-report-time", "switch-to-tcp-timeout", "syslog-facility",
 	"tls-priorities", "try-mtu-discovery", "tx-data-per-sec",
-	"udp-listen-host", "udp-port", "use-dbus", "use-seccomp", "use-utmp",
+	"use-dbus", "use-seccomp", "use-utmp",
 	"user-profile",
 };
 
@@ -98,6 +98,29 @@ bool conf_known_unimplemented(const char *key)
 	return bsearch(&key, unimplemented,
 		       sizeof(unimplemented) / sizeof(unimplemented[0]),
 		       sizeof(unimplemented[0]), cmp) != NULL;
+}
+
+/* ocserv options that in-tree modules implement: when the module is not
+ * loaded, the warning says which module would use them. */
+static const struct { const char *key, *module; } module_keys[] = {
+	{ "ca-cert", "auth cert / transport cstp" },
+	{ "cert-group-oid", "auth cert" },
+	{ "cert-user-oid", "auth cert" },
+	{ "crl", "auth cert" },
+	{ "dtls-legacy", "transport dtls" },
+	{ "dtls-psk", "transport dtls" },
+	{ "udp-listen-host", "transport dtls" },
+	{ "udp-port", "transport dtls" },
+};
+
+const char *conf_module_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(module_keys) / sizeof(module_keys[0]); i++)
+		if (strcmp(module_keys[i].key, key) == 0)
+			return module_keys[i].module;
+	return NULL;
 }
 
 bool conf_is_method_key(const char *key)

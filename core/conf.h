@@ -46,6 +46,10 @@ extern const oc_option_t core_options[];
  * yet (it gets a warning naming it, not an error). */
 bool conf_known_unimplemented(const char *key);
 
+/* The in-tree module (e.g. "transport dtls") that implements ocserv
+ * option @p key, or NULL. */
+const char *conf_module_of(const char *key);
+
 /* True if @p key is handled specially by the generation builder
  * (auth, enable-auth, acct). */
 bool conf_is_method_key(const char *key);

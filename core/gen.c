@@ -481,6 +481,11 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 		}
 		if (found)
 			continue;
+		if (conf_module_of(e->key)) {
+			add_warning(g, "%s: option '%s' is used by module %s, which is not enabled in modules.conf; ignored",
+				    where, e->key, conf_module_of(e->key));
+			continue;
+		}
 		if (conf_known_unimplemented(e->key)) {
 			add_warning(g, "%s: option '%s' is not implemented by ocmod yet; ignored",
 				    where, e->key);

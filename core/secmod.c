@@ -41,6 +41,7 @@ struct attempt {
 	struct attempt *next;      /* hash chain */
 	struct generation *gen;
 	size_t alt, idx;
+	size_t alt_pos;            /* how many alternatives were started */
 	struct oc_instance *mi;
 	void *msess;
 	char *username, *group;
@@ -368,6 +369,47 @@ fail:
 static void run_chain(struct attempt *a, const oc_auth_input_t *in);
 static void job_submit(struct attempt *a, const oc_auth_input_t *in);
 
+static bool alt_uses_cert(const struct auth_alt *alt)
+{
+	size_t i;
+
+	for (i = 0; i < alt->n; i++)
+		if (((const oc_auth_ops_t *)alt->methods[i]->desc->ops)->flags &
+		    OC_AUTH_F_CERT)
+			return true;
+	return false;
+}
+
+/*
+ * The alternative an attempt tries in position @p pos.  As ocserv does
+ * (ws_switch_auth_to(AUTH_TYPE_CERTIFICATE)), a client that presented a
+ * certificate starts with the first alternative using a certificate method,
+ * so `auth = "plain[...]"` + `enable-auth = "certificate"` logs it in
+ * without a password; the others follow in configuration order.  Without a
+ * certificate: configuration order.
+ */
+static size_t alt_at(const struct attempt *a, size_t pos)
+{
+	const struct generation *g = a->gen;
+	size_t first = 0, i;
+
+	if (a->cert_len > 0) {
+		while (first < g->n_alts && !alt_uses_cert(&g->alts[first]))
+			first++;
+		if (first == g->n_alts)
+			first = 0;
+	}
+	if (pos == 0)
+		return first;
+	for (i = 0; i < g->n_alts; i++) {
+		if (i == first)
+			continue;
+		if (--pos == 0)
+			return i;
+	}
+	return g->n_alts;
+}
+
 static void handle_status(struct attempt *a, oc_auth_status_t st)
 {
 	const oc_auth_ops_t *ops = a->mi->desc->ops;
@@ -407,7 +449,8 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		a->idx = 0;
 		free(a->username);
 		a->username = NULL;
-		if (++a->alt >= g->n_alts) {
+		a->alt = alt_at(a, ++a->alt_pos);
+		if (a->alt >= g->n_alts) {
 			log_info("%s: no authentication method applies", a->peer);
 			answer(a, OC_AUTH_FAIL, NULL);
 			attempt_free(a);
@@ -677,6 +720,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 			memcpy(a->cert, v, n);
 			a->cert_len = n;
 		}
+		a->alt = alt_at(a, 0);
 		a->next = S.attempts[bucket(a->ctx)];
 		S.attempts[bucket(a->ctx)] = a;
 		S.n_attempts++;

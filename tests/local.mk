@@ -14,6 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 
 include tests/unit/core.mk
 include tests/unit/plain.mk
+include tests/unit/cert.mk
 include tests/unit/cstp.mk
 include tests/unit/dtls.mk
 include tests/unit/compress.mk
@@ -40,6 +41,7 @@ E2E_TESTS = \
 	tests/e2e/dtls-forged.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
+include tests/e2e/cert.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk
