@@ -47,3 +47,4 @@ include tests/headers/headers.mk
 include tests/oot/oot.mk
 include tests/unit/gen.mk
 include tests/modules/modules.mk
+include tests/modules/pam.mk

@@ -30,18 +30,20 @@ want=$(sha256sum <"$T_DIR/data" | cut -d' ' -f1)
 # xfer NS_SERVE NS_FETCH IP PORT: serve the file from NS_SERVE on IP:PORT,
 # fetch it from NS_FETCH, print the sha256 of what arrived
 xfer() {
-	local out=$T_DIR/recv.$4
+	local out=$T_DIR/recv.$4 ready=$T_DIR/ready.$4
 	ip netns exec "$1" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.sendall(open(sys.argv[3], "rb").read()); c.close()' "$3" "$4" "$T_DIR/data" &
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(60)
+open(sys.argv[4], "w").close()            # listening: the fetcher may go
+c, _ = s.accept(); c.sendall(open(sys.argv[3], "rb").read()); c.close()' \
+		"$3" "$4" "$T_DIR/data" "$ready" &
 	local spid=$!
-	sleep 0.3
+	wait_until 20 test -f "$ready" || { echo "listener-not-ready"; return; }
 	ip netns exec "$2" /usr/bin/python3 -c '
 import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
 with open(sys.argv[3], "wb") as f:
     while True:
         b = c.recv(65536)
@@ -49,7 +51,7 @@ with open(sys.argv[3], "wb") as f:
             break
         f.write(b)' "$3" "$4" "$out" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	sha256sum <"$out" | cut -d' ' -f1
+	sha256sum <"$out" 2>/dev/null | cut -d' ' -f1
 }
 
 port=5001
