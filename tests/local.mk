@@ -39,6 +39,8 @@ E2E_TESTS = \
 	tests/e2e/dtls-basic.sh \
 	tests/e2e/dtls-fallback.sh \
 	tests/e2e/dtls-forged.sh \
+	tests/e2e/dtls-legacy.sh \
+	tests/e2e/dtls-mtu-roam.sh \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk

@@ -1,6 +1,7 @@
 /*
- * dtls.c - transport "dtls": AnyConnect's DTLS 1.2 channel (PSK-NEGOTIATE)
- * beside a CSTP session, mbedTLS 2.28 + libevent 2.1.
+ * dtls.c - transport "dtls": AnyConnect's DTLS 1.2 channel (PSK-NEGOTIATE,
+ * or legacy resumption of X-DTLS-Master-Secret) beside a CSTP session,
+ * mbedTLS 2.28 + libevent 2.1.
  *
  * The channel rides on a parent session (OC_TRANSPORT_F_NEEDS_PARENT):
  *  - channel_offer(): when the parent's CONNECT succeeds and the client
@@ -8,6 +9,9 @@
  *    (RFC 5705 exporter "EXPORTER-openconnect-psk", no context, 32 bytes),
  *    pick a random 32-byte App-ID, register it with
  *    host->conn_set_channel_key() and answer the X-DTLS-* headers.
+ *    Legacy mode (clients without PSK-NEGOTIATE, e.g. Cisco AnyConnect):
+ *    the client's X-DTLS-Master-Secret and a random 32-byte Session-ID make
+ *    a "session" the client resumes; the Session-ID plays the App-ID's part.
  *  - datagram_key() (in main): the App-ID is the ClientHello session_id.
  *  - accept() (in the worker of the parent): a UDP socket connected to the
  *    client and the ClientHello that opened the flow.  A DTLS 1.2 PSK
@@ -45,6 +49,8 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/ssl_cookie.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include "oc-module.h"
 
@@ -55,6 +61,7 @@
 #define PSK_LABEL "EXPORTER-openconnect-psk"
 #define PSK_LEN 32
 #define APP_ID_LEN 32
+#define MASTER_LEN 48 /* X-DTLS-Master-Secret: 96 hex characters */
 
 /* AnyConnect DTLS packet types (1-byte header) */
 #define PKT_DATA 0
@@ -87,6 +94,7 @@ struct dtls_conf {
 	char *udp_listen_host;
 	char *listen_host;
 	bool dtls_psk;
+	bool dtls_legacy;
 	bool cookies;
 	int64_t handshake_timeout; /* ms */
 	char *server_cert;
@@ -107,15 +115,39 @@ static const oc_option_t dtls_options[] = {
 	    "address to listen on when udp-listen-host is not set (empty: any)"),
 	OPT("dtls-psk", OC_OPT_BOOL, 0, dtls_psk, "true", 0, 0, "dtls-psk",
 	    "offer DTLS PSK-NEGOTIATE to clients that ask for it"),
+	OPT("dtls-legacy", OC_OPT_BOOL, 0, dtls_legacy, "true", 0, 0, "dtls-legacy",
+	    "offer legacy DTLS 1.2 (X-DTLS-Master-Secret resumption) to clients "
+	    "without PSK-NEGOTIATE; needs an RSA server-key"),
 	OPT("cookies", OC_OPT_BOOL, 0, cookies, "true", 0, 0, NULL,
 	    "answer a first ClientHello with a HelloVerifyRequest"),
 	OPT("handshake-timeout", OC_OPT_DURATION, 0, handshake_timeout, "30s",
 	    1000, 3600000, NULL, "DTLS handshake time limit"),
 	OPT("server-cert", OC_OPT_PATH, 0, server_cert, NULL, 0, 0, "server-cert",
-	    "certificate for legacy DTLS (not used yet)"),
+	    "certificate for legacy DTLS (RSA; never sent)"),
 	OPT("server-key", OC_OPT_PATH, 0, server_key, NULL, 0, 0,
-	    "server-key", "key for legacy DTLS (not used yet)"),
+	    "server-key", "RSA key for legacy DTLS (never used in a handshake)"),
 	{ 0 }
+};
+
+/*
+ * Legacy DTLS names we can serve: DTLS 1.2 with RSA key exchange, resumed
+ * from the client's master secret.  One DTLS config per mbedTLS suite
+ * (mbedTLS picks the suite before the session cache lookup, and the cached
+ * suite must equal it).  Never ECDHE names (mbedTLS wants supported_groups,
+ * which the resuming client does not send); DTLS 0.9 names (AES128-SHA,
+ * DHE-RSA-AES256-SHA, ...) use a pre-RFC record version mbedTLS cannot read.
+ */
+#define N_LEGACY_CONF 2
+static const struct legacy_suite {
+	const char *name;
+	bool dtls12_hdr; /* listed in X-DTLS12-CipherSuite (else X-DTLS-CipherSuite) */
+	int suite;
+	int conf;        /* index into dtls_inst.lsslc */
+} legacy_suites[] = {
+	{ "OC-DTLS1_2-AES256-GCM", false, MBEDTLS_TLS_RSA_WITH_AES_256_GCM_SHA384, 1 },
+	{ "OC-DTLS1_2-AES128-GCM", false, MBEDTLS_TLS_RSA_WITH_AES_128_GCM_SHA256, 0 },
+	{ "AES256-GCM-SHA384", true, MBEDTLS_TLS_RSA_WITH_AES_256_GCM_SHA384, 1 },
+	{ "AES128-GCM-SHA256", true, MBEDTLS_TLS_RSA_WITH_AES_128_GCM_SHA256, 0 },
 };
 
 /* ------------------------------------------------------------------ */
@@ -127,6 +159,10 @@ struct dtls_key {
 	oc_conn_t *parent;
 	uint8_t app_id[APP_ID_LEN];
 	uint8_t psk[PSK_LEN];
+	bool legacy;               /* resumption of the client's master secret */
+	int suite;                 /* legacy: the mbedTLS suite */
+	int lconf;                 /* legacy: index into dtls_inst.lsslc */
+	uint8_t master[MASTER_LEN];/* legacy: X-DTLS-Master-Secret */
 	unsigned mtu, dpd, base_mtu;
 	unsigned nsess;            /* sessions pointing at this key */
 	bool replaced;             /* a newer offer for the same parent */
@@ -147,6 +183,13 @@ struct dtls_inst {
 	mbedtls_ssl_cookie_ctx cookie;
 	mbedtls_ssl_config sslc;
 	int suites[4];
+	/* legacy DTLS: one config per suite, an RSA cert+key (never sent) */
+	bool legacy_ok;
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context pk;
+	mbedtls_ssl_config lsslc[N_LEGACY_CONF];
+	int lsuites[N_LEGACY_CONF][2];
+	struct dtls_sess *cur; /* whose handshake step runs (session cache) */
 	struct dtls_key *keys;
 	size_t n_keys;
 	struct dtls_sess *sessions;
@@ -179,6 +222,9 @@ struct dtls_sess {
 
 	uint8_t app_id[APP_ID_LEN];
 	uint8_t psk[PSK_LEN];
+	bool legacy;
+	int suite;                 /* legacy: the mbedTLS suite */
+	uint8_t master[MASTER_LEN];/* legacy: the client's master secret */
 	uint8_t cli_id[18]; /* client transport id: address + port */
 	size_t cli_id_len;
 	uint8_t *first;     /* the datagram that opened the flow, until read */
@@ -332,6 +378,7 @@ static bool sess_live(const struct dtls_sess *s)
 static void key_free(struct dtls_inst *inst, struct dtls_key *k)
 {
 	inst->host->memzero(k->psk, sizeof(k->psk));
+	inst->host->memzero(k->master, sizeof(k->master));
 	inst->host->memzero(k->app_id, sizeof(k->app_id));
 	inst->host->free(k);
 }
@@ -567,6 +614,33 @@ static int psk_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *ident,
 	return mbedtls_ssl_set_hs_psk(ssl, s->psk, sizeof(s->psk));
 }
 
+/*
+ * Legacy DTLS: the session cache of the per-suite configs.  The "cached"
+ * session is the one the client resumes: our Session-ID, its master secret,
+ * the suite we answered.  inst->cur is the flow whose handshake step runs
+ * (set around mbedtls_ssl_handshake(); one event loop, no threads).
+ */
+static int cache_get(void *p, mbedtls_ssl_session *session)
+{
+	struct dtls_inst *inst = p;
+	struct dtls_sess *s = inst->cur;
+
+	if (s == NULL || !s->legacy || session->id_len != APP_ID_LEN ||
+	    memcmp(session->id, s->app_id, APP_ID_LEN) != 0)
+		return 1;
+	session->ciphersuite = s->suite;
+	session->compression = MBEDTLS_SSL_COMPRESS_NULL;
+	memcpy(session->master, s->master, MASTER_LEN);
+	return 0;
+}
+
+static int cache_set(void *p, const mbedtls_ssl_session *session)
+{
+	(void)p;
+	(void)session;
+	return 0; /* nothing to store: the client's secret is the session */
+}
+
 /* ------------------------------------------------------------------ */
 /* records                                                             */
 
@@ -744,7 +818,9 @@ static void hs_step(struct dtls_sess *s)
 {
 	int ret;
 
+	s->inst->cur = s;
 	ret = mbedtls_ssl_handshake(&s->ssl);
+	s->inst->cur = NULL;
 	if (ret == 0) {
 		established(s);
 		return;
@@ -945,6 +1021,7 @@ static void sess_free(struct dtls_sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	h->memzero(s->psk, sizeof(s->psk));
+	h->memzero(s->master, sizeof(s->master));
 	h->free(s);
 }
 
@@ -1039,6 +1116,11 @@ static int dtls_accept(void *instp, oc_conn_t *conn, int fd,
 	s->state = DS_HANDSHAKE;
 	memcpy(s->app_id, k->app_id, APP_ID_LEN);
 	memcpy(s->psk, k->psk, PSK_LEN);
+	s->legacy = k->legacy;
+	if (k->legacy) {
+		s->suite = k->suite;
+		memcpy(s->master, k->master, MASTER_LEN);
+	}
 	s->dpd = k->dpd;
 	s->mtu = k->mtu;
 	now_mono(&s->t_start);
@@ -1072,7 +1154,7 @@ static int dtls_accept(void *instp, oc_conn_t *conn, int fd,
 
 	mbedtls_ssl_init(&s->ssl);
 	s->ssl_init = true;
-	ret = mbedtls_ssl_setup(&s->ssl, &inst->sslc);
+	ret = mbedtls_ssl_setup(&s->ssl, k->legacy ? &inst->lsslc[k->lconf] : &inst->sslc);
 	if (ret != 0) {
 		char e[160];
 
@@ -1119,8 +1201,8 @@ static int dtls_accept(void *instp, oc_conn_t *conn, int fd,
 		(void)h->compress_select(conn, k->accept_enc, &s->comp);
 	now_mono(&k->t_used);
 	if (h->conn_log)
-		h->conn_log(conn, OC_LOG_DEBUG1, "DTLS flow from %s (link mtu %u)", s->peer,
-		            s->link_mtu);
+		h->conn_log(conn, OC_LOG_DEBUG1, "DTLS flow from %s (link mtu %u%s)", s->peer,
+		            s->link_mtu, k->legacy ? ", legacy" : "");
 	*ts_r = s;
 	s = NULL;
 	ret = 0;
@@ -1223,6 +1305,74 @@ static int dtls_datagram_key(void *instp, const uint8_t *dgram, size_t len,
 	return dtls_hello_session_id(dgram, len, key, cap, len_r);
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lc(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* exactly 2 * @p n hex digits into @p out; false otherwise */
+static bool hex_decode(const char *v, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (v == NULL || strlen(v) != 2 * n)
+		return false;
+	for (i = 0; i < n; i++) {
+		int a = hexval((unsigned char)v[2 * i]), b = hexval((unsigned char)v[2 * i + 1]);
+
+		if (a < 0 || b < 0)
+			return false;
+		out[i] = (uint8_t)(a << 4 | b);
+	}
+	return true;
+}
+
+/* the first name of the ':'-list @p v (client order) we serve, or NULL */
+static const struct legacy_suite *legacy_pick_list(const char *v, bool dtls12_hdr)
+{
+	size_t i;
+
+	while (v != NULL && *v) {
+		const char *e = strchr(v, ':');
+		size_t n = e ? (size_t)(e - v) : strlen(v);
+		size_t b = 0;
+
+		while (b < n && (v[b] == ' ' || v[b] == '\t'))
+			b++;
+		while (n > b && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		for (i = 0; i < sizeof(legacy_suites) / sizeof(legacy_suites[0]); i++) {
+			const struct legacy_suite *ls = &legacy_suites[i];
+			size_t j, tl = strlen(ls->name);
+
+			if (ls->dtls12_hdr != dtls12_hdr || n - b != tl)
+				continue;
+			for (j = 0; j < tl; j++)
+				if (lc((unsigned char)v[b + j]) != lc((unsigned char)ls->name[j]))
+					break;
+			if (j == tl)
+				return ls;
+		}
+		v = e ? e + 1 : NULL;
+	}
+	return NULL;
+}
+
+static const struct legacy_suite *legacy_pick(const oc_channel_offer_t *offer)
+{
+	const struct legacy_suite *ls;
+
+	ls = legacy_pick_list(find_header(offer, "X-DTLS-CipherSuite"), false);
+	if (ls == NULL)
+		ls = legacy_pick_list(find_header(offer, "X-DTLS12-CipherSuite"), true);
+	return ls;
+}
+
 static int dtls_channel_offer(void *instp, oc_conn_t *parent,
                               const oc_channel_offer_t *offer, char *hdrs,
                               size_t cap, size_t *len_r)
@@ -1230,9 +1380,12 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 	struct dtls_inst *inst = instp;
 	const oc_host_t *h;
 	const oc_session_params_t *p = NULL;
+	const struct legacy_suite *ls = NULL;
 	struct dtls_key *k = NULL, *o;
 	const char *v;
-	char hex[2 * APP_ID_LEN + 1], buf[512];
+	char hex[2 * APP_ID_LEN + 1], buf[640];
+	uint8_t master[MASTER_LEN];
+	bool psk_mode;
 	int ret = 0, n;
 
 	if (len_r != NULL)
@@ -1242,8 +1395,6 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 	h = inst->host;
 	if (!inst->ready)
 		return OC_E_STATE;
-	if (!inst->conf->dtls_psk)
-		goto out;
 	if (offer->size >= offsetof(oc_channel_offer_t, params) + sizeof(offer->params))
 		p = offer->params;
 	if (p != NULL && p->no_udp) {
@@ -1251,15 +1402,34 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 		goto out;
 	}
 	v = find_header(offer, "X-DTLS-CipherSuite");
-	if (v == NULL || !has_token(v, "PSK-NEGOTIATE")) {
-		PLOG(inst, parent, OC_LOG_DEBUG1,
-		     "client did not offer DTLS PSK-NEGOTIATE; no DTLS (legacy DTLS is not supported)");
-		goto out;
-	}
-	if (offer->size < offsetof(oc_channel_offer_t, export_keying) + sizeof(offer->export_keying) ||
-	    offer->export_keying == NULL) {
-		PLOG(inst, parent, OC_LOG_DEBUG1, "parent has no key exporter; no DTLS");
-		goto out;
+	psk_mode = inst->conf->dtls_psk && v != NULL && has_token(v, "PSK-NEGOTIATE");
+	if (psk_mode) {
+		if (offer->size < offsetof(oc_channel_offer_t, export_keying) +
+		                  sizeof(offer->export_keying) ||
+		    offer->export_keying == NULL) {
+			PLOG(inst, parent, OC_LOG_DEBUG1, "parent has no key exporter; no DTLS");
+			goto out;
+		}
+	} else {
+		/* legacy DTLS: resumption of the client's master secret */
+		if (!inst->conf->dtls_legacy || !inst->legacy_ok) {
+			PLOG(inst, parent, OC_LOG_DEBUG1, "%s; no DTLS",
+			     !inst->conf->dtls_psk ? "dtls-psk is off and legacy DTLS is unavailable" :
+			     "client did not offer DTLS PSK-NEGOTIATE and legacy DTLS is unavailable");
+			goto out;
+		}
+		if (!hex_decode(find_header(offer, "X-DTLS-Master-Secret"), master, MASTER_LEN)) {
+			PLOG(inst, parent, OC_LOG_DEBUG1,
+			     "no usable X-DTLS-Master-Secret (96 hex) for legacy DTLS; no DTLS");
+			goto out;
+		}
+		ls = legacy_pick(offer);
+		if (ls == NULL) {
+			PLOG(inst, parent, OC_LOG_INFO,
+			     "no legacy DTLS cipher we can serve (only DTLS 1.2 AES-GCM with RSA "
+			     "key exchange; DTLS 0.9 names cannot be served); no DTLS");
+			goto out;
+		}
 	}
 	if (!OC_HOST_HAS(h, conn_set_channel_key) || h->conn_set_channel_key == NULL) {
 		if (!inst->warned_no_key_api)
@@ -1288,12 +1458,19 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 		if (end != v && *end == '\0' && m >= 576 && m <= 65535)
 			k->base_mtu = (unsigned)m;
 	}
-	ret = offer->export_keying(offer->parent_ts, PSK_LABEL, k->psk, PSK_LEN);
-	if (ret < 0) {
-		PLOG(inst, parent, OC_LOG_WARN, "cannot derive the DTLS PSK (%s); no DTLS",
-		     oc_strerror(ret));
-		ret = 0;
-		goto out;
+	if (psk_mode) {
+		ret = offer->export_keying(offer->parent_ts, PSK_LABEL, k->psk, PSK_LEN);
+		if (ret < 0) {
+			PLOG(inst, parent, OC_LOG_WARN, "cannot derive the DTLS PSK (%s); no DTLS",
+			     oc_strerror(ret));
+			ret = 0;
+			goto out;
+		}
+	} else {
+		k->legacy = true;
+		k->suite = ls->suite;
+		k->lconf = ls->conf;
+		memcpy(k->master, master, MASTER_LEN);
 	}
 	do {
 		ret = h->random(k->app_id, APP_ID_LEN);
@@ -1304,14 +1481,26 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 		}
 	} while (key_find(inst, parent, k->app_id, APP_ID_LEN) != NULL);
 	hex_encode(k->app_id, APP_ID_LEN, hex);
-	n = snprintf(buf, sizeof(buf),
-	             "X-DTLS-App-ID: %s\r\n"
-	             "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
-	             "X-DTLS-Port: %u\r\n"
-	             "X-DTLS-DPD: %u\r\n"
-	             "X-DTLS-Keepalive: %u\r\n",
-	             hex, (unsigned)inst->conf->udp_port, k->dpd,
-	             p != NULL ? p->keepalive : 0u);
+	if (psk_mode)
+		n = snprintf(buf, sizeof(buf),
+		             "X-DTLS-App-ID: %s\r\n"
+		             "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n"
+		             "X-DTLS-Port: %u\r\n"
+		             "X-DTLS-DPD: %u\r\n"
+		             "X-DTLS-Keepalive: %u\r\n",
+		             hex, (unsigned)inst->conf->udp_port, k->dpd,
+		             p != NULL ? p->keepalive : 0u);
+	else
+		n = snprintf(buf, sizeof(buf),
+		             "X-DTLS-Session-ID: %s\r\n"
+		             "%s: %s\r\n"
+		             "X-DTLS-Port: %u\r\n"
+		             "X-DTLS-DPD: %u\r\n"
+		             "X-DTLS-Keepalive: %u\r\n"
+		             "X-DTLS-MTU: %u\r\n",
+		             hex, ls->dtls12_hdr ? "X-DTLS12-CipherSuite" : "X-DTLS-CipherSuite",
+		             ls->name, (unsigned)inst->conf->udp_port, k->dpd,
+		             p != NULL ? p->keepalive : 0u, k->mtu);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		ret = OC_E_NOSPACE;
 		goto out;
@@ -1340,8 +1529,8 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 	}
 	ret = h->conn_set_channel_key(parent, k->app_id, APP_ID_LEN);
 	if (ret < 0) {
-		PLOG(inst, parent, OC_LOG_WARN, "cannot register the DTLS App-ID (%s); no DTLS",
-		     oc_strerror(ret));
+		PLOG(inst, parent, OC_LOG_WARN, "cannot register the DTLS %s (%s); no DTLS",
+		     psk_mode ? "App-ID" : "Session-ID", oc_strerror(ret));
 		ret = 0;
 		goto out;
 	}
@@ -1356,14 +1545,19 @@ static int dtls_channel_offer(void *instp, oc_conn_t *parent,
 	k = NULL;
 	memcpy(hdrs, buf, (size_t)n);
 	*len_r = (size_t)n;
-	PLOG(inst, parent, OC_LOG_DEBUG1, "DTLS PSK-NEGOTIATE offered on UDP port %u",
-	     (unsigned)inst->conf->udp_port);
+	if (psk_mode)
+		PLOG(inst, parent, OC_LOG_DEBUG1, "DTLS PSK-NEGOTIATE offered on UDP port %u",
+		     (unsigned)inst->conf->udp_port);
+	else
+		PLOG(inst, parent, OC_LOG_DEBUG1, "legacy DTLS %s offered on UDP port %u",
+		     ls->name, (unsigned)inst->conf->udp_port);
 	ret = 0;
 out:
 	if (k != NULL)
 		key_free(inst, k);
 	h->memzero(buf, sizeof(buf));
 	h->memzero(hex, sizeof(hex));
+	h->memzero(master, sizeof(master));
 	return ret;
 }
 
@@ -1373,6 +1567,7 @@ out:
 static void inst_free(struct dtls_inst *inst)
 {
 	struct dtls_sess *s;
+	int i;
 
 	if (inst == NULL)
 		return;
@@ -1390,6 +1585,10 @@ static void inst_free(struct dtls_inst *inst)
 	if (inst->ev_gc)
 		event_free(inst->ev_gc);
 	mbedtls_ssl_config_free(&inst->sslc);
+	for (i = 0; i < N_LEGACY_CONF; i++)
+		mbedtls_ssl_config_free(&inst->lsslc[i]);
+	mbedtls_x509_crt_free(&inst->crt);
+	mbedtls_pk_free(&inst->pk);
 	mbedtls_ssl_cookie_free(&inst->cookie);
 	mbedtls_ctr_drbg_free(&inst->drbg);
 	mbedtls_entropy_free(&inst->entropy);
@@ -1398,13 +1597,140 @@ static void inst_free(struct dtls_inst *inst)
 	inst->host->free(inst);
 }
 
+/* what every DTLS config of the worker shares (PSK and legacy) */
+static int conf_common(struct dtls_inst *inst, mbedtls_ssl_config *c, oc_error_t *err)
+{
+	const oc_host_t *h = inst->host;
+	char e[160];
+	int64_t hs_max;
+	int ret;
+
+	ret = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
+	                                  MBEDTLS_SSL_TRANSPORT_DATAGRAM,
+	                                  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (ret != 0) {
+		tls_errstr(ret, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "dtls: DTLS config: %s", e);
+		return OC_E_INVAL;
+	}
+	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &inst->drbg);
+	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_max_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+	hs_max = inst->conf->handshake_timeout;
+	if (hs_max > 60000)
+		hs_max = 60000;
+	if (hs_max < 1000)
+		hs_max = 1000;
+	mbedtls_ssl_conf_handshake_timeout(c, 400, (uint32_t)hs_max);
+	if (inst->conf->cookies)
+		mbedtls_ssl_conf_dtls_cookies(c, mbedtls_ssl_cookie_write,
+		                              mbedtls_ssl_cookie_check, &inst->cookie);
+	else
+		mbedtls_ssl_conf_dtls_cookies(c, NULL, NULL, NULL);
+	return 0;
+}
+
+/*
+ * Legacy DTLS needs an RSA server-cert/server-key (RSA key exchange suites;
+ * the certificate is never sent).  Returns NULL when loaded, else why not
+ * (details in @p e).
+ */
+static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
+{
+	const struct dtls_conf *cf = inst->conf;
+	int ret;
+
+	e[0] = '\0';
+	if (cf->server_cert == NULL || cf->server_cert[0] == '\0' ||
+	    cf->server_key == NULL || cf->server_key[0] == '\0')
+		return "no server-cert/server-key";
+	ret = mbedtls_x509_crt_parse_file(&inst->crt, cf->server_cert);
+	if (ret != 0) {
+		tls_errstr(ret, e, cap);
+		return "cannot load server-cert";
+	}
+	ret = mbedtls_pk_parse_keyfile(&inst->pk, cf->server_key, NULL);
+	if (ret != 0) {
+		tls_errstr(ret, e, cap);
+		return "cannot load server-key";
+	}
+	if (mbedtls_pk_get_type(&inst->pk) != MBEDTLS_PK_RSA ||
+	    !mbedtls_pk_can_do(&inst->crt.pk, MBEDTLS_PK_RSA))
+		return "the server key is not RSA (legacy DTLS needs RSA key exchange)";
+	if (mbedtls_pk_check_pair(&inst->crt.pk, &inst->pk) != 0)
+		return "server-key does not match server-cert";
+	return NULL;
+}
+
+/*
+ * main / check role: say once (at info) when legacy DTLS cannot be offered.
+ * Workers build the configs and say it again only at debug level.
+ */
+static void legacy_check(struct dtls_inst *inst)
+{
+	const char *why;
+	char e[160];
+
+	if (!inst->conf->dtls_legacy)
+		return;
+	why = legacy_load(inst, e, sizeof(e));
+	if (why != NULL && inst->host->log)
+		inst->host->log(inst->self, OC_LOG_INFO, "legacy DTLS not offered: %s%s%s", why,
+		                e[0] ? ": " : "", e);
+	mbedtls_x509_crt_free(&inst->crt);
+	mbedtls_pk_free(&inst->pk);
+	mbedtls_x509_crt_init(&inst->crt);
+	mbedtls_pk_init(&inst->pk);
+}
+
+/* worker role: one DTLS config per legacy suite.  Failures turn legacy off. */
+static void build_legacy(struct dtls_inst *inst)
+{
+	const oc_host_t *h = inst->host;
+	const char *why;
+	char e[160];
+	oc_error_t err2;
+	int ret, i;
+
+	if (!inst->conf->dtls_legacy)
+		return;
+	why = legacy_load(inst, e, sizeof(e));
+	for (i = 0; why == NULL && i < N_LEGACY_CONF; i++) {
+		mbedtls_ssl_config *c = &inst->lsslc[i];
+
+		memset(&err2, 0, sizeof(err2));
+		if (conf_common(inst, c, &err2) < 0) {
+			snprintf(e, sizeof(e), "%.150s", err2.msg);
+			why = "DTLS config failed";
+			break;
+		}
+		inst->lsuites[i][0] = i == 0 ? MBEDTLS_TLS_RSA_WITH_AES_128_GCM_SHA256 :
+		                               MBEDTLS_TLS_RSA_WITH_AES_256_GCM_SHA384;
+		inst->lsuites[i][1] = 0;
+		mbedtls_ssl_conf_ciphersuites(c, inst->lsuites[i]);
+		ret = mbedtls_ssl_conf_own_cert(c, &inst->crt, &inst->pk);
+		if (ret != 0) {
+			tls_errstr(ret, e, sizeof(e));
+			why = "cannot use the certificate";
+			break;
+		}
+		mbedtls_ssl_conf_session_cache(c, inst, cache_get, cache_set);
+	}
+	if (why == NULL)
+		inst->legacy_ok = true;
+	else if (h->log)
+		h->log(inst->self, OC_LOG_DEBUG1, "legacy DTLS not offered: %s%s%s", why,
+		       e[0] ? ": " : "", e);
+}
+
 static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 {
 	const oc_host_t *h = inst->host;
 	unsigned char pers[48];
 	struct timeval tv = { .tv_sec = GC_PERIOD_S, .tv_usec = 0 };
 	char e[160];
-	int64_t hs_max;
 	int ret;
 
 	memcpy(pers, "ocmod-dtls", 10);
@@ -1420,33 +1746,6 @@ static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 		h->error_set(err, OC_E_IO, "dtls: DRBG seeding failed: %s", e);
 		return OC_E_IO;
 	}
-	ret = mbedtls_ssl_config_defaults(&inst->sslc, MBEDTLS_SSL_IS_SERVER,
-	                                  MBEDTLS_SSL_TRANSPORT_DATAGRAM,
-	                                  MBEDTLS_SSL_PRESET_DEFAULT);
-	if (ret != 0) {
-		tls_errstr(ret, e, sizeof(e));
-		h->error_set(err, OC_E_INVAL, "dtls: DTLS config: %s", e);
-		return OC_E_INVAL;
-	}
-	mbedtls_ssl_conf_rng(&inst->sslc, mbedtls_ctr_drbg_random, &inst->drbg);
-	mbedtls_ssl_conf_min_version(&inst->sslc, MBEDTLS_SSL_MAJOR_VERSION_3,
-	                             MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_max_version(&inst->sslc, MBEDTLS_SSL_MAJOR_VERSION_3,
-	                             MBEDTLS_SSL_MINOR_VERSION_3);
-	inst->suites[0] = MBEDTLS_TLS_PSK_WITH_AES_256_GCM_SHA384;
-	inst->suites[1] = MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256;
-	inst->suites[2] = MBEDTLS_TLS_PSK_WITH_CHACHA20_POLY1305_SHA256;
-	inst->suites[3] = 0;
-	mbedtls_ssl_conf_ciphersuites(&inst->sslc, inst->suites);
-	mbedtls_ssl_conf_psk_cb(&inst->sslc, psk_cb, inst);
-	mbedtls_ssl_conf_renegotiation(&inst->sslc, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-	mbedtls_ssl_conf_authmode(&inst->sslc, MBEDTLS_SSL_VERIFY_NONE);
-	hs_max = inst->conf->handshake_timeout;
-	if (hs_max > 60000)
-		hs_max = 60000;
-	if (hs_max < 1000)
-		hs_max = 1000;
-	mbedtls_ssl_conf_handshake_timeout(&inst->sslc, 400, (uint32_t)hs_max);
 	if (inst->conf->cookies) {
 		ret = mbedtls_ssl_cookie_setup(&inst->cookie, mbedtls_ctr_drbg_random, &inst->drbg);
 		if (ret != 0) {
@@ -1454,11 +1753,17 @@ static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 			h->error_set(err, OC_E_IO, "dtls: cookie setup: %s", e);
 			return OC_E_IO;
 		}
-		mbedtls_ssl_conf_dtls_cookies(&inst->sslc, mbedtls_ssl_cookie_write,
-		                              mbedtls_ssl_cookie_check, &inst->cookie);
-	} else {
-		mbedtls_ssl_conf_dtls_cookies(&inst->sslc, NULL, NULL, NULL);
 	}
+	ret = conf_common(inst, &inst->sslc, err);
+	if (ret < 0)
+		return ret;
+	inst->suites[0] = MBEDTLS_TLS_PSK_WITH_AES_256_GCM_SHA384;
+	inst->suites[1] = MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256;
+	inst->suites[2] = MBEDTLS_TLS_PSK_WITH_CHACHA20_POLY1305_SHA256;
+	inst->suites[3] = 0;
+	mbedtls_ssl_conf_ciphersuites(&inst->sslc, inst->suites);
+	mbedtls_ssl_conf_psk_cb(&inst->sslc, psk_cb, inst);
+	build_legacy(inst);
 	inst->ev_gc = event_new(inst->base, -1, EV_PERSIST, gc_cb, inst);
 	if (inst->ev_gc == NULL || event_add(inst->ev_gc, &tv) < 0) {
 		h->error_set(err, OC_E_NOMEM, "dtls: cannot create the key timer");
@@ -1473,7 +1778,7 @@ static int dtls_init(const oc_host_t *host, oc_instance_t *self, const void *con
 {
 	const struct dtls_conf *cf = confp;
 	struct dtls_inst *inst = NULL;
-	int ret = 0;
+	int ret = 0, i;
 
 	*inst_r = NULL;
 	if (cf == NULL || cf->udp_port < 1 || cf->udp_port > 65535) {
@@ -1504,6 +1809,10 @@ static int dtls_init(const oc_host_t *host, oc_instance_t *self, const void *con
 	mbedtls_ctr_drbg_init(&inst->drbg);
 	mbedtls_ssl_cookie_init(&inst->cookie);
 	mbedtls_ssl_config_init(&inst->sslc);
+	for (i = 0; i < N_LEGACY_CONF; i++)
+		mbedtls_ssl_config_init(&inst->lsslc[i]);
+	mbedtls_x509_crt_init(&inst->crt);
+	mbedtls_pk_init(&inst->pk);
 	if (host->role & OC_ROLE_WORKER) {
 		inst->base = host->event_base(self);
 		if (inst->base == NULL) {
@@ -1516,6 +1825,8 @@ static int dtls_init(const oc_host_t *host, oc_instance_t *self, const void *con
 			goto out;
 	}
 	/* main / check: validated; endpoints() and datagram_key() only */
+	if (!(host->role & OC_ROLE_WORKER))
+		legacy_check(inst);
 	*inst_r = inst;
 	inst = NULL;
 out:
@@ -1542,7 +1853,7 @@ static const oc_transport_ops_t dtls_ops = {
 OC_MODULE_DEFINE(OC_MOD_TRANSPORT, dtls_ops,
 	.name = "dtls",
 	.version = DTLS_VERSION,
-	.description = "AnyConnect DTLS 1.2 channel, PSK-NEGOTIATE (mbedTLS)",
+	.description = "AnyConnect DTLS 1.2 channel, PSK-NEGOTIATE and legacy (mbedTLS)",
 	.flags = 0,
 	.roles = OC_ROLE_MAIN | OC_ROLE_WORKER | OC_ROLE_CHECK,
 	.options = dtls_options,
