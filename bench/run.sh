@@ -1,0 +1,637 @@
+#!/bin/bash
+# bench/run.sh - ocmod vs Debian's ocserv 1.1.6, same workloads, same run.
+#
+#   sudo bench/run.sh [--quick] [--reps N] [--servers "ocmod ocserv"]
+#                     [--workloads "tput logins idle"] [--levels "1 10 100 1000 10000"]
+#                     [--logins N] [--time S] [--out FILE] [--no-build]
+#                     [--idle-reps N] [--idle-cap S] [--ocmod-dir DIR [--label TEXT]]
+#
+# Sets up a server and a client network namespace (tests/lib/netns.sh), one
+# ocserv.conf-syntax configuration for both servers (tests/lib/server.sh plus
+# the edits below), and runs for each server, in alternating order per
+# repetition:
+#   tput    openconnect (TLS only, and DTLS) + iperf3 up/down and a 64-byte
+#           UDP flood through the tunnel; server CPU from /proc
+#   logins  N sequential full logins with bench/ocload; latency, CPU/login
+#   idle    1/10/100/1000/10000 idle sessions held by bench/ocload; summed
+#           PSS of all server processes
+# Prints the table and writes bench/results.md (see bench/README.md).
+#
+# Environment: OCMOD_DTLS=auto|0|1 (auto: a transport dtls module in
+# modules/.libs enables DTLS for ocmod), T_VERBOSE=1, T_KEEP=1.
+set -uo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$BENCH_DIR/.." && pwd)
+START_S=$SECONDS
+
+QUICK=0
+REPS=
+SERVERS="ocmod ocserv"
+WORKLOADS="tput logins idle"
+LEVELS=
+NLOGINS=
+IPERF_T=
+OUT=$BENCH_DIR/results.md
+NO_BUILD=0
+IDLE_REPS=1
+IDLE_CAP=240
+OCMOD_DIR=
+LABEL=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--reps) REPS=$2; shift ;;
+	--servers) SERVERS=$2; shift ;;
+	--workloads) WORKLOADS=$2; shift ;;
+	--levels) LEVELS=$2; shift ;;
+	--logins) NLOGINS=$2; shift ;;
+	--time) IPERF_T=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--no-build) NO_BUILD=1 ;;
+	--idle-reps) IDLE_REPS=$2; shift ;;
+	--idle-cap) IDLE_CAP=$2; shift ;;
+	--ocmod-dir) OCMOD_DIR=$2; NO_BUILD=1; shift ;;
+	--label) LABEL=$2; shift ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$QUICK" = 1 ]; then
+	: "${REPS:=1}" "${NLOGINS:=50}" "${IPERF_T:=5}" "${LEVELS:=1 10 100 1000}"
+else
+	: "${REPS:=3}" "${NLOGINS:=200}" "${IPERF_T:=10}" "${LEVELS:=1 10 100 1000 10000}"
+fi
+# the idle series runs in the last IDLE_REPS repetitions (default 1: memory
+# hardly varies between runs, and the 10000 level dominates the run time);
+# its top level only in the very last one
+[ "$IDLE_REPS" -gt "$REPS" ] && IDLE_REPS=$REPS
+TOP_LEVEL=0
+for l in $LEVELS; do [ "$l" -gt "$TOP_LEVEL" ] && TOP_LEVEL=$l; done
+
+say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: run as root (network namespaces, tun devices)" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+need_pkgs=()
+command -v ocserv >/dev/null 2>&1 || need_pkgs+=(ocserv)
+command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
+command -v openconnect >/dev/null 2>&1 || need_pkgs+=(openconnect)
+for c in ip ss openssl timeout cc pkg-config; do
+	command -v "$c" >/dev/null 2>&1 || need_pkgs+=(iproute2 openssl coreutils gcc pkg-config)
+done
+# Debian's python (never a pyenv shim: those cost ~0.5 s per call)
+PY=/usr/bin/python3
+[ -x "$PY" ] || need_pkgs+=(python3-minimal)
+[ -f /usr/include/mbedtls/ssl.h ] || need_pkgs+=(libmbedtls-dev)
+[ -f /usr/include/event2/event.h ] || need_pkgs+=(libevent-dev)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	say "installing: ${need_pkgs[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null 2>&1
+	apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/tmp/ocmod-bench-apt.log 2>&1 ||
+		{ tail -20 /tmp/ocmod-bench-apt.log >&2; echo "run.sh: package installation failed" >&2; exit 1; }
+fi
+
+# ---------------------------------------------------------------- build
+if [ -f "$TOP/Makefile" ] && [ "$NO_BUILD" = 0 ] && ! make -q -C "$TOP" all >/dev/null 2>&1; then
+	say "make -C $TOP (ocmod is not up to date)"
+	if ! make -C "$TOP" -j"$(nproc)" >/tmp/ocmod-bench-make.log 2>&1; then
+		if [ -x "$TOP/ocmod" ] && [ -f "$TOP/modules/.libs/transport_cstp.so" ]; then
+			say "WARNING: make failed (see /tmp/ocmod-bench-make.log); using the existing build"
+			BUILD_NOTE="make failed at benchmark start; the existing build was used"
+		else
+			tail -20 /tmp/ocmod-bench-make.log >&2
+			echo "run.sh: build failed and there is no previous build" >&2
+			exit 1
+		fi
+	fi
+else
+	[ -x "$TOP/ocmod" ] || { echo "run.sh: $TOP is not configured and has no ./ocmod (./autogen.sh && ./configure first)" >&2; exit 1; }
+fi
+OCLOAD=$BENCH_DIR/ocload
+if [ ! -x "$OCLOAD" ] || [ "$BENCH_DIR/ocload.c" -nt "$OCLOAD" ]; then
+	say "building bench/ocload"
+	# shellcheck disable=SC2046
+	cc -O2 -g -Wall -Wextra "$BENCH_DIR/ocload.c" -o "$OCLOAD" $(pkg-config --cflags --libs libevent) \
+		-lmbedtls -lmbedx509 -lmbedcrypto >/tmp/ocmod-bench-ocload.log 2>&1 ||
+		{ cat /tmp/ocmod-bench-ocload.log >&2; echo "run.sh: cannot build bench/ocload" >&2; exit 1; }
+fi
+OCSTAT=$BENCH_DIR/ocstat.py
+
+# ---------------------------------------------------------------- test helpers
+# shellcheck source=tests/lib/common.sh
+. "$TOP/tests/lib/common.sh"
+. "$T_LIB_DIR/netns.sh"
+. "$T_LIB_DIR/certs.sh"
+. "$T_LIB_DIR/server.sh"
+
+t_init bench
+T_RESULT_PRINTED=1      # no PASS/FAIL line from the test helpers' exit trap
+RAW=$T_DIR/raw.tsv
+INFO=$T_DIR/info
+FIND=$T_DIR/findings
+: >"$RAW"; : >"$INFO"; : >"$FIND"
+
+info() { printf '%s=%s\n' "$1" "$2" >>"$INFO"; }
+NOTE_N=0
+note() { NOTE_N=$((NOTE_N + 1)); info "$(printf 'note%03d' "$NOTE_N")" "$*"; say "note: $*"; }
+# rec SERVER KEY REP VALUE [NOTE]
+rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$RAW"; }
+finding() { printf '%s\n' "$*" >>"$FIND"; say "FINDING: $*"; }
+calc() { "$PY" -S -c "print(round($1, 4))"; }
+
+# a process we stopped must not stay in T_PIDS: its pid may be reused by
+# the time cleanup runs
+unregister_pid() {
+	local p out=()
+	for p in "${T_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
+	T_PIDS=("${out[@]}")
+}
+stop_pid() { # PID [SIG] [TIMEOUT]
+	[ -n "${1:-}" ] || return 0
+	kill_and_wait "$1" "${2:-TERM}" "${3:-10}"
+	unregister_pid "$1"
+}
+
+# private copies of the server binaries: other people may rebuild the tree
+# while the benchmark runs
+BIN=$T_DIR/bin
+mkdir -p "$BIN/modules"
+SRC=${OCMOD_DIR:-$TOP}
+cp "$SRC/ocmod" "$BIN/ocmod" || t_fail "cannot copy $SRC/ocmod"
+cp "$SRC"/modules/.libs/*.so "$BIN/modules/" || t_fail "cannot copy the modules from $SRC/modules/.libs"
+chmod 0755 "$BIN" "$BIN/modules" "$BIN/ocmod"
+chmod 0644 "$BIN"/modules/*.so
+export OCMOD=$BIN/ocmod OCMOD_MODULE_DIR=$BIN/modules
+
+case ${OCMOD_DTLS:-auto} in
+auto) [ -f "$BIN/modules/transport_dtls.so" ] && OCMOD_HAS_DTLS=1 || OCMOD_HAS_DTLS=0 ;;
+1) OCMOD_HAS_DTLS=1 ;;
+*) OCMOD_HAS_DTLS=0 ;;
+esac
+
+# raise the fd limit as far as we may (no CAP_SYS_RESOURCE: only to the hard limit)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+FD_LIMIT=$(ulimit -n)
+
+# ---------------------------------------------------------------- machine info
+info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+info nproc "$(nproc)"
+info cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+info mem_mib "$(( $(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024 ))"
+info kernel "$(uname -r)"
+info ocmod_version "$("$OCMOD" --version 2>&1 | head -n1)"
+if [ -n "$OCMOD_DIR" ]; then
+	info git "${LABEL:-build in $OCMOD_DIR}"
+else
+	info git "tree at git $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && info git_dirty 1
+fi
+info ocserv_version "$(ocserv --version 2>&1 | head -n1) ($(dpkg-query -W -f='${Version}' ocserv 2>/dev/null))"
+info openconnect_version "$(openconnect --version 2>&1 | head -n1 | sed 's/^OpenConnect version //')"
+info iperf3_version "$(iperf3 --version 2>&1 | head -n1 | awk '{print $2}')"
+info reps "$REPS"
+info iperf_t "$IPERF_T"
+info logins "$NLOGINS"
+info idle_levels "$LEVELS, in the last $IDLE_REPS repetition(s); the top level in the last one only; at most $IDLE_CAP s per level"
+info quick "$QUICK"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+note "$(nproc) CPUs shared by everything: the server, openconnect/ocload, iperf3 (both ends) and the kernel's tun/veth work all run on the same cores, so throughput is what the whole box can push, and the server's share of it is the CPU column."
+note "the row 'CPU used by other work' is the machine's busy time (/proc/stat) minus the CPU of every process in the two benchmark namespaces and of the benchmark's own children, per measurement window: other processes, kernel threads (ksoftirqd work for our packets included) and virtualization overhead that the guest sees as busy time. On this VM, CPU times of the same work vary with host load (the hypervisor's preemption is not reported as steal); both servers are measured interleaved, so compare ratios within a run."
+note "server CPU = utime+stime (+cutime+cstime of reaped children) of the server's whole process tree from /proc/PID/stat, before and after each measurement; softirq work the kernel does while a server process is running is charged to it."
+[ -n "${BUILD_NOTE:-}" ] && note "$BUILD_NOTE"
+
+# ---------------------------------------------------------------- setup
+ns_pair
+# plenty of source ports for thousands of sessions from one client address
+in_c sysctl -qw net.ipv4.ip_local_port_range="10000 65000" 2>/dev/null
+make_certs "$T_DIR/certs" ecdsa
+
+# one pool for up to 65k sessions (routes: tests/lib/server.sh pushes one)
+SRV_POOL_NET=10.200.0.0
+SRV_POOL_MASK=255.255.0.0
+SRV_POOL_PREFIX=10.200.
+SRV_PORT=4443
+TLS_PRIO='"NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-ALL:+VERS-TLS1.2:+VERS-DTLS1.2:-CIPHER-ALL:+AES-256-GCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"'
+
+# server_listening (replaces tests/lib/server.sh's, which walks all of
+# /proc in bash): is TCP $SRV_PORT in $NS_S held by SRV_PID or a child of it?
+server_listening() {
+	local line p ppid
+	line=$(ip netns exec "$NS_S" ss -Hltnp "sport = :$SRV_PORT" 2>/dev/null) || return 1
+	[ -n "$line" ] || return 1
+	for p in $(grep -o 'pid=[0-9]*' <<<"$line" | cut -d= -f2); do
+		[ "$p" = "$SRV_PID" ] && return 0
+		ppid=$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat" 2>/dev/null)
+		[ "$ppid" = "$SRV_PID" ] && return 0
+	done
+	return 1
+}
+
+# srv_start SERVER: start SERVER with the common configuration
+srv_start() {
+	TEST_SERVER=$1
+	SRV_CONF_EDITS=()
+	server_conf_set max-clients 0
+	server_conf_set max-same-clients 0
+	server_conf_set rate-limit-ms 0
+	server_conf_set max-ban-score 0
+	server_conf_set udp-port "$SRV_PORT"
+	server_conf_set tls-priorities "$TLS_PRIO"
+	SRV_MODULES_EXTRA=
+	if [ "$1" = ocmod ] && [ "$OCMOD_HAS_DTLS" = 1 ]; then
+		SRV_MODULES_EXTRA='transport dtls { }'
+	fi
+	local t0=$SECONDS
+	server_start
+	CUR_SRV_PID=$SRV_PID
+	t_info "$1 started (pid $SRV_PID) in $((SECONDS - t0)) s"
+}
+
+# srv_stop: stop the server (bounded), wait until its tun devices are gone
+srv_stop() {
+	local pid=$SRV_PID n t0=$SECONDS
+	[ -n "$pid" ] || return 0
+	if ! proc_alive "$pid"; then
+		finding "$TEST_SERVER: the server (pid $pid) was not running any more at the end of a workload: $(server_log_hint)"
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_until 90 t__dead "$pid"; then
+		finding "$TEST_SERVER did not exit within 90 s of SIGTERM"
+		kill -KILL "$pid" 2>/dev/null
+		wait_until 10 t__dead "$pid"
+	fi
+	t_child_rc "$pid"
+	[ "${T_RC:-0}" != 0 ] && [ "$TEST_SERVER" = ocmod ] &&
+		finding "ocmod exited with status $T_RC after SIGTERM"
+	unregister_pid "$pid"
+	SRV_PID=
+	# whatever the server left in its namespace (ocserv workers are its children)
+	local left
+	left=$(ip netns pids "$NS_S" 2>/dev/null | wc -l)
+	[ "$left" -gt 0 ] && { say "killing $left leftover processes in $NS_S"; ns_kill_all "$NS_S"; }
+	# tun devices go away as their fds close, one unregistration at a time
+	# (minutes for 10000): wait, bounded, so the next server does not
+	# compete with the kernel's clean-up
+	local ntun=1
+	for n in $(seq 1 300); do
+		ntun=$(ip netns exec "$NS_S" sh -c 'ls /sys/class/net | grep -c "^vpns"' 2>/dev/null)
+		[ "${ntun:-0}" = 0 ] && break
+		sleep 1
+	done
+	[ "${ntun:-0}" = 0 ] || say "$ntun tun devices still present in $NS_S after 300 s"
+	info "stop_${TEST_SERVER}_$WL_TAG" "server stop + tun clean-up: $((SECONDS - t0)) s"
+	say "$TEST_SERVER stopped, tun devices gone, in $((SECONDS - t0)) s"
+	# keep the log of each server run
+	cp "$SRV_LOG" "$T_DIR/logs/$TEST_SERVER.$WL_TAG.log" 2>/dev/null
+}
+mkdir -p "$T_DIR/logs"
+
+# CPU used by other work (outside our two namespaces and our own children)
+# during a measurement window, as a share of all CPUs: a noise indicator
+win_children_ticks() { # our reaped children's user+sys, in ticks (bash `times`, no subshell)
+	times >"$T_DIR/times.out"
+	"$PY" -S - "$T_DIR/times.out" <<'PYEOF'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+t = 0.0
+for m in re.finditer(r"(\d+)m([\d.]+)s", lines[1]):
+    t += int(m.group(1)) * 60 + float(m.group(2))
+print(int(t * 100))
+PYEOF
+}
+win_start() {
+	WIN_T0=$EPOCHREALTIME
+	WIN_C0=$(win_children_ticks)
+	read -r WIN_B0 WIN_O0 WIN_N <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
+}
+win_end() {
+	local b1 o1 n c1 t1=$EPOCHREALTIME
+	read -r b1 o1 n <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
+	c1=$(win_children_ticks)
+	rec "$TEST_SERVER" foreign_pct "$REP" "$(calc "max(0, 100.0 * (($b1 - $WIN_B0) - ($o1 - $WIN_O0) - ($c1 - $WIN_C0)) / (100.0 * $n * ($t1 - $WIN_T0)))")" "" 
+}
+
+srv_cpu() { "$PY" -S "$OCSTAT" cpu "$SRV_PID" | cut -d' ' -f1; }
+
+srv_check_alive() { # WHAT
+	if ! proc_alive "$SRV_PID"; then
+		finding "$TEST_SERVER died during $1: $(server_log_hint)"
+		return 1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------- openconnect
+OCP=
+# oc_up MODE(tls|dtls): openconnect in the client namespace; OC_IP, OCP, OCD
+oc_up() {
+	local mode=$1 extra=(--no-dtls)
+	[ "$mode" = dtls ] && extra=()
+	OCD=$T_DIR/oc.$TEST_SERVER.$mode.$REP
+	mkdir -p "$OCD"
+	printf 'alicepass\n' >"$OCD/stdin"
+	OCM_SCRIPT_DIR=$OCD ip netns exec "$NS_C" openconnect --servercert "$CERT_PIN" "${extra[@]}" \
+		--compression=off --non-inter --script "$T_LIB_DIR/vpnc-script-test" --timestamp \
+		-u alice --passwd-on-stdin "$SRV_URL" <"$OCD/stdin" >"$OCD/openconnect.log" 2>&1 &
+	OCP=$!
+	t_register_pid "$OCP"
+	if ! wait_until -p "$OCP" 20 test -f "$OCD/ready"; then
+		finding "$TEST_SERVER: openconnect ($mode) did not bring the tunnel up: $(tail -n1 "$OCD/openconnect.log")"
+		stop_pid "$OCP" KILL 5; OCP=
+		return 1
+	fi
+	OC_IP=$(sed -n 's/^INTERNAL_IP4_ADDRESS=//p' "$OCD/connect.env" | head -n1)
+	if [ "$mode" = dtls ]; then
+		if ! wait_until -p "$OCP" 8 grep -q 'Established DTLS connection' "$OCD/openconnect.log"; then
+			finding "$TEST_SERVER: openconnect did not establish DTLS: $(grep -i dtls "$OCD/openconnect.log" | tail -n1)"
+			oc_down
+			return 2
+		fi
+	fi
+	wait_until 5 server_tun_addr "$OC_IP" >/dev/null
+	SRV_TUN_IP=$(server_tun_addr "$OC_IP") || { finding "$TEST_SERVER: no server tunnel address for $OC_IP"; oc_down; return 1; }
+	return 0
+}
+oc_down() {
+	[ -n "$OCP" ] || return 0
+	if proc_alive "$OCP"; then
+		kill -INT "$OCP" 2>/dev/null
+		wait_until 10 t__dead "$OCP" || kill -KILL "$OCP" 2>/dev/null
+	fi
+	stop_pid "$OCP" KILL 5
+	OCP=
+}
+
+# ---------------------------------------------------------------- workload: throughput
+# one iperf3 client run; sets IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST, CPU_D
+iperf_run() { # NAME ARGS...
+	local name=$1; shift
+	local f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.json c0 c1 line
+	win_start
+	c0=$(srv_cpu)
+	timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "$SRV_TUN_IP" -p 5201 \
+		-t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err"
+	c1=$(srv_cpu)
+	win_end
+	CPU_D=$(calc "$c1 - $c0")
+	line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
+	read -r IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST _ <<<"$line"
+	[ "${IP_BYTES:-0}" -gt 0 ] 2>/dev/null || {
+		finding "$TEST_SERVER: iperf3 $name moved no data: $("$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get('error',''))" "$f" 2>/dev/null | head -c 200)"
+		return 1
+	}
+	return 0
+}
+
+wl_tput() { # MODE(tls|dtls)
+	local mode=$1 k
+	if [ "$mode" = dtls ] && [ "$TEST_SERVER" = ocmod ] && [ "$OCMOD_HAS_DTLS" = 0 ]; then
+		for k in dtls_up_mbps dtls_down_mbps dtls_up_cpu_gb dtls_down_cpu_gb dtls_udp64_pps dtls_udp64_cpu_mpkt; do
+			rec ocmod "$k" "$REP" na "n/a (no DTLS yet)"
+		done
+		return 0
+	fi
+	say "$TEST_SERVER: throughput over $mode (rep $REP)"
+	local rc=0
+	oc_up "$mode" || rc=$?
+	if [ $rc != 0 ]; then
+		for k in up_mbps down_mbps udp64_pps; do rec "$TEST_SERVER" "${mode}_$k" "$REP" na "failed (see notes)"; done
+		return 1
+	fi
+	ip netns exec "$NS_S" iperf3 -s -B "$SRV_TUN_IP" -p 5201 >"$T_DIR/iperf-server.log" 2>&1 &
+	local ipp=$!
+	t_register_pid "$ipp"
+	wait_until -p "$ipp" 10 eval "in_s ss -Hltn 'sport = :5201' | grep -q 5201" ||
+		{ finding "iperf3 server did not start"; stop_pid "$ipp"; oc_down; return 1; }
+	if iperf_run "${mode}_up"; then
+		rec "$TEST_SERVER" "${mode}_up_mbps" "$REP" "$(calc "$IP_BPS / 1e6")"
+		rec "$TEST_SERVER" "${mode}_up_cpu_gb" "$REP" "$(calc "$CPU_D / ($IP_BYTES / 1e9)")"
+	fi
+	if iperf_run "${mode}_down" -R; then
+		rec "$TEST_SERVER" "${mode}_down_mbps" "$REP" "$(calc "$IP_BPS / 1e6")"
+		rec "$TEST_SERVER" "${mode}_down_cpu_gb" "$REP" "$(calc "$CPU_D / ($IP_BYTES / 1e9)")"
+	fi
+	if iperf_run "${mode}_udp64" -u -l 64 -b 0; then
+		local got=$(( IP_PKTS - IP_LOST ))
+		if [ "$got" -gt 0 ]; then
+			rec "$TEST_SERVER" "${mode}_udp64_pps" "$REP" "$(calc "$got / $IP_SECS")" 
+			rec "$TEST_SERVER" "${mode}_udp64_cpu_mpkt" "$REP" "$(calc "$CPU_D / ($got / 1e6)")"
+			info "udp64_${TEST_SERVER}_${mode}_$REP" "sent $IP_PKTS lost $IP_LOST"
+		fi
+	fi
+	stop_pid "$ipp" TERM 5
+	if [ "$mode" = dtls ] && grep -qiE 'DTLS.*(dead|fail|error)' "$OCD/openconnect.log"; then
+		finding "$TEST_SERVER: openconnect reported a DTLS problem during the run: $(grep -iE 'DTLS.*(dead|fail|error)' "$OCD/openconnect.log" | head -n1)"
+	fi
+	oc_down
+	srv_check_alive "throughput ($mode)"
+}
+
+# ---------------------------------------------------------------- workload: logins
+wl_logins() {
+	say "$TEST_SERVER: $NLOGINS sequential logins (rep $REP)"
+	local out=$T_DIR/logins.$TEST_SERVER.$REP.out c0 c1 line
+	sleep 1
+	win_start
+	c0=$(srv_cpu)
+	timeout -k 5 $((NLOGINS * 2 + 60)) ip netns exec "$NS_C" "$OCLOAD" --host "$NS_S_IP" --port "$SRV_PORT" \
+		--bind "$NS_C_IP" --user alice --password alicepass --pin "$CERT_SHA256" --logins "$NLOGINS" \
+		--timeout 20 --max-time $((NLOGINS * 2 + 30)) --quiet >"$out" 2>&1
+	# the last logout is processed asynchronously: let the server finish
+	sleep 1
+	c1=$(srv_cpu)
+	win_end
+	line=$(grep '^LOGINS ' "$out" | tail -n1)
+	if [ -z "$line" ]; then
+		finding "$TEST_SERVER: ocload --logins printed no result: $(tail -n2 "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	local ok fail el med p90
+	ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")
+	fail=$(sed -n 's/.* fail=\([0-9]*\).*/\1/p' <<<"$line")
+	el=$(sed -n 's/.* elapsed_s=\([0-9.]*\).*/\1/p' <<<"$line")
+	med=$(sed -n 's/.* median_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+	p90=$(sed -n 's/.* p90_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+	local nt=
+	[ "$fail" -gt 0 ] && { nt="$fail of $NLOGINS failed"; finding "$TEST_SERVER: $fail of $NLOGINS logins failed: $(grep '^REASON' "$out" | head -n3 | tr '\n' ' ')"; }
+	if [ "$ok" -gt 0 ]; then
+		rec "$TEST_SERVER" login_median_ms "$REP" "$med" "$nt"
+		rec "$TEST_SERVER" login_p90_ms "$REP" "$p90" "$nt"
+		rec "$TEST_SERVER" login_cpu_ms "$REP" "$(calc "($c1 - $c0) * 1000 / $ok")" "$nt"
+		rec "$TEST_SERVER" login_rate "$REP" "$(calc "$ok / $el")" "$nt"
+	fi
+	srv_check_alive "the login workload"
+}
+
+# ---------------------------------------------------------------- workload: idle sessions
+HOLD_PIDS=()
+wl_idle() { # LEVELS...
+	say "$TEST_SERVER: idle sessions at $* (rep $REP)"
+	local cur=0 L step out p cap line up secs c0 c1 reached
+	local tag=$TEST_SERVER.$REP biggest=0 big_rate= big_cpu= big_up=
+	local cpu pss rss np mem fdmax fdsum lpss
+	local pss_1= mem_1= lpss_1= lvl_1= top_pss= top_sys= top_np=
+	sleep 1
+	for L in "$@"; do
+		step=$(( L - cur ))
+		[ $step -gt 0 ] || continue
+		out=$T_DIR/hold.$tag.$L.out
+		win_start
+		c0=$(srv_cpu)
+		ip netns exec "$NS_C" "$OCLOAD" --host "$NS_S_IP" --port "$SRV_PORT" --bind "$NS_C_IP" \
+			--user alice --password alicepass --pin "$CERT_SHA256" --hold "$step" \
+			--ramp 2000 --inflight 32 --timeout 60 --retries 2 --status-every 5 --quiet \
+			--max-time "$IDLE_CAP" >"$out" 2>&1 &
+		p=$!
+		t_register_pid "$p"
+		HOLD_PIDS=("$p" "${HOLD_PIDS[@]}")
+		cap=$(( IDLE_CAP + 15 ))
+		wait_until -p "$p" "$cap" grep -qE '^(ALL_UP|GAVE_UP)' "$out"
+		c1=$(srv_cpu)
+		win_end
+		line=$(grep -E '^(ALL_UP|GAVE_UP)' "$out" | head -n1)
+		secs=
+		secs=$(sed -n 's/.* secs=\([0-9.]*\).*/\1/p' <<<"$line")
+		case $line in
+		ALL_UP*)
+			up=$step
+			;;
+		*)
+			# logins still in flight may finish: settle, then ask for a status line
+			sleep 3
+			kill -USR1 "$p" 2>/dev/null
+			sleep 0.5
+			up=$(grep -E '^(GAVE_UP|STATUS|FINAL)' "$out" | tail -n1 | sed -n 's/.* up=\([0-9]*\).*/\1/p')
+			up=${up:-0}
+			if grep -q 'reason=max-time' <<<"$line"; then
+				finding "$TEST_SERVER: idle level $L not reached within the ${IDLE_CAP} s cap per level (--idle-cap): $(( cur + up )) sessions up, failed logins: $(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")$(grep -q '^REASON' "$out" && echo "; ocload: $(grep '^REASON' "$out" | head -n3 | tr '\n' ' ')")"
+			else
+				finding "$TEST_SERVER: idle level $L not reached: $(( cur + up )) sessions up (ocload: ${line:-no result within ${cap} s}; $(grep '^REASON' "$out" | head -n3 | tr '\n' ' '))"
+			fi
+			;;
+		esac
+		reached=$(( cur + up ))
+		srv_check_alive "the idle ramp to $L" || break
+		# let the server settle (asynchronous session set-up, allocator)
+		sleep $(( 2 + L / 2000 ))
+		read -r cpu pss rss np mem fdmax fdsum lpss <<<"$("$PY" -S "$OCSTAT" snap "$SRV_PID" "${HOLD_PIDS[@]}")"
+		info "idle_${tag}_$L" "reached=$reached pss_kB=$pss rss_kB=$rss procs=$np memavail_kB=$mem ocload_pss_kB=$lpss fds_max=$fdmax fds_sum=$fdsum ramp_s=${secs:-?} cpu_s=$(calc "$c1 - $c0")"
+		if [ "$reached" = "$L" ]; then
+			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")"
+		else
+			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")" "at $reached sessions"
+		fi
+		if [ -z "$pss_1" ]; then
+			pss_1=$pss mem_1=$mem lpss_1=$lpss lvl_1=$reached
+		elif [ "$reached" -gt "$lvl_1" ]; then
+			top_pss=$(calc "($pss - $pss_1) / ($reached - $lvl_1)")
+			top_sys=$(calc "(($mem_1 - $mem) - ($lpss - $lpss_1)) / ($reached - $lvl_1)")
+			top_np=$np
+		fi
+		# ramp: sessions of this step that came up / time until ALL_UP (or
+		# until GAVE_UP, for a step cut short by --idle-cap)
+		if [ "$step" -gt "$biggest" ] && [ -n "$secs" ] && [ "$up" -gt 0 ]; then
+			biggest=$step
+			big_up=$up
+			big_rate=$(calc "$up / max($secs, 0.001)")
+			big_cpu=$(calc "($c1 - $c0) * 1000 / $up")
+		fi
+		cur=$reached
+		[ "$reached" = "$L" ] || break
+	done
+	if [ -n "$top_pss" ]; then
+		rec "$TEST_SERVER" idle_marginal_kb "$REP" "$top_pss" "($lvl_1→$cur)"
+		# the MemAvailable difference is only meaningful for big steps
+		[ "$cur" -ge 1000 ] && rec "$TEST_SERVER" idle_sys_kb "$REP" "$top_sys" "($lvl_1→$cur)"
+		rec "$TEST_SERVER" idle_procs "$REP" "$top_np" "(at $cur)"
+	fi
+	rec "$TEST_SERVER" idle_reached "$REP" "$cur"
+	if [ -n "$big_rate" ]; then
+		local what="($biggest sessions)"
+		[ "$big_up" != "$biggest" ] && what="($big_up of a $biggest-session step, cut by --idle-cap)"
+		rec "$TEST_SERVER" ramp_rate "$REP" "$big_rate" "$what"
+		rec "$TEST_SERVER" ramp_cpu_ms "$REP" "$big_cpu" "$what"
+	fi
+	# goodbye to all sessions (DISCONNECT + close_notify), then ocload exits
+	local dpd=0 dr
+	for p in "${HOLD_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${HOLD_PIDS[@]}"; do
+		wait_until 30 t__dead "$p" || kill -KILL "$p" 2>/dev/null
+		stop_pid "$p" KILL 5
+	done
+	HOLD_PIDS=()
+	for out in "$T_DIR"/hold."$tag".*.out; do
+		[ -f "$out" ] || continue
+		line=$(grep '^FINAL' "$out" | tail -n1)
+		dpd=$(( dpd + $(sed -n 's/.* dpd_answered=\([0-9]*\).*/\1/p' <<<"$line" | head -n1) + 0 ))
+		dr=$(sed -n 's/.* dropped=\([0-9]*\).*/\1/p' <<<"$line")
+		[ "${dr:-0}" -gt 0 ] && finding "$TEST_SERVER: $dr idle sessions were closed by the server while held ($(basename "$out"): $(grep '^REASON' "$out" | head -n2 | tr '\n' ' '))"
+	done
+	info "idle_${tag}_dpd" "DPD requests from the server answered by ocload: $dpd"
+	# sessions close asynchronously; give the server a moment before it is stopped
+	sleep 2
+}
+
+# ---------------------------------------------------------------- main loop
+has_wl() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
+REP=0
+LOADS=()
+for REP in $(seq 1 "$REPS"); do
+	order=$SERVERS
+	[ $((REP % 2)) = 0 ] && order=$(echo "$SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
+	for s in $order; do
+		if has_wl tput; then
+			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+			WL_TAG=tput.$REP
+			srv_start "$s"
+			wl_tput tls
+			wl_tput dtls
+			srv_stop
+		fi
+		if has_wl logins; then
+			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+			WL_TAG=logins.$REP
+			srv_start "$s"
+			wl_logins
+			srv_stop
+		fi
+		if has_wl idle && [ "$REP" -gt $((REPS - IDLE_REPS)) ]; then
+			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+			WL_TAG=idle.$REP
+			lv=()
+			for l in $LEVELS; do
+				if [ "$l" -lt "$TOP_LEVEL" ] || [ "$REP" = "$REPS" ] || [ "$TOP_LEVEL" -le 1000 ]; then
+					lv+=("$l")
+				fi
+			done
+			srv_start "$s"
+			wl_idle "${lv[@]}"
+			srv_stop
+		fi
+	done
+done
+
+# ---------------------------------------------------------------- report
+note "1-minute load average at the start: $LOAD0; sampled before each workload group: ${LOADS[*]} (the benchmark itself adds about 1-3; a server's teardown with thousands of sessions briefly adds many processes waiting for the kernel's tun clean-up)"
+
+info elapsed "$(( SECONDS - START_S ))"
+note "file descriptor limit (RLIMIT_NOFILE) for the servers and ocload: $FD_LIMIT (the hard limit; raising it needs CAP_SYS_RESOURCE)."
+note "logins: bench/ocload, one process, sequential full cycles (TCP + TLS 1.2 ECDHE-ECDSA-AES-256-GCM, XML auth, CONNECT, DISCONNECT with the logout code); latency is TCP connect to \"200 CONNECTED\" and includes ocload's own crypto (~3 ms of CPU per login on this machine); server CPU per login = tree CPU delta / logins, measured 1 s after the last logout."
+note "idle: sessions opened by bench/ocload (ramp 2000/s, 32 logins in flight), then held (DPD answered); PSS summed over all server processes (/proc/PID/smaps_rollup) 2 s after the level is reached. Per-session memory = (PSS at top level - PSS at 1) / (top - 1). Kernel memory (tun devices, sockets) is not in PSS: the 'system memory' row is the MemAvailable drop minus ocload's own PSS growth, noisy when other work runs."
+note "ramp rate = sessions of the biggest idle step / time for all of them to be up; server CPU per session over that step."
+[ "$OCMOD_HAS_DTLS" = 0 ] && note "ocmod has no transport dtls module in modules/.libs yet: its DTLS cells are n/a. Both servers get the same configuration file (udp-port included); ocmod warns that udp-port is not implemented."
+[ "$OCMOD_HAS_DTLS" = 1 ] && note "ocmod was run with its transport dtls module (modules/.libs/transport_dtls.so) and udp-port."
+note "configuration shared by both servers: ECDSA P-256 certificate, TLS 1.2 only, AES-256-GCM only (ocserv: tls-priorities; ocmod: its fixed server order prefers AES-256-GCM), ECDHE groups x25519 then secp256r1, pool 10.200.0.0/16, one pushed route, max-clients = 0, max-same-clients = 0, rate-limit-ms = 0, max-ban-score = 0, dpd 90, keepalive 32400, mtu 1400, plain auth with a SHA-512 crypt password file; openconnect --compression=off."
+while IFS= read -r l; do note "FINDING: $l"; done <"$FIND"
+
+mkdir -p "$(dirname "$OUT")"
+"$PY" "$OCSTAT" report "$RAW" "$OUT" "$INFO" || t_fail "report failed"
+cp "$RAW" "$T_DIR/raw.copy" 2>/dev/null
+say "results written to $OUT ($(( SECONDS - START_S )) s)"
+if [ "${T_KEEP:-0}" = 1 ]; then say "logs kept in $T_DIR"; fi
+exit 0
