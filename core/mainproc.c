@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "tun.h"
 #include "usercfg.h"
+#include "ban.h"
 
 #define MAX_LISTENERS 16
 #define MAX_PENDING 4096
@@ -978,6 +979,19 @@ static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
 				release_leases(key);
 			break;
 		}
+		case IPC_BAN_POINTS: {
+			const char *ip = ipc_get_str(&in, T_PEER_TEXT);
+			uint32_t pts = 0;
+			struct ban_addr ba;
+			const struct core_conf *cc = gen_conf(M.gen);
+
+			ipc_get_u32(&in, T_POINTS, &pts);
+			if (ip && ban_addr_from_text(ip, &ba) == 0 &&
+			    ban_add_points(cc, &ba, pts, now_ms()))
+				log_info("%s: address banned for %lld s (max-ban-score %lld reached)",
+					 ip, (long long)cc->ban_time, (long long)cc->max_ban_score);
+			break;
+		}
 		case IPC_RELOAD_RESULT: {
 			uint32_t st = (uint32_t)OC_E_IO;
 			const char *msg = ipc_get_str(&in, T_MESSAGE);
@@ -1053,6 +1067,8 @@ static struct worker_proc *pick_worker(void)
 	return best;
 }
 
+static uint64_t last_ban_sweep;
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	static struct ipc_out m;
@@ -1064,6 +1080,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		socklen_t pl = sizeof(peer), ll = sizeof(local);
 		char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
 		struct worker_proc *w;
+		struct ban_addr ba;
 		int fd, idx;
 
 		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1085,6 +1102,23 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof(host));
 		}
 		snprintf(text, sizeof(text), "%s", host);
+		if (ban_addr_from_sockaddr((struct sockaddr *)&peer, &ba) == 0) {
+			const struct core_conf *cc = gen_conf(M.gen);
+			uint64_t now = now_ms();
+
+			if (now - last_ban_sweep > 60000) {
+				ban_sweep(cc, now);
+				last_ban_sweep = now;
+			}
+			if (ban_is_banned(cc, &ba, now)) {
+				log_debug("%s: address is banned; connection refused", text);
+				close(fd);
+				continue;
+			}
+			if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+				log_info("%s: address banned for %lld s (too many connections)",
+					 text, (long long)cc->ban_time);
+		}
 		w = pick_worker();
 		idx = w ? transport_index(w->gen, l->transport) : -1;
 		if (!w || idx < 0) {
@@ -1414,6 +1448,7 @@ static void finish_reload(int status, const char *msg)
 	}
 	gen_unref(M.gen);
 	M.gen = g;
+	ban_set_exempt(gen_conf(g));
 	spawn_workers(g);
 	M.reloads_ok++;
 	log_info("reloaded: now serving configuration generation %u", g->id);
@@ -1695,6 +1730,7 @@ int main_run(const struct main_opts *o)
 	host_set_event_base(M.base);
 	M.gen = g;
 	g = NULL;
+	ban_set_exempt(gen_conf(M.gen));
 	pidf = o->pid_file ? o->pid_file : gen_conf(M.gen)->pid_file;
 	if (pidf && write_pidfile(pidf) < 0)
 		log_warn("cannot write pid file %s: %s", pidf, strerror(errno));

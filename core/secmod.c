@@ -469,6 +469,20 @@ static size_t alt_at(const struct attempt *a, size_t pos)
 	return g->n_alts;
 }
 
+/* Tell main to add ban points to a client address (failed login). */
+static void ban_points(const char *peer, int64_t points)
+{
+	static struct ipc_out m;
+
+	if (!peer || points <= 0)
+		return;
+	ipc_begin(&m, IPC_BAN_POINTS, 0);
+	ipc_put_str(&m, T_PEER_TEXT, peer);
+	ipc_put_u32(&m, T_POINTS, (uint32_t)points);
+	if (ipc_send(S.main_fd, &m, -1) < 0)
+		log_warn("cannot send ban points to main");
+}
+
 static void handle_status(struct attempt *a, oc_auth_status_t st)
 {
 	const oc_auth_ops_t *ops = a->mi->desc->ops;
@@ -519,6 +533,8 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		return;
 	case OC_AUTH_FAIL:
 	default:
+		if (st == OC_AUTH_FAIL)
+			ban_points(a->peer, gen_conf(a->gen)->ban_points_wrong_password);
 		log_info("%s: authentication failed for '%s' by %s%s%s",
 			 a->peer, a->username ? a->username : "(unknown)",
 			 a->mi->log_prefix,
