@@ -234,9 +234,62 @@ static void attempt_free(struct attempt *a)
 
 /* ---------------- answers ---------------- */
 
-static void add_group_choices(struct ipc_out *m, const struct core_conf *cc)
+/* auto-select-group: the groups the generation's auth methods list,
+ * gathered once per generation. */
+static struct {
+	unsigned gen_id;
+	bool valid;
+	char **v;
+	size_t n;
+} auto_groups;
+
+static void auto_group_add(void *arg, const char *group)
 {
+	char **nv;
 	size_t i;
+
+	(void)arg;
+	if (!group || !group[0] || strlen(group) > 255 || auto_groups.n >= 4096)
+		return;
+	for (i = 0; i < auto_groups.n; i++)
+		if (strcmp(auto_groups.v[i], group) == 0)
+			return;
+	nv = realloc(auto_groups.v, (auto_groups.n + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	auto_groups.v = nv;
+	if ((auto_groups.v[auto_groups.n] = strdup(group)))
+		auto_groups.n++;
+}
+
+static void auto_groups_load(struct generation *g)
+{
+	size_t i, k;
+
+	if (auto_groups.valid && auto_groups.gen_id == g->id)
+		return;
+	strv_free(auto_groups.v, auto_groups.n);
+	auto_groups.v = NULL;
+	auto_groups.n = 0;
+	auto_groups.gen_id = g->id;
+	auto_groups.valid = true;
+	for (i = 0; i < g->n_alts; i++) {
+		for (k = 0; k < g->alts[i].n; k++) {
+			struct oc_instance *mi = g->alts[i].methods[k];
+			const oc_auth_ops_t *ops = mi->desc->ops;
+
+			if (mi->inst && OC_OPS_HAS(oc_auth_ops_t, mi->desc->ops_size, list_groups) &&
+			    ops->list_groups)
+				ops->list_groups(mi->inst, auto_group_add, NULL);
+		}
+	}
+	log_debug("auto-select-group: %zu groups from the auth methods", auto_groups.n);
+}
+
+static void add_group_choices(struct ipc_out *m, struct generation *g)
+{
+	const struct core_conf *cc = gen_conf(g);
+	size_t i, k;
 
 	for (i = 0; i < cc->select_group.n; i++) {
 		char name[256], *lb;
@@ -255,6 +308,22 @@ static void add_group_choices(struct ipc_out *m, const struct core_conf *cc)
 		}
 		ipc_put_str(m, T_GROUP_NAME, name);
 		ipc_put_str(m, T_GROUP_LABEL, label);
+	}
+	if (!cc->auto_select_group)
+		return;
+	auto_groups_load(g);
+	for (i = 0; i < auto_groups.n; i++) {
+		for (k = 0; k < cc->select_group.n; k++) {
+			const char *sg = cc->select_group.v[k];
+			size_t ln = strcspn(sg, "[");
+
+			if (strlen(auto_groups.v[i]) == ln && strncmp(sg, auto_groups.v[i], ln) == 0)
+				break;
+		}
+		if (k < cc->select_group.n)
+			continue;
+		ipc_put_str(m, T_GROUP_NAME, auto_groups.v[i]);
+		ipc_put_str(m, T_GROUP_LABEL, auto_groups.v[i]);
 	}
 }
 
@@ -281,7 +350,7 @@ static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie
 		}
 		if (a->out.token.data && a->out.token.len)
 			ipc_put(&m, T_TOKEN, a->out.token.data, a->out.token.len);
-		add_group_choices(&m, cc);
+		add_group_choices(&m, a->gen);
 		ipc_put_str(&m, T_SELECTED_GROUP, a->group);
 	} else if (st == OC_AUTH_OK) {
 		ipc_put(&m, T_COOKIE, cookie, OC_COOKIE_LEN);
