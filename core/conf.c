@@ -5,7 +5,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include "conf.h"
+#include "filter.h"
+#include "oc-error.h"
 
 #define O(n, t, f, m, d, h) \
 	{ n, t, f, offsetof(struct core_conf, m), d, NULL, 0, 0, NULL, h }
@@ -68,6 +74,11 @@ const oc_option_t core_options[] = {
 	OR("min-reauth-time", OC_OPT_INT, 0, ban_time, NULL, 1, INT32_MAX, "ocserv 1.1's name for ban-time"),
 	OR("ban-points-wrong-password", OC_OPT_INT, 0, ban_points_wrong_password, "10", 0, INT32_MAX, "score added by a failed login"),
 	OR("ban-points-connection", OC_OPT_INT, 0, ban_points_connection, "1", 0, INT32_MAX, "score added by every connection"),
+	OR("rx-data-per-sec", OC_OPT_INT, 0, rx_data_per_sec, "0", 0, INT32_MAX, "bytes per second a client may send (0 = unlimited; excess is dropped)"),
+	OR("tx-data-per-sec", OC_OPT_INT, 0, tx_data_per_sec, "0", 0, INT32_MAX, "bytes per second sent to a client (0 = unlimited; excess is dropped)"),
+	O("restrict-user-to-routes", OC_OPT_BOOL, 0, restrict_user_to_routes, "false", "drop client packets to destinations outside the pushed routes"),
+	O("restrict-user-to-ports", OC_OPT_STR, 0, restrict_user_to_ports, NULL, "allowed (or with !(...) denied) ports, e.g. \"tcp(443), udp(53), icmp()\""),
+	O("metrics-listen", OC_OPT_STR, 0, metrics_listen, NULL, "serve Prometheus metrics over HTTP on HOST:PORT (e.g. 127.0.0.1:9121)"),
 	{ 0 }
 };
 
@@ -86,12 +97,12 @@ static const char *const unimplemented[] = {
 	"match-tls-dtls-ciphers", "net-priority", "no-udp", "ocsp-response",
 	"output-buffer", "persistent-cookies", "pin-file", "ping-leases",
 	"predictable-ips", "proxy-url", "rate-limit-ms", "rekey-method",
-	"rekey-time", "restrict-user-to-ports", "restrict-user-to-routes",
-	"route-add-cmd", "route-del-cmd", "rx-data-per-sec",
+	"rekey-time",
+	"route-add-cmd", "route-del-cmd",
 	"sec-mod-scale", "select-group-by-url", "server-drain-ms",
 	"server-stats-reset-time", "srk-pin", "srk-pin-file",
 	"switch-to-tcp-timeout", "syslog-facility",
-	"tls-priorities", "try-mtu-discovery", "tx-data-per-sec",
+	"tls-priorities", "try-mtu-discovery",
 	"use-dbus", "use-seccomp", "use-utmp",
 	"user-profile",
 };
@@ -135,4 +146,75 @@ bool conf_is_method_key(const char *key)
 {
 	return strcmp(key, "auth") == 0 || strcmp(key, "enable-auth") == 0 ||
 	       strcmp(key, "acct") == 0;
+}
+
+int conf_parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[128];
+	const char *colon;
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!spec || strlen(spec) >= sizeof(host))
+		return OC_E_INVAL;
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (!rb || rb[1] != ':')
+			return OC_E_INVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - spec - 1), spec + 1);
+		colon = rb + 1;
+	} else if ((colon = strrchr(spec, ':'))) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	} else {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		colon = spec - 1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 1 || port > 65535)
+		return OC_E_INVAL;
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return OC_E_INVAL;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host[0] ? host : "127.0.0.1", &s4->sin_addr) != 1)
+			return OC_E_INVAL;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*sl = sizeof(*s4);
+	}
+	return 0;
+}
+
+int conf_check_value(const char *key, const char *value, const char *where,
+                     char *err, size_t errlen)
+{
+	char msg[256] = "";
+
+	if (strcmp(key, "restrict-user-to-ports") == 0) {
+		struct pf_ports p;
+
+		if (pf_ports_parse(value, &p, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s: %s", where, msg);
+			return OC_E_INVAL;
+		}
+	} else if (strcmp(key, "metrics-listen") == 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (conf_parse_listen(value, &ss, &sl) < 0) {
+			snprintf(err, errlen, "%s: metrics-listen '%s': expected HOST:PORT with an IP address (e.g. 127.0.0.1:9121)",
+				 where, value);
+			return OC_E_INVAL;
+		}
+	}
+	return 0;
 }

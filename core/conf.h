@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "oc-option.h"
 
 struct core_conf {
@@ -48,6 +49,8 @@ struct core_conf {
 	/* ban points (main) */
 	int64_t max_ban_score, ban_reset_time, ban_time;
 	int64_t ban_points_wrong_password, ban_points_connection;
+	/* monitoring (main) */
+	char *metrics_listen;
 	/* scripts (main) */
 	char *connect_script, *disconnect_script, *host_update_script;
 };
@@ -66,5 +69,14 @@ const char *conf_module_of(const char *key);
 /* True if @p key is handled specially by the generation builder
  * (auth, enable-auth, acct). */
 bool conf_is_method_key(const char *key);
+
+/* Checks beyond the option's type (restrict-user-to-ports syntax,
+ * metrics-listen address): 0, or OC_E_INVAL with "WHERE: message" in
+ * @p err. */
+int conf_check_value(const char *key, const char *value, const char *where,
+                     char *err, size_t errlen);
+
+/* metrics-listen: "HOST:PORT", "[V6]:PORT" or "PORT" (127.0.0.1). */
+int conf_parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl);
 
 #endif

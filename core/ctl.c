@@ -1,9 +1,12 @@
 /*
- * ctl.c - the control socket ocmodctl talks to (in main).
+ * ctl.c - the control socket ocmodctl talks to (in main), and the queries
+ * main sends its children for fresh data (query.h).
  *
  * Protocol: the client sends one line "<json|text> <command...>\n"; the
  * server answers "OK\n" or "ERR <message>\n", then the body, and closes.
- * The socket is created mode 0600 (root only).
+ * The socket is created mode 0600 (root only).  Commands that need fresh
+ * data from the workers or sec-mod are answered when it arrives (bounded
+ * by QUERY_TIMEOUT_MS).  The JSON shapes are documented in ocmodctl(8).
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -18,17 +21,21 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "ban.h"
+#include "ipc.h"
 #include "log.h"
 #include "mainproc.h"
-#include "strbuf.h"
-#include "ban.h"
+#include "metrics.h"
 #include "procs.h"
+#include "query.h"
+#include "strbuf.h"
 
 #define CTL_LINE_MAX 1024
 #define CTL_MAX_CLIENTS 32
 
 struct ctl_client {
 	int fd;
+	uint64_t serial;
 	struct event *ev;
 	char line[CTL_LINE_MAX];
 	size_t len;
@@ -36,9 +43,362 @@ struct ctl_client {
 	struct ctl_client *next;
 };
 
+enum ctl_cmd {
+	CMD_STATUS = 1, CMD_USERS, CMD_USER, CMD_ID, CMD_SESSIONS_ALL,
+	CMD_SESSIONS_VALID, CMD_SESSION, CMD_TERMINATE, CMD_METRICS
+};
+
 static struct event *listen_ev;
 static struct ctl_client *clients;
 static size_t n_clients;
+static uint64_t next_serial;
+
+/* ---------------- queries ---------------- */
+
+static struct query *queries;
+static uint32_t next_qseq = 1;
+
+static void cookie_entry_free(struct cookie_entry *e)
+{
+	free(e->sid);
+	free(e->state);
+	free(e->username);
+	free(e->group);
+	free(e->vhost);
+	free(e->peer);
+	free(e->user_agent);
+	free(e->ipv4);
+	free(e->ipv6);
+}
+
+static void query_free(struct query *q)
+{
+	struct query **pp;
+	size_t i;
+
+	for (pp = &queries; *pp; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	if (q->timer)
+		event_free(q->timer);
+	for (i = 0; i < q->n_ents; i++)
+		cookie_entry_free(&q->ents[i]);
+	free(q->ents);
+	free(q);
+}
+
+static void query_finish(struct query *q)
+{
+	q->done(q);
+	query_free(q);
+}
+
+static void query_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *q = arg;
+
+	if (q->pending)
+		q->partial = true;
+	query_finish(q);
+}
+
+static struct query *query_find(uint32_t seq)
+{
+	struct query *q;
+
+	for (q = queries; q; q = q->next)
+		if (q->seq == seq)
+			return q;
+	return NULL;
+}
+
+static void query_got_one(struct query *q)
+{
+	if (q->pending && --q->pending == 0)
+		event_active(q->timer, EV_TIMEOUT, 0);
+}
+
+struct query *query_start(unsigned what, const char *sid, query_done_fn done,
+                          void *owner, uint64_t owner_serial, int cmd, const char *arg)
+{
+	static struct ipc_out m;
+	struct timeval tv = { QUERY_TIMEOUT_MS / 1000, (QUERY_TIMEOUT_MS % 1000) * 1000 };
+	struct worker_proc *w;
+	struct query *q;
+
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->timer = evtimer_new(M.base, query_timer_cb, q);
+	if (!q->timer) {
+		free(q);
+		return NULL;
+	}
+	q->what = what;
+	q->seq = next_qseq++;
+	q->done = done;
+	q->owner = owner;
+	q->owner_serial = owner_serial;
+	q->cmd = cmd;
+	snprintf(q->arg, sizeof(q->arg), "%s", arg ? arg : "");
+	q->term_status = OC_E_IO;
+	q->next = queries;
+	queries = q;
+	if (what & Q_STATS) {
+		for (w = M.workers; w; w = w->next) {
+			ipc_begin(&m, IPC_STATS_QUERY, q->seq);
+			if (ipc_send(w->fd, &m, -1) == 0)
+				q->pending++;
+		}
+	}
+	if (M.secmod_fd >= 0) {
+		if (what & Q_SECMOD) {
+			ipc_begin(&m, IPC_SECMOD_STATUS, q->seq);
+			if (ipc_send(M.secmod_fd, &m, -1) == 0)
+				q->pending++;
+		}
+		if (what & Q_COOKIES) {
+			ipc_begin(&m, IPC_COOKIE_LIST, q->seq);
+			if (ipc_send(M.secmod_fd, &m, -1) == 0)
+				q->pending++;
+		}
+		if (what & Q_TERMINATE) {
+			ipc_begin(&m, IPC_COOKIE_TERMINATE, q->seq);
+			ipc_put_str(&m, T_SID, sid ? sid : "");
+			if (ipc_send(M.secmod_fd, &m, -1) == 0)
+				q->pending++;
+		}
+	}
+	if (q->pending)
+		evtimer_add(q->timer, &tv);
+	else
+		event_active(q->timer, EV_TIMEOUT, 0);
+	return q;
+}
+
+void query_cancel_all(void)
+{
+	while (queries)
+		query_free(queries);
+}
+
+/* records of sec-mod's cookie list: each starts at T_SID */
+static void add_cookie_entries(struct query *q, const struct ipc_in *in)
+{
+	size_t off = 0, n;
+	const uint8_t *v;
+	uint16_t tag;
+	struct cookie_entry *e = NULL;
+
+	while (ipc_next(in, &off, &tag, &v, &n)) {
+		const char *s = ipc_val_str(v, n);
+		char **slot = NULL;
+
+		if (tag == T_SID) {
+			if (q->n_ents == q->cap_ents) {
+				size_t cap = q->cap_ents ? q->cap_ents * 2 : 64;
+				struct cookie_entry *ne;
+
+				if (cap > 1000000 || !(ne = realloc(q->ents, cap * sizeof(*ne))))
+					return;
+				q->ents = ne;
+				q->cap_ents = cap;
+			}
+			e = &q->ents[q->n_ents++];
+			memset(e, 0, sizeof(*e));
+			e->sid = s ? strndup(s, 64) : NULL;
+			continue;
+		}
+		if (!e)
+			continue;
+		switch (tag) {
+		case T_STATE: slot = &e->state; break;
+		case T_USERNAME: slot = &e->username; break;
+		case T_GROUP: slot = &e->group; break;
+		case T_VHOST: slot = &e->vhost; break;
+		case T_PEER: slot = &e->peer; break;
+		case T_USER_AGENT: slot = &e->user_agent; break;
+		case T_IPV4: slot = &e->ipv4; break;
+		case T_IPV6: slot = &e->ipv6; break;
+		case T_CREATED:
+			if (n == 8)
+				memcpy(&e->created_ms, v, 8);
+			break;
+		case T_EXPIRES:
+			if (n == 8)
+				memcpy(&e->expires_ms, v, 8);
+			break;
+		default: break;
+		}
+		if (slot && s && !*slot)
+			*slot = strndup(s, 512);
+	}
+}
+
+void ctl_on_secmod_msg(const struct ipc_in *in)
+{
+	struct query *q = query_find(in->seq);
+	const uint8_t *v;
+	size_t n;
+	uint32_t st = (uint32_t)OC_E_IO, u = 0;
+	const char *s;
+
+	if (!q)
+		return;
+	switch (in->type) {
+	case IPC_SECMOD_STATUS_REPLY:
+		if (ipc_get(in, T_METRICS, &v, &n) && n == sizeof(q->sm)) {
+			memcpy(&q->sm, v, n);
+			q->have_sm = true;
+		}
+		query_got_one(q);
+		break;
+	case IPC_COOKIE_LIST_REPLY:
+		add_cookie_entries(q, in);
+		if (ipc_get_u32(in, T_LAST, &u) && u)
+			query_got_one(q);
+		break;
+	case IPC_COOKIE_TERMINATE_REPLY:
+		ipc_get_u32(in, T_STATUS, &st);
+		q->term_status = (int)(int32_t)st;
+		ipc_get_u64(in, T_KEY, &q->term_key);
+		u = 0;
+		ipc_get_u32(in, T_FLAGS, &u);
+		q->term_active = u != 0;
+		if ((s = ipc_get_str(in, T_SID)))
+			snprintf(q->term_sid, sizeof(q->term_sid), "%s", s);
+		if ((s = ipc_get_str(in, T_USERNAME)))
+			snprintf(q->term_user, sizeof(q->term_user), "%s", s);
+		query_got_one(q);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---------------- session info pushed by workers ---------------- */
+
+void session_set_info(struct session *s, const char *key, const char *value)
+{
+	int i, free_slot = -1;
+
+	if (!key)
+		return;
+	for (i = 0; i < SESSION_INFO_MAX; i++) {
+		if (s->info_key[i] && strcmp(s->info_key[i], key) == 0) {
+			free(s->info_val[i]);
+			s->info_val[i] = value ? strndup(value, 256) : NULL;
+			if (!value) {
+				free(s->info_key[i]);
+				s->info_key[i] = NULL;
+			}
+			return;
+		}
+		if (!s->info_key[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (value && free_slot >= 0) {
+		s->info_key[free_slot] = strndup(key, 64);
+		s->info_val[free_slot] = strndup(value, 256);
+	}
+}
+
+const char *session_info(const struct session *s, const char *key)
+{
+	int i;
+
+	for (i = 0; i < SESSION_INFO_MAX; i++)
+		if (s->info_key[i] && strcmp(s->info_key[i], key) == 0)
+			return s->info_val[i];
+	return NULL;
+}
+
+static void on_stats_reply(struct worker_proc *w, const struct ipc_in *in)
+{
+	struct query *q = query_find(in->seq);
+	struct session *s = NULL;
+	size_t off = 0, n;
+	const uint8_t *v;
+	uint16_t tag;
+	uint32_t last = 0;
+
+	while (ipc_next(in, &off, &tag, &v, &n)) {
+		uint64_t x;
+
+		if (n != 8)
+			continue;
+		memcpy(&x, v, 8);
+		if (tag == T_SESSION_ID) {
+			s = session_by_id(x);
+			if (s && s->w != w)
+				s = NULL; /* a worker reports only its own sessions */
+			continue;
+		}
+		if (!s)
+			continue;
+		switch (tag) {
+		case T_BYTES_IN: s->bytes_in = x; break;
+		case T_BYTES_OUT: s->bytes_out = x; break;
+		case T_PKTS_IN: s->pkts_in = x; break;
+		case T_PKTS_OUT: s->pkts_out = x; break;
+		case T_DROPS_RX_RATE: s->drops_rx_rate = x; break;
+		case T_DROPS_TX_RATE: s->drops_tx_rate = x; break;
+		case T_DROPS_FILTER: s->drops_filter = x; break;
+		default: break;
+		}
+	}
+	if (q && ipc_get_u32(in, T_LAST, &last) && last)
+		query_got_one(q);
+}
+
+static void on_session_info(struct worker_proc *w, const struct ipc_in *in)
+{
+	struct session *s;
+	uint64_t id = 0;
+	uint32_t reason;
+	size_t off = 0, n;
+	const uint8_t *v;
+	uint16_t tag;
+	const char *key = NULL, *tr = ipc_get_str(in, T_TRANSPORT);
+
+	if (!ipc_get_u64(in, T_SESSION_ID, &id) || !(s = session_by_id(id)) || s->w != w)
+		return;
+	if (ipc_get_u32(in, T_CHANNEL_DOWN, &reason)) {
+		if (reason == OC_CLOSE_DPD_TIMEOUT)
+			M.metrics.channel_dpd_lost++;
+		free(s->channel);
+		s->channel = NULL;
+		session_set_info(s, "dtls-cipher", NULL);
+		session_set_info(s, "dtls-compression", NULL);
+		return;
+	}
+	while (ipc_next(in, &off, &tag, &v, &n)) {
+		if (tag == T_INFO_NAME) {
+			key = ipc_val_str(v, n);
+		} else if (tag == T_INFO_VALUE && key) {
+			session_set_info(s, key, ipc_val_str(v, n));
+			key = NULL;
+		}
+	}
+	/* info from a child channel: it carries the data now */
+	if (tr && (!s->channel || strcmp(s->channel, tr) != 0)) {
+		free(s->channel);
+		s->channel = strndup(tr, 64);
+	}
+}
+
+void ctl_on_worker_msg(struct worker_proc *w, const struct ipc_in *in)
+{
+	if (in->type == IPC_STATS_REPLY)
+		on_stats_reply(w, in);
+	else if (in->type == IPC_SESSION_INFO)
+		on_session_info(w, in);
+}
+
+/* ---------------- clients ---------------- */
 
 static void client_free(struct ctl_client *c)
 {
@@ -57,16 +417,31 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
+static struct ctl_client *client_alive(void *p, uint64_t serial)
+{
+	struct ctl_client *x;
+
+	for (x = clients; x; x = x->next)
+		if (x == p && x->serial == serial)
+			return x;
+	return NULL;
+}
+
 static void reply(struct ctl_client *c, const char *status, const struct strbuf *body)
 {
-	/* the socket is blocking for the reply: answers are small and the
-	 * client reads them at once */
-	int fl = 0;
+	/* the socket is blocking for the reply: answers go to a root-only
+	 * local client that reads them at once */
 	size_t off = 0;
 
-	(void)fl;
 	if (write(c->fd, status, strlen(status)) < 0)
 		goto out;
+	if (body && body->oom) {
+		static const char msg[] = "(out of memory)\n";
+
+		if (write(c->fd, msg, sizeof(msg) - 1) < 0)
+			goto out;
+		goto out;
+	}
 	while (body && body->s && off < body->len) {
 		ssize_t n = write(c->fd, body->s + off, body->len - off);
 
@@ -95,6 +470,14 @@ static void reply_err(struct ctl_client *c, const char *msg)
 	sb_free(&b);
 }
 
+static void reply_ok(struct ctl_client *c, struct strbuf *b)
+{
+	reply(c, "OK\n", b);
+	sb_free(b);
+}
+
+/* ---------------- formatting ---------------- */
+
 static const char *fmt_time(time_t t, char *buf, size_t n)
 {
 	struct tm tm;
@@ -104,13 +487,138 @@ static const char *fmt_time(time_t t, char *buf, size_t n)
 	return buf;
 }
 
-static void cmd_status(struct ctl_client *c)
+static const char *fmt_bytes(uint64_t v, char *buf, size_t n)
 {
+	static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1000 && u < 4) {
+		d /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%llu B", (unsigned long long)v);
+	else
+		snprintf(buf, n, "%.1f %s", d, units[u]);
+	return buf;
+}
+
+static const char *fmt_duration(long long s, char *buf, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(buf, n, "%lldd %02lldh", s / 86400, (s % 86400) / 3600);
+	else if (s >= 3600)
+		snprintf(buf, n, "%lldh %02lldm", s / 3600, (s % 3600) / 60);
+	else if (s >= 60)
+		snprintf(buf, n, "%lldm %02llds", s / 60, s % 60);
+	else
+		snprintf(buf, n, "%llds", s);
+	return buf;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && s[0] ? s : "-";
+}
+
+static void json_key_str(struct strbuf *b, const char *key, const char *val)
+{
+	sb_printf(b, ",\"%s\":", key);
+	sb_json_str(b, val && val[0] ? val : NULL);
+}
+
+static void session_json(struct strbuf *b, const struct session *s)
+{
+	char buf[64];
+	time_t now = time(NULL);
+
+	sb_printf(b, "{\"id\":%llu", (unsigned long long)s->id);
+	json_key_str(b, "sid", s->sid);
+	json_key_str(b, "username", s->username);
+	json_key_str(b, "group", s->group);
+	json_key_str(b, "vhost", s->vhost);
+	json_key_str(b, "remote_ip", s->peer);
+	json_key_str(b, "vpn_ipv4", s->ipv4);
+	json_key_str(b, "vpn_ipv6", s->ipv6);
+	json_key_str(b, "device", s->device);
+	json_key_str(b, "transport", s->transport);
+	json_key_str(b, "data_transport", s->channel ? s->channel : s->transport);
+	json_key_str(b, "tls_cipher", s->tls_cipher);
+	json_key_str(b, "dtls_cipher", session_info(s, "dtls-cipher"));
+	json_key_str(b, "compression", session_info(s, "compression"));
+	json_key_str(b, "dtls_compression", session_info(s, "dtls-compression"));
+	json_key_str(b, "user_agent", s->user_agent);
+	json_key_str(b, "hostname", s->hostname);
+	sb_printf(b, ",\"mtu\":%u,\"worker\":%d", s->mtu, s->w ? s->w->index : -1);
+	json_key_str(b, "connected_at", fmt_time(s->since, buf, sizeof(buf)));
+	sb_printf(b, ",\"raw_connected_at\":%lld", (long long)s->since);
+	json_key_str(b, "duration", fmt_duration((long long)(now - s->since), buf, sizeof(buf)));
+	sb_printf(b, ",\"raw_duration\":%lld", (long long)(now - s->since));
+	json_key_str(b, "rx", fmt_bytes(s->bytes_in, buf, sizeof(buf)));
+	json_key_str(b, "tx", fmt_bytes(s->bytes_out, buf, sizeof(buf)));
+	sb_printf(b, ",\"raw_rx_bytes\":%llu,\"raw_tx_bytes\":%llu,\"raw_rx_packets\":%llu,"
+		  "\"raw_tx_packets\":%llu,\"raw_dropped_rx_rate\":%llu,"
+		  "\"raw_dropped_tx_rate\":%llu,\"raw_dropped_restricted\":%llu}",
+		  (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
+		  (unsigned long long)s->pkts_in, (unsigned long long)s->pkts_out,
+		  (unsigned long long)s->drops_rx_rate, (unsigned long long)s->drops_tx_rate,
+		  (unsigned long long)s->drops_filter);
+}
+
+static void session_text(struct strbuf *b, const struct session *s)
+{
+	char t[32], d[32], rx[32], tx[32];
+
+	sb_printf(b, "ID: %llu\n", (unsigned long long)s->id);
+	sb_printf(b, "  Session: %s\n", or_dash(s->sid));
+	sb_printf(b, "  Username: %s  Groupname: %s\n", or_dash(s->username), or_dash(s->group));
+	sb_printf(b, "  Vhost: %s\n", or_dash(s->vhost));
+	sb_printf(b, "  Remote IP: %s\n", or_dash(s->peer));
+	sb_printf(b, "  IPv4: %s  IPv6: %s\n", or_dash(s->ipv4), or_dash(s->ipv6));
+	sb_printf(b, "  Device: %s  MTU: %u  Worker: %d\n", or_dash(s->device), s->mtu,
+		  s->w ? s->w->index : -1);
+	sb_printf(b, "  Transport: %s  Data on: %s\n", or_dash(s->transport),
+		  or_dash(s->channel ? s->channel : s->transport));
+	sb_printf(b, "  Connected at: %s (%s)\n", fmt_time(s->since, t, sizeof(t)),
+		  fmt_duration((long long)(time(NULL) - s->since), d, sizeof(d)));
+	sb_printf(b, "  TLS cipher: %s\n", or_dash(s->tls_cipher));
+	sb_printf(b, "  DTLS cipher: %s\n", or_dash(session_info(s, "dtls-cipher")));
+	sb_printf(b, "  Compression: %s  DTLS compression: %s\n",
+		  or_dash(session_info(s, "compression")),
+		  or_dash(session_info(s, "dtls-compression")));
+	sb_printf(b, "  RX: %s (%llu packets)  TX: %s (%llu packets)\n",
+		  fmt_bytes(s->bytes_in, rx, sizeof(rx)), (unsigned long long)s->pkts_in,
+		  fmt_bytes(s->bytes_out, tx, sizeof(tx)), (unsigned long long)s->pkts_out);
+	if (s->drops_rx_rate || s->drops_tx_rate || s->drops_filter)
+		sb_printf(b, "  Dropped: %llu rx (rate), %llu tx (rate), %llu restricted\n",
+			  (unsigned long long)s->drops_rx_rate,
+			  (unsigned long long)s->drops_tx_rate,
+			  (unsigned long long)s->drops_filter);
+	sb_printf(b, "  User-Agent: %s\n", or_dash(s->user_agent));
+	sb_printf(b, "  Hostname: %s\n", or_dash(s->hostname));
+}
+
+static bool session_listed(const struct session *s)
+{
+	return !s->replaced && !s->killed;
+}
+
+/* ---------------- commands ---------------- */
+
+static void cmd_status_done(struct query *q)
+{
+	struct ctl_client *c = client_alive(q->owner, q->owner_serial);
 	struct strbuf b = { 0 };
 	struct worker_proc *w;
 	size_t nw = 0, nd = 0;
-	char since[32];
+	char since[32], d[32];
+	long long up = (long long)(time(NULL) - M.started);
 
+	if (!c)
+		return;
 	for (w = M.workers; w; w = w->next) {
 		if (w->draining)
 			nd++;
@@ -125,21 +633,35 @@ static void cmd_status(struct ctl_client *c)
 			  "\"up_since\":", (int)getpid(), (int)M.secmod_pid, nw, nd,
 			  M.n_sessions, M.gen->id, M.reloads_ok, M.reloads_failed);
 		sb_json_str(&b, since);
-		sb_printf(&b, ",\"raw_up_since\":%lld,\"uptime\":%lld,\"version\":",
-			  (long long)M.started, (long long)(time(NULL) - M.started));
+		sb_printf(&b, ",\"raw_up_since\":%lld,\"uptime\":", (long long)M.started);
+		sb_json_str(&b, fmt_duration(up, d, sizeof(d)));
+		sb_printf(&b, ",\"raw_uptime\":%lld", up);
+		if (q->have_sm)
+			sb_printf(&b, ",\"cookies\":%llu,\"auth_in_progress\":%llu",
+				  (unsigned long long)q->sm.cookies,
+				  (unsigned long long)q->sm.attempts);
+		else
+			sb_puts(&b, ",\"cookies\":null,\"auth_in_progress\":null");
+		sb_printf(&b, ",\"sessions_opened\":%llu,\"version\":",
+			  (unsigned long long)M.metrics.sessions_opened);
 		sb_json_str(&b, PACKAGE_VERSION);
 		sb_puts(&b, "}\n");
 	} else {
 		sb_printf(&b, "Status: online\nServer PID: %d\nSec-mod PID: %d\n"
-			  "Workers: %zu (%zu draining)\nActive sessions: %zu\n"
+			  "Workers: %zu (%zu draining)\nActive sessions: %zu\n",
+			  (int)getpid(), (int)M.secmod_pid, nw, nd, M.n_sessions);
+		if (q->have_sm)
+			sb_printf(&b, "Session cookies: %llu\nAuthentications in progress: %llu\n",
+				  (unsigned long long)q->sm.cookies,
+				  (unsigned long long)q->sm.attempts);
+		sb_printf(&b, "Sessions opened: %llu\n"
 			  "Configuration generation: %u (reloads: %u ok, %u failed)\n"
-			  "Up since: %s (%lld s)\nVersion: %s\n", (int)getpid(),
-			  (int)M.secmod_pid, nw, nd, M.n_sessions, M.gen->id,
-			  M.reloads_ok, M.reloads_failed, since,
-			  (long long)(time(NULL) - M.started), PACKAGE_VERSION);
+			  "Up since: %s (%s)\nVersion: %s\n",
+			  (unsigned long long)M.metrics.sessions_opened, M.gen->id,
+			  M.reloads_ok, M.reloads_failed, since, fmt_duration(up, d, sizeof(d)),
+			  PACKAGE_VERSION);
 	}
-	reply(c, "OK\n", &b);
-	sb_free(&b);
+	reply_ok(c, &b);
 }
 
 static size_t instances_of(struct loaded_module *m)
@@ -191,76 +713,201 @@ static void cmd_modules(struct ctl_client *c)
 	}
 	if (c->json)
 		sb_puts(&b, "]\n");
-	reply(c, "OK\n", &b);
-	sb_free(&b);
+	reply_ok(c, &b);
 }
 
-static void session_json(struct strbuf *b, const struct session *s)
+/* show users / show user NAME / show id ID, with fresh counters */
+static void cmd_users_done(struct query *q)
 {
-	char since[32];
-
-	sb_printf(b, "{\"id\":%llu,\"username\":", (unsigned long long)s->id);
-	sb_json_str(b, s->username);
-	sb_puts(b, ",\"group\":");
-	sb_json_str(b, s->group);
-	sb_puts(b, ",\"remote_ip\":");
-	sb_json_str(b, s->peer);
-	sb_puts(b, ",\"vpn_ipv4\":");
-	sb_json_str(b, s->ipv4[0] ? s->ipv4 : NULL);
-	sb_puts(b, ",\"vpn_ipv6\":");
-	sb_json_str(b, s->ipv6[0] ? s->ipv6 : NULL);
-	sb_puts(b, ",\"device\":");
-	sb_json_str(b, s->device);
-	sb_puts(b, ",\"transport\":");
-	sb_json_str(b, s->transport);
-	sb_puts(b, ",\"tls_cipher\":");
-	sb_json_str(b, s->tls_cipher);
-	sb_puts(b, ",\"user_agent\":");
-	sb_json_str(b, s->user_agent);
-	sb_puts(b, ",\"hostname\":");
-	sb_json_str(b, s->hostname);
-	sb_printf(b, ",\"mtu\":%u,\"worker\":%d,\"connected_at\":", s->mtu, s->w ? s->w->index : -1);
-	sb_json_str(b, fmt_time(s->since, since, sizeof(since)));
-	sb_printf(b, ",\"raw_connected_at\":%lld}", (long long)s->since);
-}
-
-static void cmd_users(struct ctl_client *c, uint64_t id, const char *user)
-{
+	struct ctl_client *c = client_alive(q->owner, q->owner_serial);
 	struct strbuf b = { 0 };
 	struct session *s;
 	bool first = true;
-	char since[32];
+	uint64_t id = q->cmd == CMD_ID ? strtoull(q->arg, NULL, 10) : 0;
+	char since[32], rx[32], tx[32];
 
+	if (!c)
+		return;
 	if (c->json)
 		sb_puts(&b, "[");
-	else
-		sb_printf(&b, "%6s %-16s %-12s %-16s %-16s %-8s %-19s %s\n", "id", "user",
-			  "group", "remote IP", "VPN IP", "device", "since", "TLS cipher");
+	else if (q->cmd == CMD_USERS)
+		sb_printf(&b, "%6s %-14s %-10s %-15s %-15s %-8s %-8s %-9s %-9s %s\n", "id",
+			  "user", "group", "remote IP", "VPN IP", "device", "since",
+			  "rx", "tx", "data on");
 	for (s = M.sessions; s; s = s->next) {
-		if (s->replaced || (id && s->id != id) ||
-		    (user && strcmp(s->username ? s->username : "", user) != 0))
+		if (!session_listed(s) || (q->cmd == CMD_ID && s->id != id) ||
+		    (q->cmd == CMD_USER && strcmp(s->username ? s->username : "", q->arg) != 0))
 			continue;
 		if (c->json) {
 			if (!first)
 				sb_puts(&b, ",");
 			session_json(&b, s);
+		} else if (q->cmd == CMD_USERS) {
+			sb_printf(&b, "%6llu %-14s %-10s %-15s %-15s %-8s %-8s %-9s %-9s %s\n",
+				  (unsigned long long)s->id, or_dash(s->username),
+				  or_dash(s->group), or_dash(s->peer),
+				  or_dash(s->ipv4[0] ? s->ipv4 : s->ipv6), or_dash(s->device),
+				  fmt_duration((long long)(time(NULL) - s->since), since, sizeof(since)),
+				  fmt_bytes(s->bytes_in, rx, sizeof(rx)),
+				  fmt_bytes(s->bytes_out, tx, sizeof(tx)),
+				  or_dash(s->channel ? s->channel : s->transport));
 		} else {
-			sb_printf(&b, "%6llu %-16s %-12s %-16s %-16s %-8s %-19s %s\n",
-				  (unsigned long long)s->id, s->username,
-				  s->group[0] ? s->group : "-", s->peer, s->ipv4,
-				  s->device, fmt_time(s->since, since, sizeof(since)),
-				  s->tls_cipher ? s->tls_cipher : "-");
+			if (!first)
+				sb_puts(&b, "\n");
+			session_text(&b, s);
 		}
 		first = false;
 	}
 	if (c->json)
 		sb_puts(&b, "]\n");
-	if ((id || user) && first) {
-		reply_err(c, id ? "no session with that id" : "no session of that user");
-	} else {
-		reply(c, "OK\n", &b);
+	if (q->cmd != CMD_USERS && first) {
+		sb_free(&b);
+		reply_err(c, q->cmd == CMD_ID ? "no session with that id" : "no session of that user");
+		return;
 	}
-	sb_free(&b);
+	reply_ok(c, &b);
+}
+
+static bool entry_valid(const struct cookie_entry *e)
+{
+	return e->state && (strcmp(e->state, "in-use") == 0 ||
+			    strcmp(e->state, "authenticated") == 0);
+}
+
+static void entry_json(struct strbuf *b, const struct cookie_entry *e)
+{
+	char t[32];
+
+	sb_puts(b, "{\"sid\":");
+	sb_json_str(b, e->sid);
+	json_key_str(b, "state", e->state);
+	sb_printf(b, ",\"in_use\":%s", e->state && !strcmp(e->state, "in-use") ? "true" : "false");
+	json_key_str(b, "username", e->username);
+	json_key_str(b, "group", e->group);
+	json_key_str(b, "vhost", e->vhost);
+	json_key_str(b, "remote_ip", e->peer);
+	json_key_str(b, "user_agent", e->user_agent);
+	json_key_str(b, "vpn_ipv4", e->ipv4);
+	json_key_str(b, "vpn_ipv6", e->ipv6);
+	json_key_str(b, "created", fmt_time((time_t)(e->created_ms / 1000), t, sizeof(t)));
+	sb_printf(b, ",\"raw_created\":%llu", (unsigned long long)(e->created_ms / 1000));
+	if (e->expires_ms) {
+		json_key_str(b, "expires", fmt_time((time_t)(e->expires_ms / 1000), t, sizeof(t)));
+		sb_printf(b, ",\"raw_expires\":%llu}", (unsigned long long)(e->expires_ms / 1000));
+	} else {
+		sb_puts(b, ",\"expires\":null,\"raw_expires\":null}");
+	}
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct cookie_entry *x = a, *y = b;
+
+	return x->created_ms < y->created_ms ? -1 : x->created_ms > y->created_ms;
+}
+
+/* show sessions all|valid, show session SID */
+static void cmd_sessions_done(struct query *q)
+{
+	struct ctl_client *c = client_alive(q->owner, q->owner_serial);
+	struct strbuf b = { 0 };
+	bool first = true;
+	size_t i, len = strlen(q->arg);
+
+	if (!c)
+		return;
+	if (q->partial && !q->n_ents) {
+		reply_err(c, "sec-mod did not answer");
+		return;
+	}
+	qsort(q->ents, q->n_ents, sizeof(q->ents[0]), entry_cmp);
+	if (c->json)
+		sb_puts(&b, "[");
+	else if (q->cmd != CMD_SESSION)
+		sb_printf(&b, "%-16s %-14s %-10s %-15s %-13s %-19s %s\n", "session", "user",
+			  "vhost", "remote IP", "state", "created", "user agent");
+	for (i = 0; i < q->n_ents; i++) {
+		const struct cookie_entry *e = &q->ents[i];
+		char t[32], x[32];
+
+		if (!e->sid || (q->cmd == CMD_SESSIONS_VALID && !entry_valid(e)) ||
+		    (q->cmd == CMD_SESSION && strncmp(e->sid, q->arg, len) != 0))
+			continue;
+		if (c->json) {
+			if (!first)
+				sb_puts(&b, ",");
+			entry_json(&b, e);
+		} else if (q->cmd != CMD_SESSION) {
+			sb_printf(&b, "%-16s %-14s %-10s %-15s %-13s %-19s %s\n", e->sid,
+				  or_dash(e->username), or_dash(e->vhost), or_dash(e->peer),
+				  or_dash(e->state),
+				  fmt_time((time_t)(e->created_ms / 1000), t, sizeof(t)),
+				  or_dash(e->user_agent));
+		} else {
+			if (!first)
+				sb_puts(&b, "\n");
+			sb_printf(&b, "Session: %s\n  State: %s\n  Username: %s  Groupname: %s\n"
+				  "  Vhost: %s\n  Remote IP: %s\n  IPv4: %s  IPv6: %s\n"
+				  "  Created: %s\n  Expires: %s\n  User-Agent: %s\n",
+				  e->sid, or_dash(e->state), or_dash(e->username),
+				  or_dash(e->group), or_dash(e->vhost), or_dash(e->peer),
+				  or_dash(e->ipv4), or_dash(e->ipv6),
+				  fmt_time((time_t)(e->created_ms / 1000), t, sizeof(t)),
+				  e->expires_ms ? fmt_time((time_t)(e->expires_ms / 1000), x, sizeof(x)) :
+						  "- (in use)",
+				  or_dash(e->user_agent));
+		}
+		first = false;
+	}
+	if (c->json)
+		sb_puts(&b, "]\n");
+	if (q->cmd == CMD_SESSION && first) {
+		sb_free(&b);
+		reply_err(c, "no session with that SID");
+		return;
+	}
+	reply_ok(c, &b);
+}
+
+static void cmd_terminate_done(struct query *q)
+{
+	struct ctl_client *c = client_alive(q->owner, q->owner_serial);
+	struct strbuf b = { 0 };
+	int n = 0;
+
+	/* act even when the client left: sec-mod already marked the cookie */
+	if (q->term_status == 0 && q->term_active)
+		n = main_disconnect_key(q->term_key, OC_CLOSE_ADMIN);
+	if (!c)
+		return;
+	if (q->term_status != 0) {
+		reply_err(c, q->term_status == OC_E_EXIST ? "that SID prefix matches several sessions" :
+			     q->term_status == OC_E_NOTFOUND ? "no session with that SID" :
+			     "sec-mod did not answer");
+		return;
+	}
+	if (c->json) {
+		sb_puts(&b, "{\"terminated\":true,\"sid\":");
+		sb_json_str(&b, q->term_sid);
+		sb_puts(&b, ",\"username\":");
+		sb_json_str(&b, q->term_user);
+		sb_printf(&b, ",\"disconnected\":%d}\n", n);
+	} else {
+		sb_printf(&b, "session %s of %s terminated (%d connection%s closed)\n",
+			  q->term_sid, q->term_user, n, n == 1 ? "" : "s");
+	}
+	reply_ok(c, &b);
+}
+
+static void cmd_metrics_done(struct query *q)
+{
+	struct ctl_client *c = client_alive(q->owner, q->owner_serial);
+	struct strbuf b = { 0 };
+
+	if (!c)
+		return;
+	metrics_render(&b, q->have_sm ? &q->sm : NULL, c->json);
+	reply_ok(c, &b);
 }
 
 static void cmd_check(struct ctl_client *c)
@@ -268,7 +915,7 @@ static void cmd_check(struct ctl_client *c)
 	struct strbuf b = { 0 };
 	struct generation *g = NULL;
 	char err[1024] = "";
-	int pfd[2], st, r;
+	int pfd[2], st = 0, r;
 	pid_t pid;
 	size_t i;
 
@@ -306,7 +953,7 @@ static void cmd_check(struct ctl_client *c)
 		return;
 	}
 	if (c->json) {
-		sb_puts(&b, "{\"valid\":true,\"warnings\":[");
+		sb_printf(&b, "{\"valid\":true,\"instances\":%zu,\"warnings\":[", g->n_insts);
 		for (i = 0; i < g->n_warnings; i++) {
 			if (i)
 				sb_puts(&b, ",");
@@ -319,8 +966,7 @@ static void cmd_check(struct ctl_client *c)
 		sb_printf(&b, "configuration is valid (%zu module instances)\n", g->n_insts);
 	}
 	gen_unref(g);
-	reply(c, "OK\n", &b);
-	sb_free(&b);
+	reply_ok(c, &b);
 }
 
 void ctl_reload_done(struct ctl_client *c, int status, const char *msg)
@@ -341,8 +987,7 @@ void ctl_reload_done(struct ctl_client *c, int status, const char *msg)
 		sb_printf(&b, "{\"reloaded\":true,\"generation\":%u}\n", M.gen->id);
 	else
 		sb_printf(&b, "reloaded: configuration generation %u\n", M.gen->id);
-	reply(c, "OK\n", &b);
-	sb_free(&b);
+	reply_ok(c, &b);
 }
 
 struct ban_list_ctx {
@@ -385,8 +1030,54 @@ static void cmd_bans(struct ctl_client *c, bool banned_only)
 	ban_foreach(gen_conf(M.gen), x.now, banned_only, ban_list_one, &x);
 	if (c->json)
 		sb_puts(&b, "]\n");
-	reply(c, "OK\n", &b);
-	sb_free(&b);
+	reply_ok(c, &b);
+}
+
+static void cmd_disconnect(struct ctl_client *c, bool by_id, const char *arg)
+{
+	struct strbuf b = { 0 };
+	uint64_t id = 0;
+	char *end;
+	int n;
+
+	if (by_id) {
+		errno = 0;
+		id = strtoull(arg, &end, 10);
+		if (errno || *end || id == 0) {
+			reply_err(c, "bad session id");
+			return;
+		}
+	}
+	n = main_disconnect(id, by_id ? NULL : arg, OC_CLOSE_ADMIN);
+	if (n == 0) {
+		reply_err(c, by_id ? "no session with that id" : "no session of that user");
+		return;
+	}
+	log_info("ocmodctl: disconnect %s %s: %d session%s", by_id ? "id" : "user", arg, n,
+		 n == 1 ? "" : "s");
+	if (c->json)
+		sb_printf(&b, "{\"disconnected\":%d}\n", n);
+	else
+		sb_printf(&b, "disconnected %d session%s\n", n, n == 1 ? "" : "s");
+	reply_ok(c, &b);
+}
+
+static const char usage_text[] =
+	"unknown command (try: show status, show users, show user NAME, show id ID, "
+	"show sessions all|valid, show session SID, show ip bans, show ip ban points, "
+	"show metrics, disconnect user NAME, disconnect id ID, terminate session SID, "
+	"unban ip IP, modules, check, reload, stop now)";
+
+static void start_query(struct ctl_client *c, unsigned what, const char *sid,
+                        query_done_fn done, int cmd, const char *arg)
+{
+	if (!query_start(what, sid, done, c, c->serial, cmd, arg))
+		reply_err(c, "out of memory");
+}
+
+static bool is_word(int argc, char **argv, int i, const char *w)
+{
+	return argc > i && strcmp(argv[i], w) == 0;
 }
 
 static void dispatch(struct ctl_client *c)
@@ -403,52 +1094,60 @@ static void dispatch(struct ctl_client *c)
 		return;
 	}
 	c->json = strcmp(argv[0], "json") == 0;
-	if (!strcmp(argv[1], "status") || (argc >= 3 && !strcmp(argv[1], "show") &&
-					    !strcmp(argv[2], "status"))) {
-		cmd_status(c);
-	} else if (!strcmp(argv[1], "modules")) {
+	if (is_word(argc, argv, 1, "status") ||
+	    (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "status"))) {
+		start_query(c, Q_SECMOD, NULL, cmd_status_done, CMD_STATUS, NULL);
+	} else if (is_word(argc, argv, 1, "modules")) {
 		cmd_modules(c);
-	} else if (!strcmp(argv[1], "check")) {
+	} else if (is_word(argc, argv, 1, "check")) {
 		cmd_check(c);
-	} else if (!strcmp(argv[1], "reload")) {
+	} else if (is_word(argc, argv, 1, "reload")) {
 		if (main_reload_start(c, err, sizeof(err)) < 0)
 			reply_err(c, err);
 		/* else answered when sec-mod has the new generation */
-	} else if (argc >= 3 && !strcmp(argv[1], "show") &&
-		   (!strcmp(argv[2], "users") || !strcmp(argv[2], "sessions"))) {
-		cmd_users(c, 0, NULL);
-	} else if (argc >= 4 && !strcmp(argv[1], "show") && !strcmp(argv[2], "user")) {
-		cmd_users(c, 0, argv[3]);
-	} else if (argc >= 4 && !strcmp(argv[1], "show") && !strcmp(argv[2], "id")) {
-		cmd_users(c, strtoull(argv[3], NULL, 10) ? strtoull(argv[3], NULL, 10) : UINT64_MAX, NULL);
-	} else if (argc >= 4 && !strcmp(argv[1], "disconnect") &&
-		   (!strcmp(argv[2], "user") || !strcmp(argv[2], "id"))) {
-		uint64_t id = 0;
-		int n;
-		struct strbuf b = { 0 };
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "users")) {
+		start_query(c, Q_STATS, NULL, cmd_users_done, CMD_USERS, NULL);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "user") && argc >= 4) {
+		start_query(c, Q_STATS, NULL, cmd_users_done, CMD_USER, argv[3]);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "id") && argc >= 4) {
+		char *end;
 
-		if (!strcmp(argv[2], "id") && !(id = strtoull(argv[3], NULL, 10))) {
+		errno = 0;
+		if (strtoull(argv[3], &end, 10) == 0 || *end || errno) {
 			reply_err(c, "bad session id");
 			return;
 		}
-		n = main_disconnect(id, id ? NULL : argv[3], OC_CLOSE_ADMIN);
-		if (n == 0) {
-			reply_err(c, id ? "no session with that id" : "no session of that user");
+		start_query(c, Q_STATS, NULL, cmd_users_done, CMD_ID, argv[3]);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "sessions")) {
+		bool all = is_word(argc, argv, 3, "all");
+
+		if (!all && !is_word(argc, argv, 3, "valid")) {
+			reply_err(c, "show sessions takes 'all' or 'valid'");
 			return;
 		}
-		if (c->json)
-			sb_printf(&b, "{\"disconnected\":%d}\n", n);
-		else
-			sb_printf(&b, "disconnected %d session%s\n", n, n == 1 ? "" : "s");
-		reply(c, "OK\n", &b);
-		sb_free(&b);
-	} else if (argc >= 4 && !strcmp(argv[1], "show") && !strcmp(argv[2], "ip") &&
-		   !strcmp(argv[3], "bans")) {
+		start_query(c, Q_COOKIES, NULL, cmd_sessions_done,
+			    all ? CMD_SESSIONS_ALL : CMD_SESSIONS_VALID, NULL);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "session") && argc >= 4) {
+		start_query(c, Q_COOKIES, NULL, cmd_sessions_done, CMD_SESSION, argv[3]);
+	} else if (is_word(argc, argv, 1, "terminate") && is_word(argc, argv, 2, "session") &&
+		   argc >= 4) {
+		if (strlen(argv[3]) < 4) {
+			reply_err(c, "give at least 4 characters of the SID");
+			return;
+		}
+		start_query(c, Q_TERMINATE, argv[3], cmd_terminate_done, CMD_TERMINATE, argv[3]);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "metrics")) {
+		start_query(c, Q_STATS | Q_SECMOD, NULL, cmd_metrics_done, CMD_METRICS, NULL);
+	} else if (is_word(argc, argv, 1, "disconnect") && argc >= 4 &&
+		   (is_word(argc, argv, 2, "user") || is_word(argc, argv, 2, "id"))) {
+		cmd_disconnect(c, is_word(argc, argv, 2, "id"), argv[3]);
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "ip") &&
+		   is_word(argc, argv, 3, "bans")) {
 		cmd_bans(c, true);
-	} else if (argc >= 5 && !strcmp(argv[1], "show") && !strcmp(argv[2], "ip") &&
-		   !strcmp(argv[3], "ban") && !strcmp(argv[4], "points")) {
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "ip") &&
+		   is_word(argc, argv, 3, "ban") && is_word(argc, argv, 4, "points")) {
 		cmd_bans(c, false);
-	} else if (argc >= 4 && !strcmp(argv[1], "unban") && !strcmp(argv[2], "ip")) {
+	} else if (is_word(argc, argv, 1, "unban") && is_word(argc, argv, 2, "ip") && argc >= 4) {
 		struct ban_addr a;
 		struct strbuf b = { 0 };
 
@@ -462,17 +1161,16 @@ static void dispatch(struct ctl_client *c)
 		}
 		log_info("%s: unbanned by ocmodctl", argv[3]);
 		sb_puts(&b, c->json ? "{\"unbanned\":true}\n" : "unbanned\n");
-		reply(c, "OK\n", &b);
-		sb_free(&b);
-	} else if (argc >= 3 && !strcmp(argv[1], "stop") && !strcmp(argv[2], "now")) {
+		reply_ok(c, &b);
+	} else if (is_word(argc, argv, 1, "stop") && is_word(argc, argv, 2, "now")) {
 		struct strbuf b = { 0 };
 
+		log_info("ocmodctl: stop now");
 		sb_puts(&b, c->json ? "{\"stopping\":true}\n" : "stopping\n");
-		reply(c, "OK\n", &b);
-		sb_free(&b);
+		reply_ok(c, &b);
 		main_stop();
 	} else {
-		reply_err(c, "unknown command (try: status, modules, check, reload, show users, show user NAME, show id ID, show ip bans, show ip ban points, unban ip IP, disconnect user NAME, disconnect id ID, stop now)");
+		reply_err(c, usage_text);
 	}
 }
 
@@ -512,14 +1210,24 @@ static void listen_cb(evutil_socket_t lfd, short what, void *arg)
 	struct ctl_client *c;
 	int fd;
 
+	struct ucred cr = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t crl = sizeof(cr);
+
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* root only: the socket is mode 0600, and the peer must be our uid */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || cr.uid != geteuid()) {
+		log_warn("control socket: connection from uid %d refused", (int)cr.uid);
+		close(fd);
+		return;
+	}
 	if (n_clients >= CTL_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
 	c->fd = fd;
+	c->serial = ++next_serial;
 	c->ev = event_new(M.base, fd, EV_READ | EV_PERSIST | EV_TIMEOUT, client_cb, c);
 	c->next = clients;
 	clients = c;
@@ -548,7 +1256,8 @@ int ctl_listen(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	umask(old);
-	chmod(path, 0600);
+	if (chmod(path, 0600) < 0 || (geteuid() == 0 && chown(path, 0, 0) < 0))
+		goto fail;
 	if (listen(fd, 16) < 0)
 		goto fail;
 	M.ctl_fd = fd;
@@ -565,6 +1274,7 @@ fail:
 
 void ctl_close_all(void)
 {
+	query_cancel_all();
 	while (clients)
 		client_free(clients);
 	if (listen_ev)

@@ -461,6 +461,8 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 				continue;
 			}
 			r = opt_conf_set(&g->core, e->key, e->value, 1, where, err, errlen);
+			if (r == 0)
+				r = conf_check_value(e->key, e->value, where, err, errlen);
 			if (r < 0)
 				goto out;
 			continue;

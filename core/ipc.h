@@ -55,6 +55,14 @@ enum ipc_type {
 	IPC_RELOAD_RESULT = 42,
 	IPC_SECMOD_STATUS_REPLY = 43,
 	IPC_BAN_POINTS = 44,      /* add ban points to a client address */
+	/* ocmodctl and metrics (60..): */
+	IPC_STATS_QUERY = 60,     /* main -> worker: report your sessions' counters */
+	IPC_STATS_REPLY = 61,     /* worker -> main: counters (T_LAST on the last one) */
+	IPC_SESSION_INFO = 62,    /* worker -> main: a live session's info changed */
+	IPC_COOKIE_LIST = 63,     /* main -> sec-mod: list cookies and attempts */
+	IPC_COOKIE_LIST_REPLY = 64, /* sec-mod -> main: entries (T_LAST on the last one) */
+	IPC_COOKIE_TERMINATE = 65,  /* main -> sec-mod: kill a cookie by its SID */
+	IPC_COOKIE_TERMINATE_REPLY = 66,
 };
 
 enum ipc_tag {
@@ -73,6 +81,10 @@ enum ipc_tag {
 	T_INFO_NAME, T_INFO_VALUE, T_WORKER, T_COUNT, T_SELECTED_GROUP,
 	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO, T_DATAGRAM, T_CHANNEL_KEY,
 	T_NO_UDP, T_STATS_INTERVAL, T_POINTS,
+	/* ocmodctl, metrics, limits */
+	T_SID, T_LAST, T_EXPIRES, T_STATE, T_METRICS, T_CHANNEL_DOWN,
+	T_DROPS_RX_RATE, T_DROPS_TX_RATE, T_DROPS_FILTER,
+	T_RX_PER_SEC, T_TX_PER_SEC, T_RESTRICT_ROUTES, T_RESTRICT_PORTS,
 };
 
 /* Outgoing message builder. */

@@ -53,6 +53,7 @@ struct pending_open {
 	uint32_t wseq;              /* the worker's SESSION_OPEN seq */
 	uint8_t cookie[OC_COOKIE_LEN];
 	char *hostname, *user_agent, *peer, *tls_cipher, *transport, *platform;
+	char *info_key[SESSION_INFO_MAX], *info_val[SESSION_INFO_MAX];
 	uint32_t flags, base_mtu, overhead;
 	struct pending_open *next;
 };
@@ -74,6 +75,30 @@ static size_t n_extra_pools;
 static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
 static struct session *chkeys[CHKEY_BUCKETS];
+#define ID_BUCKETS 4096
+static struct session *by_id[ID_BUCKETS];
+
+struct session *session_by_id(uint64_t id)
+{
+	struct session *s;
+
+	for (s = by_id[id % ID_BUCKETS]; s; s = s->idnext)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void by_id_remove(struct session *s)
+{
+	struct session **pp;
+
+	for (pp = &by_id[s->id % ID_BUCKETS]; *pp; pp = &(*pp)->idnext) {
+		if (*pp == s) {
+			*pp = s->idnext;
+			return;
+		}
+	}
+}
 
 /* ---------------- channel keys (DTLS App-IDs) ---------------- */
 
@@ -134,6 +159,10 @@ static void pending_free(struct pending_open *p)
 	free(p->tls_cipher);
 	free(p->transport);
 	free(p->platform);
+	for (int i = 0; i < SESSION_INFO_MAX; i++) {
+		free(p->info_key[i]);
+		free(p->info_val[i]);
+	}
 	explicit_bzero(p->cookie, sizeof(p->cookie));
 	free(p);
 }
@@ -141,12 +170,19 @@ static void pending_free(struct pending_open *p)
 static void session_free(struct session *s)
 {
 	chkey_remove(s);
+	by_id_remove(s);
 	free(s->username);
 	free(s->group);
 	free(s->user_agent);
 	free(s->hostname);
 	free(s->tls_cipher);
 	free(s->transport);
+	free(s->vhost);
+	free(s->channel);
+	for (int i = 0; i < SESSION_INFO_MAX; i++) {
+		free(s->info_key[i]);
+		free(s->info_val[i]);
+	}
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
 }
@@ -456,6 +492,14 @@ static void session_closed(struct session *s, uint32_t reason)
 	M.n_sessions--;
 	if (s->w && s->w->n_sessions)
 		s->w->n_sessions--;
+	M.metrics.closed[reason < CLOSE_REASONS ? reason : CLOSE_REASONS]++;
+	M.metrics.bytes_in += s->bytes_in;
+	M.metrics.bytes_out += s->bytes_out;
+	M.metrics.pkts_in += s->pkts_in;
+	M.metrics.pkts_out += s->pkts_out;
+	M.metrics.drops_rx_rate += s->drops_rx_rate;
+	M.metrics.drops_tx_rate += s->drops_tx_rate;
+	M.metrics.drops_filter += s->drops_filter;
 	if (!s->replaced) {
 		if (cookie_dead)
 			release_leases(s->key);
@@ -468,8 +512,8 @@ static void session_closed(struct session *s, uint32_t reason)
 		ipc_put_u64(&m, T_PKTS_OUT, s->pkts_out);
 		send_secmod(&m);
 	}
-	log_info("session %llu of user %s from %s ended", (unsigned long long)s->id,
-		 s->username ? s->username : "?", s->peer);
+	log_info("%s user %s: session %llu ended", s->peer,
+		 s->username ? s->username : "?", (unsigned long long)s->id);
 	session_free(s);
 }
 
@@ -478,6 +522,7 @@ static void reply_fail(struct worker_proc *w, uint32_t wseq, int status,
 {
 	static struct ipc_out m;
 
+	M.metrics.refused_total++;
 	ipc_begin(&m, IPC_SESSION_REPLY, wseq);
 	ipc_put_u32(&m, T_STATUS, (uint32_t)status);
 	ipc_put_str(&m, T_REASON, reason);
@@ -540,7 +585,7 @@ static void on_cookie_result(const struct ipc_in *in)
 	uint8_t peer6[16], local6[16];
 	bool want4, want6, have_us = false;
 	struct in_addr a;
-	size_t i, same = 0, n_kv = 0, off = 0, len;
+	size_t i, same = 0, live = 0, n_kv = 0, off = 0, len;
 	const char *kv[2 * 256];
 	const char *kname = NULL;
 	const uint8_t *val;
@@ -565,6 +610,7 @@ static void on_cookie_result(const struct ipc_in *in)
 	auth_peer = ipc_get_str(in, T_PEER_TEXT);
 	if (status != 0 || !user) {
 		log_info("%s: session cookie not accepted", p->peer ? p->peer : "?");
+		M.metrics.refused[REFUSE_COOKIE]++;
 		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
 		goto out;
 	}
@@ -588,31 +634,41 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	have_us = true;
 	if (us.deny_roaming && auth_peer && p->peer && !same_host(auth_peer, p->peer)) {
-		log_info("%s: cookie of %s was issued to %s; refused (deny-roaming)",
+		log_info("%s user %s: the cookie was issued to %s; refused (deny-roaming)",
 			 p->peer, user, auth_peer);
+		M.metrics.refused[REFUSE_COOKIE]++;
 		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
 		goto out;
 	}
 	/* a cookie used again takes over its session (ocserv semantics) */
 	for (old = M.sessions; old; old = old->next) {
+		if (!old->replaced)
+			live++;
 		if (old->key == key && !old->replaced) {
 			old->replaced = true;
 			ipc_begin(&m, IPC_SESSION_KILL, 0);
 			ipc_put_u64(&m, T_SESSION_ID, old->id);
 			ipc_put_u32(&m, T_REASON, OC_CLOSE_REPLACED);
 			ipc_send(old->w->fd, &m, -1);
-			log_info("session %llu of %s is replaced by a reconnect",
-				 (unsigned long long)old->id, user);
+			log_info("%s user %s: session %llu is replaced by a reconnect from %s",
+				 old->peer, user, (unsigned long long)old->id,
+				 p->peer ? p->peer : "?");
+			live--;
 		} else if (!old->replaced && old->username && strcmp(old->username, user) == 0) {
 			same++;
 		}
 	}
-	if (cc->max_clients > 0 && M.n_sessions >= (size_t)cc->max_clients) {
+	if (cc->max_clients > 0 && live >= (size_t)cc->max_clients) {
+		log_info("%s user %s: refused, the server is full (max-clients %lld)",
+			 p->peer ? p->peer : "?", user, (long long)cc->max_clients);
+		M.metrics.refused[REFUSE_MAX_CLIENTS]++;
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "Server is full (max-clients reached)");
 		goto out;
 	}
 	if (us.max_same_clients > 0 && same >= (size_t)us.max_same_clients) {
-		log_info("user %s already has %zu sessions (max-same-clients)", user, same);
+		log_info("%s user %s: refused, the user already has %zu session%s (max-same-clients)",
+			 p->peer ? p->peer : "?", user, same, same == 1 ? "" : "s");
+		M.metrics.refused[REFUSE_MAX_SAME_CLIENTS]++;
 		reply_fail(p->w, p->wseq, OC_E_PERM, "Too many sessions for this user");
 		goto out;
 	}
@@ -647,12 +703,14 @@ static void on_cookie_result(const struct ipc_in *in)
 					 r == OC_E_INVAL ? "outside the address pool" : "not available");
 			else
 				log_warn("IPv4 address pool exhausted: cannot serve %s", user);
+			M.metrics.refused[REFUSE_NO_ADDRESS]++;
 			reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
 			goto out;
 		}
 	}
 	if (want6 && pool6_lease(pool6, &key, sizeof(key), peer6) < 0) {
 		log_warn("IPv6 address pool exhausted: cannot serve %s", user);
+		M.metrics.refused[REFUSE_NO_ADDRESS]++;
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
 		goto out;
 	}
@@ -692,6 +750,17 @@ static void on_cookie_result(const struct ipc_in *in)
 		      p->hostname ? strdup(p->hostname) : NULL;
 	s->tls_cipher = p->tls_cipher ? strdup(p->tls_cipher) : NULL;
 	s->transport = p->transport ? strdup(p->transport) : NULL;
+	{
+		const char *sv;
+
+		if ((sv = ipc_get_str(in, T_VHOST)) && sv[0])
+			s->vhost = strdup(sv);
+		if ((sv = ipc_get_str(in, T_SID)))
+			snprintf(s->sid, sizeof(s->sid), "%s", sv);
+	}
+	for (i = 0; i < SESSION_INFO_MAX; i++)
+		if (p->info_key[i])
+			session_set_info(s, p->info_key[i], p->info_val[i]);
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
 	s->since = time(NULL);
@@ -766,6 +835,14 @@ static void on_cookie_result(const struct ipc_in *in)
 	ipc_put_u32(&m, T_NO_UDP, us.no_udp);
 	if (us.interim_secs > 0)
 		ipc_put_u32(&m, T_STATS_INTERVAL, (uint32_t)us.interim_secs);
+	if (us.rx_per_sec > 0)
+		ipc_put_u64(&m, T_RX_PER_SEC, (uint64_t)us.rx_per_sec);
+	if (us.tx_per_sec > 0)
+		ipc_put_u64(&m, T_TX_PER_SEC, (uint64_t)us.tx_per_sec);
+	if (us.restrict_to_routes)
+		ipc_put_u32(&m, T_RESTRICT_ROUTES, 1);
+	if (us.restrict_ports && us.restrict_ports[0])
+		ipc_put_str(&m, T_RESTRICT_PORTS, us.restrict_ports);
 	if (ipc_send(p->w->fd, &m, tunfd) < 0) {
 		log_err("cannot hand the session to worker %d", p->w->index);
 		session_free(s);
@@ -774,8 +851,11 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	s->next = M.sessions;
 	M.sessions = s;
+	s->idnext = by_id[s->id % ID_BUCKETS];
+	by_id[s->id % ID_BUCKETS] = s;
 	M.n_sessions++;
 	s->w->n_sessions++;
+	M.metrics.sessions_opened++;
 	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
 		 (unsigned long long)s->id, s->username, s->group, s->peer, devname,
 		 ip[0] ? ip : "", ip[0] && ip6[0] ? " + " : "", ip6);
@@ -827,11 +907,22 @@ static void on_session_open(struct worker_proc *w, const struct ipc_in *in)
 	ipc_get_u32(in, T_BASE_MTU, &p->base_mtu);
 	ipc_get_u32(in, T_OVERHEAD, &p->overhead);
 	while (ipc_next(in, &off, &tag, &v, &n)) {
-		if (tag == T_INFO_NAME)
+		if (tag == T_INFO_NAME) {
 			iname = ipc_val_str(v, n);
-		else if (tag == T_INFO_VALUE && iname && strcmp(iname, "tls-cipher") == 0 &&
-			 (s = ipc_val_str(v, n)) && !p->tls_cipher)
-			p->tls_cipher = strndup(s, 128);
+		} else if (tag == T_INFO_VALUE && iname && (s = ipc_val_str(v, n))) {
+			int i;
+
+			if (strcmp(iname, "tls-cipher") == 0 && !p->tls_cipher)
+				p->tls_cipher = strndup(s, 128);
+			for (i = 0; i < SESSION_INFO_MAX; i++) {
+				if (!p->info_key[i]) {
+					p->info_key[i] = strndup(iname, 64);
+					p->info_val[i] = strndup(s, 256);
+					break;
+				}
+			}
+			iname = NULL;
+		}
 	}
 	p->next = pending;
 	pending = p;
@@ -857,6 +948,9 @@ static void on_session_closed_msg(struct worker_proc *w, const struct ipc_in *in
 			ipc_get_u64(in, T_BYTES_OUT, &s->bytes_out);
 			ipc_get_u64(in, T_PKTS_IN, &s->pkts_in);
 			ipc_get_u64(in, T_PKTS_OUT, &s->pkts_out);
+			ipc_get_u64(in, T_DROPS_RX_RATE, &s->drops_rx_rate);
+			ipc_get_u64(in, T_DROPS_TX_RATE, &s->drops_tx_rate);
+			ipc_get_u64(in, T_DROPS_FILTER, &s->drops_filter);
 			session_closed(s, reason);
 			return;
 		}
@@ -937,6 +1031,8 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 		case IPC_SESSION_CLOSED: on_session_closed_msg(w, &in); break;
 		case IPC_SESSION_STATS: on_session_stats(w, &in); break;
 		case IPC_CHANNEL_KEY: on_channel_key(w, &in); break;
+		case IPC_STATS_REPLY:
+		case IPC_SESSION_INFO: ctl_on_worker_msg(w, &in); break;
 		default: break;
 		}
 	}
@@ -1000,6 +1096,9 @@ static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
 			finish_reload((int)(int32_t)st, msg ? msg : "");
 			break;
 		}
+		case IPC_SECMOD_STATUS_REPLY:
+		case IPC_COOKIE_LIST_REPLY:
+		case IPC_COOKIE_TERMINATE_REPLY: ctl_on_secmod_msg(&in); break;
 		default: break;
 		}
 	}
@@ -1112,6 +1211,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			if (ban_is_banned(cc, &ba, now)) {
 				log_debug("%s: address is banned; connection refused", text);
+				M.metrics.conn_banned++;
 				close(fd);
 				continue;
 			}
@@ -1123,6 +1223,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		idx = w ? transport_index(w->gen, l->transport) : -1;
 		if (!w || idx < 0) {
 			log_warn("%s: no worker available; connection dropped", text);
+			M.metrics.conn_no_worker++;
 			close(fd);
 			continue;
 		}
@@ -1133,6 +1234,8 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		ipc_put_str(&m, T_PEER_TEXT, text);
 		if (ipc_send(w->fd, &m, fd) < 0)
 			log_warn("%s: cannot pass the connection to worker %d", text, w->index);
+		else
+			M.metrics.conn_accepted++;
 		close(fd);
 	}
 }
@@ -1426,6 +1529,7 @@ static void finish_reload(int status, const char *msg)
 		return;
 	M.staged = NULL;
 	if (status != 0) {
+		sd_notify_msg("READY=1");
 		ipc_begin(&m, IPC_RELOAD_ABORT, 0);
 		send_secmod(&m);
 		log_err("reload failed, still running generation %u: %s", M.gen->id, msg);
@@ -1452,6 +1556,13 @@ static void finish_reload(int status, const char *msg)
 	spawn_workers(g);
 	M.reloads_ok++;
 	log_info("reloaded: now serving configuration generation %u", g->id);
+	{
+		const char *want = gen_conf(g)->metrics_listen, *have = metrics_spec();
+
+		if ((want || have) && (!want || !have || strcmp(want, have) != 0))
+			log_warn("metrics-listen changed: the new value takes effect at the next restart");
+	}
+	sd_notify_msg("READY=1");
 	if (M.reload_client)
 		ctl_reload_done(M.reload_client, 0, "reloaded");
 	M.reload_client = NULL;
@@ -1494,6 +1605,7 @@ int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
 	}
 	M.staged = g;
 	M.reload_client = requester;
+	sd_notify_msg("RELOADING=1");
 	send_secmod(&m);
 	return 0;
 }
@@ -1505,13 +1617,33 @@ int main_disconnect(uint64_t id, const char *user, int reason)
 	int n = 0;
 
 	for (s = M.sessions; s; s = s->next) {
-		if (s->replaced || (id && s->id != id) ||
+		if (s->replaced || s->killed || (id && s->id != id) ||
 		    (user && (!s->username || strcmp(s->username, user) != 0)))
 			continue;
 		ipc_begin(&m, IPC_SESSION_KILL, 0);
 		ipc_put_u64(&m, T_SESSION_ID, s->id);
 		ipc_put_u32(&m, T_REASON, (uint32_t)reason);
 		ipc_send(s->w->fd, &m, -1);
+		s->killed = true;
+		n++;
+	}
+	return n;
+}
+
+int main_disconnect_key(uint64_t key, int reason)
+{
+	static struct ipc_out m;
+	struct session *s;
+	int n = 0;
+
+	for (s = M.sessions; s; s = s->next) {
+		if (s->replaced || s->key != key)
+			continue;
+		ipc_begin(&m, IPC_SESSION_KILL, 0);
+		ipc_put_u64(&m, T_SESSION_ID, s->id);
+		ipc_put_u32(&m, T_REASON, (uint32_t)reason);
+		ipc_send(s->w->fd, &m, -1);
+		s->killed = true;
 		n++;
 	}
 	return n;
@@ -1739,6 +1871,11 @@ int main_run(const struct main_opts *o)
 		log_err("%s", err);
 		goto out;
 	}
+	if (gen_conf(M.gen)->metrics_listen &&
+	    metrics_listen(gen_conf(M.gen)->metrics_listen, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (spawn_secmod(M.gen) < 0) {
 		log_err("cannot start sec-mod");
 		goto out;
@@ -1757,11 +1894,20 @@ int main_run(const struct main_opts *o)
 	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
 		 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
 		 OC_ABI_MINOR);
+	{
+		char st[128];
+
+		snprintf(st, sizeof(st), "READY=1\nMAINPID=%d\nSTATUS=serving configuration generation %u",
+			 (int)getpid(), M.gen->id);
+		sd_notify_msg(st);
+	}
 	event_base_dispatch(M.base);
 	rc = 0;
 out:
+	sd_notify_msg("STOPPING=1");
 	stop_children();
 	ctl_close_all();
+	metrics_close();
 	if (M.ctl_path)
 		unlink(M.ctl_path);
 	pidf = o->pid_file ? o->pid_file : (M.gen ? gen_conf(M.gen)->pid_file : NULL);

@@ -25,6 +25,8 @@ struct worker_proc {
 	struct worker_proc *next;
 };
 
+#define SESSION_INFO_MAX 8
+
 struct session {
 	uint64_t id;
 	struct worker_proc *w;
@@ -39,6 +41,13 @@ struct session {
 	unsigned mtu;
 	bool replaced;
 	uint64_t bytes_in, bytes_out, pkts_in, pkts_out; /* last report */
+	uint64_t drops_rx_rate, drops_tx_rate, drops_filter;
+	char *vhost;
+	char sid[24];               /* sec-mod's session id (ocmodctl show sessions) */
+	char *info_key[SESSION_INFO_MAX], *info_val[SESSION_INFO_MAX]; /* transports' info */
+	char *channel;              /* transport of the live child channel (DTLS) or NULL */
+	bool killed;                /* disconnected by ocmodctl, waiting for the worker */
+	struct session *idnext;     /* session-id hash chain */
 	uint8_t chkey[64];          /* key of the child channel's flows (DTLS App-ID) */
 	size_t chkey_len;
 	struct session *chnext;     /* channel-key hash chain */
@@ -48,6 +57,27 @@ struct session {
 };
 
 struct ctl_client;
+struct ipc_in;
+
+/* Session-open refusals by reason (ocmodctl show metrics). */
+enum refusal {
+	REFUSE_COOKIE, REFUSE_MAX_CLIENTS, REFUSE_MAX_SAME_CLIENTS,
+	REFUSE_NO_ADDRESS, REFUSE_MAX
+};
+
+#define CLOSE_REASONS 10            /* OC_CLOSE_* values counted */
+
+struct main_metrics {
+	uint64_t conn_accepted, conn_banned, conn_no_worker;
+	uint64_t sessions_opened;
+	uint64_t refused_total;          /* every refusal ... */
+	uint64_t refused[REFUSE_MAX];    /* ... and those with a known reason */
+	uint64_t closed[CLOSE_REASONS + 1]; /* by OC_CLOSE_*, last = other */
+	uint64_t channel_dpd_lost;       /* DTLS channels lost to DPD */
+	/* counters of sessions that ended */
+	uint64_t bytes_in, bytes_out, pkts_in, pkts_out;
+	uint64_t drops_rx_rate, drops_tx_rate, drops_filter;
+};
 
 struct main_state {
 	const struct main_opts *opts;
@@ -68,18 +98,37 @@ struct main_state {
 	unsigned reloads_ok, reloads_failed;
 	char *ctl_path;
 	int ctl_fd;
+	struct main_metrics metrics;
 };
 
 extern struct main_state M;
 
+/* a live session by id, or NULL */
+struct session *session_by_id(uint64_t id);
+
 /* main process actions used by the control socket */
 int main_reload_start(struct ctl_client *requester, char *err, size_t errlen);
 int main_disconnect(uint64_t id, const char *user, int reason);
+/* the sessions of the cookie whose key is @p key */
+int main_disconnect_key(uint64_t key, int reason);
 void main_stop(void);
 
 /* control socket (ctl.c) */
 int ctl_listen(const char *path, char *err, size_t errlen);
 void ctl_reload_done(struct ctl_client *c, int status, const char *msg);
 void ctl_close_all(void);
+/* replies to ctl's queries, and pushed session info (ctl.c) */
+void ctl_on_worker_msg(struct worker_proc *w, const struct ipc_in *in);
+void ctl_on_secmod_msg(const struct ipc_in *in);
+void session_set_info(struct session *s, const char *key, const char *value);
+const char *session_info(const struct session *s, const char *key);
+
+/* the optional HTTP metrics listener (metrics.c) */
+int metrics_listen(const char *spec, char *err, size_t errlen);
+void metrics_close(void);
+const char *metrics_spec(void);            /* what it listens on, or NULL */
+
+/* systemd's readiness protocol (sdnotify.c): no-op without NOTIFY_SOCKET */
+void sd_notify_msg(const char *msg);
 
 #endif

@@ -28,6 +28,7 @@ int main_run(const struct main_opts *o);
 
 /* helpers shared by the processes */
 uint64_t now_ms(void);
+uint64_t now_us(void);   /* monotonic microseconds */
 int set_nonblock(int fd);
 
 #endif

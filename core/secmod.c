@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "host.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "procs.h"
 #include "usercfg.h"
 
@@ -57,6 +59,9 @@ struct attempt {
 	struct wchan *wc;          /* where the pending answer goes */
 	uint32_t seq;
 	bool busy, dead;
+	char sid[17];              /* shown by ocmodctl show sessions all */
+	uint64_t step_us;          /* when the current query arrived */
+	int fail_reason;           /* enum auth_fail, for a FAIL answer */
 	oc_auth_output_t out;
 	/* input owned for an offloaded step */
 	oc_kv_t fields[MAX_FIELDS];
@@ -80,6 +85,8 @@ struct cookie {
 	struct generation *gen;    /* the acct method it started with */
 	char acct_id[17];          /* Acct-Session-Id: random, stable across reconnects */
 	char *peer, *ipv4, *ipv6;
+	char *vhost, *user_agent;
+	bool terminated;           /* ocmodctl terminate: dies with its session */
 	bool acct_started;
 	uint32_t last_reason;
 	uint64_t base[4];          /* counters of finished connections */
@@ -118,6 +125,7 @@ static struct {
 	bool acct_running;
 	struct acct_job *acct_jobs, *acct_tail, *acct_done;
 	pthread_cond_t acct_cv;
+	struct secmod_metrics m;
 } S;
 
 static unsigned bucket(const uint8_t *k)
@@ -161,6 +169,8 @@ static void cookie_free(struct cookie *c)
 	free(c->peer);
 	free(c->ipv4);
 	free(c->ipv6);
+	free(c->vhost);
+	free(c->user_agent);
 	strv_free(c->attrs, c->n_attrs * 2);
 	if (c->gen)
 		gen_unref(c->gen);
@@ -335,6 +345,16 @@ static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie
 
 	if (!a->wc)
 		return;
+	if (a->step_us)
+		secmod_metrics_observe(&S.m, now_us() - a->step_us);
+	a->step_us = 0;
+	if (st == OC_AUTH_OK)
+		S.m.logins_ok++;
+	else if (st == OC_AUTH_FAIL)
+		S.m.auth_fail[a->fail_reason >= 0 && a->fail_reason < AUTHF_MAX ?
+			      a->fail_reason : AUTHF_CREDENTIALS]++;
+	else if (st != OC_AUTH_CHALLENGE)
+		S.m.auth_fail[AUTHF_ERROR]++;
 	ipc_begin(&m, IPC_AUTH_ANSWER, a->seq);
 	ipc_put_u32(&m, T_STATUS, (uint32_t)st);
 	ipc_put(&m, T_CONTEXT, a->ctx, CTX_LEN);
@@ -422,6 +442,7 @@ static void succeed(struct attempt *a)
 		if (i == a->n_groups) {
 			log_info("%s: user '%s' is not a member of group '%s'",
 				 a->peer, a->username, a->group);
+			a->fail_reason = AUTHF_GROUP;
 			answer(a, OC_AUTH_FAIL, NULL);
 			attempt_free(a);
 			return;
@@ -475,6 +496,10 @@ static void succeed(struct attempt *a)
 			snprintf(c->acct_id + 2 * i, 3, "%02x", rnd[i]);
 	}
 	c->peer = strdup(a->peer ? a->peer : "");
+	if (a->vhost && a->vhost[0])
+		c->vhost = strdup(a->vhost);
+	if (a->user_agent)
+		c->user_agent = strndup(a->user_agent, 256);
 	c->gen = a->gen;
 	gen_ref(c->gen);
 	c->created = now_ms();
@@ -594,6 +619,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		a->alt = alt_at(a, ++a->alt_pos);
 		if (a->alt >= g->n_alts) {
 			log_info("%s: no authentication method applies", a->peer);
+			a->fail_reason = AUTHF_NO_METHOD;
 			answer(a, OC_AUTH_FAIL, NULL);
 			attempt_free(a);
 			return;
@@ -840,6 +866,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 		if (!a || a->busy) {
 			static struct ipc_out m;
 
+			S.m.auth_fail[AUTHF_STALE]++;
 			ipc_begin(&m, IPC_AUTH_ANSWER, in->seq);
 			ipc_put_u32(&m, T_STATUS, OC_AUTH_FAIL);
 			ipc_send(wc->fd, &m, -1);
@@ -850,16 +877,23 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 			static struct ipc_out m;
 
 			log_warn("too many authentication attempts in progress");
+			S.m.auth_fail[AUTHF_OVERLOAD]++;
 			ipc_begin(&m, IPC_AUTH_ANSWER, in->seq);
 			ipc_put_u32(&m, T_STATUS, OC_AUTH_ERROR);
 			ipc_send(wc->fd, &m, -1);
 			return;
 		}
+		uint8_t rnd[8];
+		size_t k;
+
 		a = calloc(1, sizeof(*a));
-		if (!a || host_table()->random(a->ctx, CTX_LEN) < 0) {
+		if (!a || host_table()->random(a->ctx, CTX_LEN) < 0 ||
+		    host_table()->random(rnd, sizeof(rnd)) < 0) {
 			free(a);
 			return;
 		}
+		for (k = 0; k < sizeof(rnd); k++)
+			snprintf(a->sid + 2 * k, 3, "%02x", rnd[k]);
 		a->gen = S.gen;
 		gen_ref(a->gen);
 		a->created = now_ms();
@@ -899,6 +933,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 	}
 	a->wc = wc;
 	a->seq = in->seq;
+	a->step_us = now_us();
 	if (ctx_len == 0) {
 		run_chain(a, NULL);
 	} else {
@@ -1163,7 +1198,7 @@ static void on_cookie_check(const struct ipc_in *in)
 	ipc_begin(&m, IPC_COOKIE_RESULT, in->seq);
 	if (ipc_get(in, T_COOKIE, &sid, &n) && n == OC_COOKIE_LEN)
 		c = cookie_find(sid);
-	if (!c || (!c->active && c->expires <= now)) {
+	if (!c || c->terminated || (!c->active && c->expires <= now)) {
 		ipc_put_u32(&m, T_STATUS, (uint32_t)OC_E_PERM);
 		send_main(&m);
 		return;
@@ -1175,6 +1210,8 @@ static void on_cookie_check(const struct ipc_in *in)
 	ipc_put_str(&m, T_USERNAME, c->username);
 	ipc_put_str(&m, T_GROUP, c->group);
 	ipc_put_u64(&m, T_CREATED, c->created);
+	ipc_put_str(&m, T_SID, c->acct_id);
+	ipc_put_str(&m, T_VHOST, c->vhost);
 	for (i = 0; i < c->n_attrs; i++) {
 		ipc_put_str(&m, T_ATTR_NAME, c->attrs[2 * i]);
 		ipc_put_str(&m, T_ATTR_VALUE, c->attrs[2 * i + 1]);
@@ -1194,7 +1231,7 @@ static void on_cookie_end(const struct ipc_in *in)
 	if (!(c = cookie_find(sid)))
 		return;
 	ipc_get_u32(in, T_REASON, &reason);
-	if (reason == OC_CLOSE_REPLACED)
+	if (reason == OC_CLOSE_REPLACED && !c->terminated)
 		return; /* a newer connection holds it (its counters go on) */
 	{
 		uint64_t cnt[4];
@@ -1205,6 +1242,8 @@ static void on_cookie_end(const struct ipc_in *in)
 			c->base[i] += cnt[i];
 	}
 	c->last_reason = reason;
+	if (c->terminated)
+		reason = OC_CLOSE_ADMIN;
 	switch (reason) {
 	case OC_CLOSE_USER_LOGOUT:
 	case OC_CLOSE_ADMIN:
@@ -1257,11 +1296,126 @@ static void on_status(const struct ipc_in *in)
 {
 	static struct ipc_out m;
 
+	S.m.cookies = S.n_cookies;
+	S.m.attempts = S.n_attempts;
 	ipc_begin(&m, IPC_SECMOD_STATUS_REPLY, in->seq);
 	ipc_put_u64(&m, T_COUNT, S.n_cookies);
 	ipc_put_u64(&m, T_SESSION_ID, S.n_attempts);
 	ipc_put_u32(&m, T_GEN, S.gen->id);
+	ipc_put(&m, T_METRICS, &S.m, sizeof(S.m));
 	send_main(&m);
+}
+
+/* A monotonic time (now_ms) as wall-clock milliseconds since the epoch. */
+static uint64_t wall_ms(uint64_t mono, uint64_t now_mono)
+{
+	struct timespec ts;
+	uint64_t wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return mono <= now_mono ? wall - (now_mono - mono) : wall + (mono - now_mono);
+}
+
+/* ocmodctl show sessions: every cookie (authenticated sessions, in use or
+ * waiting for a reconnect) and every auth attempt in progress.  One
+ * record starts at T_SID; the last message carries T_LAST. */
+static void on_cookie_list(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	uint64_t now = now_ms();
+	size_t b;
+
+	ipc_begin(&m, IPC_COOKIE_LIST_REPLY, in->seq);
+	for (b = 0; b < NBUCKETS; b++) {
+		struct cookie *c;
+		struct attempt *a;
+
+		for (c = S.cookies[b]; c; c = c->next) {
+			if (m.len + 1400 > sizeof(m.buf)) {
+				send_main(&m);
+				ipc_begin(&m, IPC_COOKIE_LIST_REPLY, in->seq);
+			}
+			ipc_put_str(&m, T_SID, c->acct_id);
+			ipc_put_str(&m, T_STATE, c->terminated ? "terminated" :
+				    c->active ? "in-use" :
+				    c->expires > now ? "authenticated" : "expired");
+			ipc_put_str(&m, T_USERNAME, c->username);
+			ipc_put_str(&m, T_GROUP, c->group);
+			ipc_put_str(&m, T_VHOST, c->vhost);
+			ipc_put_str(&m, T_PEER, c->peer);
+			ipc_put_str(&m, T_USER_AGENT, c->user_agent);
+			ipc_put_str(&m, T_IPV4, c->ipv4);
+			ipc_put_str(&m, T_IPV6, c->ipv6);
+			/* wall-clock times: ms since the epoch */
+			ipc_put_u64(&m, T_CREATED, wall_ms(c->created, now));
+			if (!c->active)
+				ipc_put_u64(&m, T_EXPIRES, wall_ms(c->expires, now));
+		}
+		for (a = S.attempts[b]; a; a = a->next) {
+			if (m.len + 1400 > sizeof(m.buf)) {
+				send_main(&m);
+				ipc_begin(&m, IPC_COOKIE_LIST_REPLY, in->seq);
+			}
+			ipc_put_str(&m, T_SID, a->sid);
+			ipc_put_str(&m, T_STATE, "auth");
+			ipc_put_str(&m, T_USERNAME, a->username);
+			ipc_put_str(&m, T_GROUP, a->group);
+			ipc_put_str(&m, T_VHOST, a->vhost);
+			ipc_put_str(&m, T_PEER, a->peer);
+			ipc_put_str(&m, T_USER_AGENT, a->user_agent);
+			ipc_put_u64(&m, T_CREATED, wall_ms(a->created, now));
+			ipc_put_u64(&m, T_EXPIRES, wall_ms(a->created + AUTH_ATTEMPT_TIMEOUT_MS, now));
+		}
+	}
+	ipc_put_u32(&m, T_LAST, 1);
+	send_main(&m);
+}
+
+/* ocmodctl terminate session SID (a unique prefix will do): the cookie
+ * can no longer be used; an unused one goes at once, one in use when its
+ * session ends (main disconnects it: T_KEY names it). */
+static void on_cookie_terminate(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	const char *sid = ipc_get_str(in, T_SID);
+	struct cookie *found = NULL, *c;
+	size_t b, n = 0, len;
+
+	ipc_begin(&m, IPC_COOKIE_TERMINATE_REPLY, in->seq);
+	len = sid ? strlen(sid) : 0;
+	for (b = 0; b < NBUCKETS && len >= 4; b++)
+		for (c = S.cookies[b]; c; c = c->next)
+			if (!c->terminated && strncmp(c->acct_id, sid, len) == 0) {
+				found = c;
+				n++;
+			}
+	if (n != 1) {
+		ipc_put_u32(&m, T_STATUS, (uint32_t)(n ? OC_E_EXIST : OC_E_NOTFOUND));
+		send_main(&m);
+		return;
+	}
+	c = found;
+	log_info("%s user %s: session %s terminated by ocmodctl", c->peer ? c->peer : "?",
+		 c->username, c->acct_id);
+	ipc_put_u32(&m, T_STATUS, 0);
+	ipc_put_str(&m, T_SID, c->acct_id);
+	ipc_put_str(&m, T_USERNAME, c->username);
+	ipc_put_u64(&m, T_KEY, c->key);
+	ipc_put_u32(&m, T_FLAGS, c->active ? 1 : 0);
+	send_main(&m);
+	if (c->active) {
+		c->terminated = true;
+		return;
+	}
+	/* unused: gone now; main releases its address lease */
+	ipc_begin(&m, IPC_COOKIE_EXPIRED, 0);
+	ipc_put_u64(&m, T_KEY, c->key);
+	send_main(&m);
+	c->last_reason = OC_CLOSE_ADMIN;
+	acct_stop(c);
+	cookie_unlink(c);
+	cookie_free(c);
 }
 
 static void main_cb(evutil_socket_t fd, short what, void *arg)
@@ -1316,6 +1470,8 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 			S.staged = NULL;
 			break;
 		case IPC_SECMOD_STATUS: on_status(&in); break;
+		case IPC_COOKIE_LIST: on_cookie_list(&in); break;
+		case IPC_COOKIE_TERMINATE: on_cookie_terminate(&in); break;
 		case IPC_SESSION_STARTED: on_session_started(&in); break;
 		case IPC_ACCT_STATS: on_acct_stats(&in); break;
 		default: break;
@@ -1340,6 +1496,8 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 		for (; a; a = na) {
 			na = a->next;
 			if (now - a->created > AUTH_ATTEMPT_TIMEOUT_MS) {
+				if (!a->dead)
+					S.m.auth_fail[AUTHF_TIMEOUT]++;
 				if (a->busy) {
 					const oc_auth_ops_t *ops = a->mi->desc->ops;
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "oc-error.h"
 #include "cfgfile.h"
+#include "filter.h"
 #include "usercfg.h"
 
 /* ---------------- kvlist ---------------- */
@@ -196,6 +197,11 @@ int usercfg_check(const char *key, const char *value, char *err, size_t errlen)
 	case K_STR:
 		if (strlen(value) > 1024)
 			goto bad;
+		if (strcmp(key, "restrict-user-to-ports") == 0) {
+			struct pf_ports pp;
+
+			return pf_ports_parse(value, &pp, err, errlen);
+		}
 		return 0;
 	case K_INT:
 		if (!parse_int(value, &i))

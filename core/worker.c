@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "filter.h"
 #include "gen.h"
 #include "host.h"
 #include "ipc.h"
@@ -75,6 +76,10 @@ struct oc_conn {
 	struct oc_conn *parent, *child, *pending;
 	bool down_child;                  /* send downstream on the child */
 	uint64_t child_rx_ms;             /* last data received on the child */
+	/* rx/tx-data-per-sec and restrict-user-to-routes/ports */
+	struct tbucket rx_tb, tx_tb;
+	struct pfilter filt;
+	uint64_t drops_rx_rate, drops_tx_rate, drops_filter;
 };
 
 /* Downstream falls back to the parent (TLS) when the child channel has
@@ -274,6 +279,14 @@ int worker_tun_write(oc_conn_t *c, const uint8_t *pkt, size_t len)
 		s->down_child = false;
 	}
 	c = s;
+	if (c->filt.routes_on && !pfilter_allows(&c->filt, pkt, len)) {
+		c->drops_filter++;
+		return 0;
+	}
+	if (c->rx_tb.rate && !tbucket_take(&c->rx_tb, len, now_us())) {
+		c->drops_rx_rate++;
+		return 0;
+	}
 	n = write(c->tun_fd, pkt, len);
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ?
@@ -297,6 +310,16 @@ void worker_conn_close(oc_conn_t *c, int reason)
 		return;
 	c->closed = true;
 	c->close_reason = reason;
+	if (c->parent && c->parent->child == c && c->parent->has_session &&
+	    !c->parent->closed) {
+		/* the session's child channel (DTLS) went away: main shows the
+		 * session on its parent transport again and counts DPD losses */
+		ipc_begin(&m, IPC_SESSION_INFO, (uint32_t)c->parent->id);
+		ipc_put_u64(&m, T_SESSION_ID, c->parent->session_id);
+		ipc_put_u32(&m, T_CHANNEL_DOWN, (uint32_t)reason);
+		ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
+		send_main(&m, -1);
+	}
 	if (c->parent) {
 		if (c->parent->child == c) {
 			c->parent->child = NULL;
@@ -331,6 +354,9 @@ void worker_conn_close(oc_conn_t *c, int reason)
 		ipc_put_u64(&m, T_BYTES_OUT, c->tx_bytes);
 		ipc_put_u64(&m, T_PKTS_IN, c->rx_pkts);
 		ipc_put_u64(&m, T_PKTS_OUT, c->tx_pkts);
+		ipc_put_u64(&m, T_DROPS_RX_RATE, c->drops_rx_rate);
+		ipc_put_u64(&m, T_DROPS_TX_RATE, c->drops_tx_rate);
+		ipc_put_u64(&m, T_DROPS_FILTER, c->drops_filter);
 		send_main(&m, -1);
 		log_info("%s%s user %s: session closed (%s)",
 			 c->ti->log_prefix, c->peer_text, c->username,
@@ -357,12 +383,34 @@ void worker_conn_close(oc_conn_t *c, int reason)
 	reap_soon();
 }
 
+/* Tell main about a live session's changed info (ocmodctl shows it). */
+static void push_info(struct oc_conn *c, const char *key, const char *value)
+{
+	static struct ipc_out m;
+	struct oc_conn *s = c->parent ? c->parent : c;
+
+	if (!s->has_session || s->closed)
+		return;
+	ipc_begin(&m, IPC_SESSION_INFO, (uint32_t)s->id);
+	ipc_put_u64(&m, T_SESSION_ID, s->session_id);
+	if (key) {
+		ipc_put_str(&m, T_INFO_NAME, key);
+		ipc_put_str(&m, T_INFO_VALUE, value);
+		if (c->parent)
+			ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
+	}
+	if (m.overflow)
+		return;
+	send_main(&m, -1);
+}
+
 void worker_conn_set_info(oc_conn_t *c, const char *key, const char *value)
 {
 	int i, free_slot = -1;
 
 	if (!c || !key || !value)
 		return;
+	push_info(c, key, value);
 	for (i = 0; i < MAX_INFO; i++) {
 		if (c->info_key[i] && strcmp(c->info_key[i], key) == 0) {
 			free(c->info_val[i]);
@@ -523,6 +571,10 @@ static void tun_cb(evutil_socket_t fd, short what, void *arg)
 					       n < 0 ? strerror(errno) : "EOF");
 			c->ops->close(c->ts, OC_CLOSE_ERROR);
 			return;
+		}
+		if (c->tx_tb.rate && !tbucket_take(&c->tx_tb, (size_t)n, now_us())) {
+			c->drops_tx_rate++;
+			continue; /* over tx-data-per-sec: dropped */
 		}
 		if (c->child && c->down_child && !c->child->closed) {
 			int r = c->child->ops->send(c->child->ts, W.tunbuf, (size_t)n);
@@ -716,6 +768,33 @@ static void on_session_reply(struct ipc_in *in)
 	}
 	c->deadline_ms = p->session_remaining > 0 ?
 		c->last_data_ms + (uint64_t)p->session_remaining * 1000 : 0;
+	if (ipc_get_u64(in, T_RX_PER_SEC, &v64) && v64)
+		tbucket_init(&c->rx_tb, v64, now_us());
+	if (ipc_get_u64(in, T_TX_PER_SEC, &v64) && v64)
+		tbucket_init(&c->tx_tb, v64, now_us());
+	{
+		const char *ports = ipc_get_str(in, T_RESTRICT_PORTS);
+		const char *locals[2];
+		size_t nl = 0;
+		char err[256] = "";
+
+		u = 0;
+		ipc_get_u32(in, T_RESTRICT_ROUTES, &u);
+		if (p->ipv4_local)
+			locals[nl++] = p->ipv4_local;
+		if (p->ipv6_local)
+			locals[nl++] = p->ipv6_local;
+		if ((u || ports) &&
+		    pfilter_init(&c->filt, u != 0, ports, p->routes, p->n_routes,
+				 p->no_routes, p->n_no_routes, locals, nl, p->dns,
+				 p->n_dns, err, sizeof(err)) < 0) {
+			/* fail closed: never run a session without its restrictions */
+			log_err("%s%s: user %s: %s", c->ti->log_prefix, c->peer_text,
+				c->username ? c->username : "?", err[0] ? err : "out of memory");
+			c->sess_cb(c->sess_arg, OC_E_INVAL, NULL, "server configuration error");
+			return;
+		}
+	}
 	c->tun_ev = event_new(W.base, c->tun_fd, EV_READ | EV_PERSIST, tun_cb, c);
 	if (!c->tun_ev || event_add(c->tun_ev, NULL) < 0) {
 		c->sess_cb(c->sess_arg, OC_E_NOMEM, NULL, "out of memory");
@@ -850,6 +929,33 @@ static void on_datagram_new(struct ipc_in *in)
 	conn_accept(c, fd, &info);
 }
 
+/* main wants every session's counters (ocmodctl, metrics) */
+static void on_stats_query(const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	struct oc_conn *c;
+
+	ipc_begin(&m, IPC_STATS_REPLY, in->seq);
+	for (c = W.conns; c; c = c->next) {
+		if (!c->has_session || c->closed)
+			continue;
+		if (m.len + 256 > sizeof(m.buf)) {
+			send_main(&m, -1);
+			ipc_begin(&m, IPC_STATS_REPLY, in->seq);
+		}
+		ipc_put_u64(&m, T_SESSION_ID, c->session_id);
+		ipc_put_u64(&m, T_BYTES_IN, c->rx_bytes);
+		ipc_put_u64(&m, T_BYTES_OUT, c->tx_bytes);
+		ipc_put_u64(&m, T_PKTS_IN, c->rx_pkts);
+		ipc_put_u64(&m, T_PKTS_OUT, c->tx_pkts);
+		ipc_put_u64(&m, T_DROPS_RX_RATE, c->drops_rx_rate);
+		ipc_put_u64(&m, T_DROPS_TX_RATE, c->drops_tx_rate);
+		ipc_put_u64(&m, T_DROPS_FILTER, c->drops_filter);
+	}
+	ipc_put_u32(&m, T_LAST, 1);
+	send_main(&m, -1);
+}
+
 static void on_session_kill(const struct ipc_in *in)
 {
 	uint64_t sid = 0;
@@ -890,6 +996,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 			free(c->info_val[i]);
 		}
 		strv_clear(&c->strs);
+		pfilter_free(&c->filt);
 		explicit_bzero(c->cookie, sizeof(c->cookie));
 		free(c);
 		W.n_conns--;
@@ -917,6 +1024,7 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 		case IPC_DATAGRAM_NEW: on_datagram_new(&in); break;
 		case IPC_SESSION_REPLY: on_session_reply(&in); break;
 		case IPC_SESSION_KILL: on_session_kill(&in); break;
+		case IPC_STATS_QUERY: on_stats_query(&in); break;
 		case IPC_DRAIN:
 			W.draining = true;
 			if (W.n_conns == 0)
