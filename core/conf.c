@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include "conf.h"
 #include "filter.h"
+#include "log.h"
 #include "oc-error.h"
 
 #define O(n, t, f, m, d, h) \
@@ -78,6 +79,7 @@ const oc_option_t core_options[] = {
 	OR("tx-data-per-sec", OC_OPT_INT, 0, tx_data_per_sec, "0", 0, INT32_MAX, "bytes per second sent to a client (0 = unlimited; excess is dropped)"),
 	O("restrict-user-to-routes", OC_OPT_BOOL, 0, restrict_user_to_routes, "false", "drop client packets to destinations outside the pushed routes"),
 	O("restrict-user-to-ports", OC_OPT_STR, 0, restrict_user_to_ports, NULL, "allowed (or with !(...) denied) ports, e.g. \"tcp(443), udp(53), icmp()\""),
+	O("syslog-facility", OC_OPT_STR, 0, syslog_facility, "daemon", "syslog facility: daemon, auth, authpriv, user, local0..local7"),
 	O("metrics-listen", OC_OPT_STR, 0, metrics_listen, NULL, "serve Prometheus metrics over HTTP on HOST:PORT (e.g. 127.0.0.1:9121)"),
 	{ 0 }
 };
@@ -101,7 +103,7 @@ static const char *const unimplemented[] = {
 	"route-add-cmd", "route-del-cmd",
 	"sec-mod-scale", "select-group-by-url", "server-drain-ms",
 	"server-stats-reset-time", "srk-pin", "srk-pin-file",
-	"switch-to-tcp-timeout", "syslog-facility",
+	"switch-to-tcp-timeout",
 	"tls-priorities", "try-mtu-discovery",
 	"use-dbus", "use-seccomp", "use-utmp",
 	"user-profile",
@@ -204,6 +206,12 @@ int conf_check_value(const char *key, const char *value, const char *where,
 
 		if (pf_ports_parse(value, &p, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s: %s", where, msg);
+			return OC_E_INVAL;
+		}
+	} else if (strcmp(key, "syslog-facility") == 0) {
+		if (log_facility_from_name(value) < 0) {
+			snprintf(err, errlen, "%s: syslog-facility '%s': expected daemon, auth, authpriv, user or local0..local7",
+				 where, value);
 			return OC_E_INVAL;
 		}
 	} else if (strcmp(key, "metrics-listen") == 0) {

@@ -51,6 +51,7 @@ struct core_conf {
 	int64_t ban_points_wrong_password, ban_points_connection;
 	/* monitoring (main) */
 	char *metrics_listen;
+	char *syslog_facility;
 	/* scripts (main) */
 	char *connect_script, *disconnect_script, *host_update_script;
 };

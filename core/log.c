@@ -5,6 +5,7 @@
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 static bool log_stderr = true;
 static int log_max = OC_LOG_INFO;
 static char log_tag[32] = "ocmod";
+static int log_facility = LOG_DAEMON;
 
 void log_setup(bool to_stderr, int max_level, const char *tag)
 {
@@ -20,14 +22,38 @@ void log_setup(bool to_stderr, int max_level, const char *tag)
 	log_max = max_level;
 	log_set_tag(tag);
 	if (!to_stderr)
-		openlog("ocmod", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog("ocmod", LOG_PID | LOG_NDELAY, log_facility);
+}
+
+int log_facility_from_name(const char *name)
+{
+	static const struct { const char *n; int f; } fac[] = {
+		{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV }, { "daemon", LOG_DAEMON },
+		{ "user", LOG_USER }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(fac) / sizeof(fac[0]); i++)
+		if (strcasecmp(name, fac[i].n) == 0)
+			return fac[i].f;
+	return -1;
+}
+
+void log_set_facility(int facility)
+{
+	if (facility < 0 || facility == log_facility)
+		return;
+	log_facility = facility;
+	log_reopen();
 }
 
 void log_reopen(void)
 {
 	if (!log_stderr) {
 		closelog();
-		openlog("ocmod", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog("ocmod", LOG_PID | LOG_NDELAY, log_facility);
 	}
 }
 

@@ -11,6 +11,9 @@
 
 void log_setup(bool to_stderr, int max_level, const char *tag);
 void log_set_tag(const char *tag);
+/* syslog-facility: "daemon", "local0"... -> LOG_*, or -1 */
+int log_facility_from_name(const char *name);
+void log_set_facility(int facility);
 /* After fork in a child that closed its descriptors. */
 void log_reopen(void);
 bool log_enabled(int level);

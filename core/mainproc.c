@@ -674,23 +674,23 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	p4 = pool4_for(&us, cc);
 	if (us.ipv4_network && !p4) {
-		log_err("user %s: ipv4-network %s is not usable as an address pool",
-			user, us.ipv4_network);
+		log_err("%s user %s: ipv4-network %s is not usable as an address pool",
+			p->peer ? p->peer : "?", user, us.ipv4_network);
 		reply_fail(p->w, p->wseq, OC_E_INVAL, "No addresses available");
 		goto out;
 	}
 	if (us.explicit_ipv4) {
 		if (inet_pton(AF_INET, us.explicit_ipv4, &a) != 1 || !p4) {
-			log_err("user %s: explicit-ipv4 %s needs an IPv4 pool", user,
-				us.explicit_ipv4);
+			log_err("%s user %s: explicit-ipv4 %s needs an IPv4 pool",
+				p->peer ? p->peer : "?", user, us.explicit_ipv4);
 			reply_fail(p->w, p->wseq, OC_E_INVAL, "No addresses available");
 			goto out;
 		}
 		want_ip = ntohl(a.s_addr);
 	}
 	if (us.explicit_ipv6)
-		log_warn("user %s: explicit-ipv6 is not supported yet; an address from the pool is used",
-			 user);
+		log_warn("%s user %s: explicit-ipv6 is not supported yet; an address from the pool is used",
+			 p->peer ? p->peer : "?", user);
 	want4 = p4 && (p->flags & (OC_SESS_F_WANT_IPV4 | OC_SESS_F_WANT_IPV6)) != OC_SESS_F_WANT_IPV6;
 	want6 = pool6 && (p->flags & OC_SESS_F_WANT_IPV6);
 	if (want4) {
@@ -698,18 +698,20 @@ static void on_cookie_result(const struct ipc_in *in)
 
 		if (r < 0) {
 			if (want_ip)
-				log_warn("user %s: explicit address %s is %s", user,
-					 us.explicit_ipv4, r == OC_E_EXIST ? "in use by another session" :
+				log_warn("%s user %s: explicit address %s is %s",
+					 p->peer ? p->peer : "?", user, us.explicit_ipv4, r == OC_E_EXIST ? "in use by another session" :
 					 r == OC_E_INVAL ? "outside the address pool" : "not available");
 			else
-				log_warn("IPv4 address pool exhausted: cannot serve %s", user);
+				log_warn("%s user %s: refused, the IPv4 address pool is exhausted",
+					 p->peer ? p->peer : "?", user);
 			M.metrics.refused[REFUSE_NO_ADDRESS]++;
 			reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
 			goto out;
 		}
 	}
 	if (want6 && pool6_lease(pool6, &key, sizeof(key), peer6) < 0) {
-		log_warn("IPv6 address pool exhausted: cannot serve %s", user);
+		log_warn("%s user %s: refused, the IPv6 address pool is exhausted",
+			 p->peer ? p->peer : "?", user);
 		M.metrics.refused[REFUSE_NO_ADDRESS]++;
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
 		goto out;
@@ -730,7 +732,7 @@ static void on_cookie_result(const struct ipc_in *in)
 			   want6 ? local6 : NULL, want6 ? peer6 : NULL, mtu,
 			   devname, err, sizeof(err));
 	if (tunfd < 0) {
-		log_err("cannot create a tun device for %s: %s", user, err);
+		log_err("%s user %s: cannot create a tun device: %s", p->peer ? p->peer : "?", user, err);
 		reply_fail(p->w, p->wseq, OC_E_IO, "Cannot create the tunnel device");
 		goto out;
 	}
@@ -856,8 +858,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	M.n_sessions++;
 	s->w->n_sessions++;
 	M.metrics.sessions_opened++;
-	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
-		 (unsigned long long)s->id, s->username, s->group, s->peer, devname,
+	log_info("%s user %s: session %llu (group %s) on %s as %s%s%s",
+		 s->peer, s->username, (unsigned long long)s->id, s->group, devname,
 		 ip[0] ? ip : "", ip[0] && ip6[0] ? " + " : "", ip6);
 	/* accounting start (sec-mod sends it once per cookie) */
 	ipc_begin(&m, IPC_SESSION_STARTED, 0);
@@ -1297,8 +1299,9 @@ static void udp_one(struct listener *l, const uint8_t *d, size_t n,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)local, ll) < 0 ||
 	    connect(fd, (const struct sockaddr *)peer, pl) < 0) {
-		log_warn("session %llu: cannot open a UDP socket for the client: %s",
-			 (unsigned long long)s->id, strerror(errno));
+		log_warn("%s user %s: session %llu: cannot open a UDP socket for the client: %s",
+			 s->peer, s->username ? s->username : "?", (unsigned long long)s->id,
+			 strerror(errno));
 		close(fd);
 		return;
 	}
@@ -1844,6 +1847,7 @@ int main_run(const struct main_opts *o)
 	}
 	for (i = 0; i < g->n_warnings; i++)
 		log_warn("%s", g->warnings[i]);
+	log_set_facility(log_facility_from_name(gen_conf(g)->syslog_facility));
 	if (o->debug < 0 && gen_conf(g)->log_level > 0)
 		log_setup(o->log_stderr, (int)gen_conf(g)->log_level, "main");
 	r = gen_instantiate(g, OC_ROLE_MAIN, err, sizeof(err));

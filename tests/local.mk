@@ -44,7 +44,11 @@ E2E_TESTS = \
 	tests/e2e/core-reload.sh \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \
-	tests/e2e/auto-select-group.sh
+	tests/e2e/auto-select-group.sh \
+	tests/e2e/ctl-sessions.sh \
+	tests/e2e/ctl-metrics.sh \
+	tests/e2e/rate-limit.sh \
+	tests/e2e/restrict.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk

@@ -2,7 +2,11 @@
 # Included by tests/local.mk; paths are relative to the top directory.
 
 check_PROGRAMS += tests/unit/test-cfgfile tests/unit/test-modconf \
-	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun \
+	tests/unit/test-filter
+
+tests_unit_test_filter_SOURCES = tests/unit/test-filter.c core/filter.c
+tests_unit_test_filter_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 
 tests_unit_test_cfgfile_SOURCES = tests/unit/test-cfgfile.c core/cfgfile.c
 tests_unit_test_cfgfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
@@ -22,5 +26,6 @@ tests_unit_test_tun_SOURCES = tests/unit/test-tun.c core/tun.c
 tests_unit_test_tun_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 
 TESTS += tests/unit/test-cfgfile tests/unit/test-modconf \
-	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh \
+	tests/unit/test-filter
 EXTRA_DIST += tests/unit/test-tun.sh
