@@ -539,7 +539,7 @@ static void session_json(struct strbuf *b, const struct session *s)
 	json_key_str(b, "sid", s->sid);
 	json_key_str(b, "username", s->username);
 	json_key_str(b, "group", s->group);
-	json_key_str(b, "vhost", s->vhost);
+	json_key_str(b, "vhost", s->vhost ? s->vhost : "default");
 	json_key_str(b, "remote_ip", s->peer);
 	json_key_str(b, "vpn_ipv4", s->ipv4);
 	json_key_str(b, "vpn_ipv6", s->ipv6);
@@ -575,7 +575,7 @@ static void session_text(struct strbuf *b, const struct session *s)
 	sb_printf(b, "ID: %llu\n", (unsigned long long)s->id);
 	sb_printf(b, "  Session: %s\n", or_dash(s->sid));
 	sb_printf(b, "  Username: %s  Groupname: %s\n", or_dash(s->username), or_dash(s->group));
-	sb_printf(b, "  Vhost: %s\n", or_dash(s->vhost));
+	sb_printf(b, "  Vhost: %s\n", s->vhost ? s->vhost : "default");
 	sb_printf(b, "  Remote IP: %s\n", or_dash(s->peer));
 	sb_printf(b, "  IPv4: %s  IPv6: %s\n", or_dash(s->ipv4), or_dash(s->ipv6));
 	sb_printf(b, "  Device: %s  MTU: %u  Worker: %d\n", or_dash(s->device), s->mtu,
@@ -784,7 +784,7 @@ static void entry_json(struct strbuf *b, const struct cookie_entry *e)
 	sb_printf(b, ",\"in_use\":%s", e->state && !strcmp(e->state, "in-use") ? "true" : "false");
 	json_key_str(b, "username", e->username);
 	json_key_str(b, "group", e->group);
-	json_key_str(b, "vhost", e->vhost);
+	json_key_str(b, "vhost", e->vhost && e->vhost[0] ? e->vhost : "default");
 	json_key_str(b, "remote_ip", e->peer);
 	json_key_str(b, "user_agent", e->user_agent);
 	json_key_str(b, "vpn_ipv4", e->ipv4);
@@ -839,7 +839,7 @@ static void cmd_sessions_done(struct query *q)
 			entry_json(&b, e);
 		} else if (q->cmd != CMD_SESSION) {
 			sb_printf(&b, "%-16s %-14s %-10s %-15s %-13s %-19s %s\n", e->sid,
-				  or_dash(e->username), or_dash(e->vhost), or_dash(e->peer),
+				  or_dash(e->username), e->vhost && e->vhost[0] ? e->vhost : "default", or_dash(e->peer),
 				  or_dash(e->state),
 				  fmt_time((time_t)(e->created_ms / 1000), t, sizeof(t)),
 				  or_dash(e->user_agent));
@@ -850,7 +850,7 @@ static void cmd_sessions_done(struct query *q)
 				  "  Vhost: %s\n  Remote IP: %s\n  IPv4: %s  IPv6: %s\n"
 				  "  Created: %s\n  Expires: %s\n  User-Agent: %s\n",
 				  e->sid, or_dash(e->state), or_dash(e->username),
-				  or_dash(e->group), or_dash(e->vhost), or_dash(e->peer),
+				  or_dash(e->group), e->vhost && e->vhost[0] ? e->vhost : "default", or_dash(e->peer),
 				  or_dash(e->ipv4), or_dash(e->ipv6),
 				  fmt_time((time_t)(e->created_ms / 1000), t, sizeof(t)),
 				  e->expires_ms ? fmt_time((time_t)(e->expires_ms / 1000), x, sizeof(x)) :

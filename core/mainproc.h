@@ -33,6 +33,7 @@ struct session {
 	uint8_t cookie[32];
 	uint64_t key;
 	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
+	char *vhost;                /* NULL for the default virtual host */
 	char ipv4[16];
 	char ipv6[46];
 	char device[IFNAMSIZ];
@@ -42,7 +43,6 @@ struct session {
 	bool replaced;
 	uint64_t bytes_in, bytes_out, pkts_in, pkts_out; /* last report */
 	uint64_t drops_rx_rate, drops_tx_rate, drops_filter;
-	char *vhost;
 	char sid[24];               /* sec-mod's session id (ocmodctl show sessions) */
 	char *info_key[SESSION_INFO_MAX], *info_val[SESSION_INFO_MAX]; /* transports' info */
 	char *channel;              /* transport of the live child channel (DTLS) or NULL */

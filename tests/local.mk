@@ -48,7 +48,8 @@ E2E_TESTS = \
 	tests/e2e/ctl-sessions.sh \
 	tests/e2e/ctl-metrics.sh \
 	tests/e2e/rate-limit.sh \
-	tests/e2e/restrict.sh
+	tests/e2e/restrict.sh \
+	tests/e2e/vhosts.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk
