@@ -1327,6 +1327,17 @@ static uint64_t wall_ms(uint64_t mono, uint64_t now_mono)
 	return mono <= now_mono ? wall - (now_mono - mono) : wall + (mono - now_mono);
 }
 
+/* The room one list entry takes: its strings, their TLV headers, the
+ * numbers. */
+static size_t entry_room(const char *const *strs, size_t n)
+{
+	size_t i, room = 3 * (4 + 8) + 64;
+
+	for (i = 0; i < n; i++)
+		room += 4 + (strs[i] ? strlen(strs[i]) + 1 : 0);
+	return room;
+}
+
 /* ocmodctl show sessions: every cookie (authenticated sessions, in use or
  * waiting for a reconnect) and every auth attempt in progress.  One
  * record starts at T_SID; the last message carries T_LAST. */
@@ -1342,7 +1353,10 @@ static void on_cookie_list(const struct ipc_in *in)
 		struct attempt *a;
 
 		for (c = S.cookies[b]; c; c = c->next) {
-			if (m.len + 1400 > sizeof(m.buf)) {
+			const char *strs[] = { c->acct_id, c->username, c->group, c->vhost,
+					       c->peer, c->user_agent, c->ipv4, c->ipv6 };
+
+			if (m.len + entry_room(strs, 8) > sizeof(m.buf)) {
 				send_main(&m);
 				ipc_begin(&m, IPC_COOKIE_LIST_REPLY, in->seq);
 			}
@@ -1363,7 +1377,10 @@ static void on_cookie_list(const struct ipc_in *in)
 				ipc_put_u64(&m, T_EXPIRES, wall_ms(c->expires, now));
 		}
 		for (a = S.attempts[b]; a; a = a->next) {
-			if (m.len + 1400 > sizeof(m.buf)) {
+			const char *strs[] = { a->sid, a->username, a->group, a->vhost,
+					       a->peer, a->user_agent };
+
+			if (m.len + entry_room(strs, 6) > sizeof(m.buf)) {
 				send_main(&m);
 				ipc_begin(&m, IPC_COOKIE_LIST_REPLY, in->seq);
 			}
