@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,33 @@
 
 #define DEFAULT_SOCKET "/var/run/ocmod.socket"
 #define REPLY_MAX (16 * 1024 * 1024)
+
+static bool json;
+
+/* An error: on stderr, and with -j also as {"error": "..."} on stdout so
+ * that a program reading the JSON always gets a document. */
+static void print_error(const char *fmt, ...)
+{
+	char msg[1024];
+	const char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!json) {
+		fprintf(stderr, "ocmodctl: %s\n", msg);
+		return;
+	}
+	printf("{\"error\":\"");
+	for (p = msg; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			putchar('\\');
+		if ((unsigned char)*p >= 0x20)
+			putchar(*p);
+	}
+	printf("\"}\n");
+}
 
 static void usage(FILE *f)
 {
@@ -66,7 +94,6 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char req[1024], *reply = NULL, *body;
 	size_t len = 0, cap = 0, off;
-	bool json = false;
 	int ch, fd, i, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "+s:jhv", longopts, NULL)) != -1) {
@@ -86,25 +113,25 @@ int main(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		if (strpbrk(argv[i], " \t\n") ||
 		    off + strlen(argv[i]) + 2 >= sizeof(req)) {
-			fprintf(stderr, "ocmodctl: invalid argument '%s'\n", argv[i]);
+			print_error("invalid argument '%s'", argv[i]);
 			return 1;
 		}
 		off += (size_t)snprintf(req + off, sizeof(req) - off, " %s", argv[i]);
 	}
 	req[off++] = '\n';
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ocmodctl: socket path too long\n");
+		print_error("socket path too long");
 		return 1;
 	}
 	strcpy(sa.sun_path, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "ocmodctl: cannot connect to %s: %s (is ocmod running?)\n",
+		print_error("cannot connect to %s: %s (is ocmod running?)",
 			sock, strerror(errno));
 		return 1;
 	}
 	if (write(fd, req, off) != (ssize_t)off) {
-		fprintf(stderr, "ocmodctl: cannot send the command: %s\n", strerror(errno));
+		print_error("cannot send the command: %s", strerror(errno));
 		goto out;
 	}
 	for (;;) {
@@ -113,7 +140,7 @@ int main(int argc, char **argv)
 
 		/* reload waits for sec-mod; bounded at 60 s */
 		if (poll(&p, 1, 60000) <= 0) {
-			fprintf(stderr, "ocmodctl: no answer from the server\n");
+			print_error("no answer from the server");
 			goto out;
 		}
 		if (len + 4096 + 1 > cap) {
@@ -121,7 +148,7 @@ int main(int argc, char **argv)
 
 			cap = cap ? cap * 2 : 8192;
 			if (cap > REPLY_MAX || !(nr = realloc(reply, cap))) {
-				fprintf(stderr, "ocmodctl: reply too large\n");
+				print_error("reply too large");
 				goto out;
 			}
 			reply = nr;
@@ -134,13 +161,13 @@ int main(int argc, char **argv)
 		len += (size_t)n;
 	}
 	if (!reply || len == 0) {
-		fprintf(stderr, "ocmodctl: the server closed the connection without an answer\n");
+		print_error("the server closed the connection without an answer");
 		goto out;
 	}
 	reply[len] = 0;
 	body = strchr(reply, '\n');
 	if (!body) {
-		fprintf(stderr, "ocmodctl: malformed answer\n");
+		print_error("malformed answer");
 		goto out;
 	}
 	*body++ = 0;
@@ -150,18 +177,7 @@ int main(int argc, char **argv)
 	} else {
 		const char *msg = strncmp(reply, "ERR ", 4) == 0 ? reply + 4 : reply;
 
-		if (json) {
-			printf("{\"error\":\"");
-			for (; *msg; msg++) {
-				if (*msg == '"' || *msg == '\\')
-					putchar('\\');
-				if ((unsigned char)*msg >= 0x20)
-					putchar(*msg);
-			}
-			printf("\"}\n");
-		} else {
-			fprintf(stderr, "ocmodctl: %s\n", msg);
-		}
+		print_error("%s", msg);
 	}
 out:
 	free(reply);
