@@ -50,3 +50,4 @@ include tests/oot/oot.mk
 include tests/unit/gen.mk
 include tests/modules/modules.mk
 include tests/modules/pam.mk
+include tests/unit/ldap.mk
