@@ -41,6 +41,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -214,8 +215,9 @@ static const oc_option_t la_options[] = {
 };
 
 /* One pooled service connection. */
+struct la_conn;
 struct la_slot {
-	LDAP *ld;  /* NULL until connected, or after an error */
+	struct la_conn *lc; /* NULL until connected, or after an error */
 	bool busy; /* held by a thread */
 };
 
@@ -318,12 +320,6 @@ static bool la_conn_broken(int rc)
 	       rc == LDAP_NO_MEMORY || rc == LDAP_PARAM_ERROR;
 }
 
-static void la_unbind(LDAP *ld)
-{
-	if (ld != NULL)
-		ldap_unbind_ext_s(ld, NULL, NULL);
-}
-
 /*
  * A backend failure of one login step: logs a clear line (server, what,
  * why, whose login) and sets the result to ERROR. @p errtext is
@@ -352,10 +348,153 @@ static void la_backend_error(struct la_inst *li, struct la_result *r,
 /* connections                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The connect guard.  libldap 2.5 (Debian 12 ships 2.5.13) runs the TLS
+ * handshake of ldaps:// and StartTLS on a non-blocking socket when
+ * LDAP_OPT_NETWORK_TIMEOUT is set, and unless the handle connects
+ * asynchronously it retries without waiting and without a deadline: a
+ * server that accepts the TCP connection and then says nothing (a hung
+ * slapd) keeps that thread spinning forever.  So every handle gets a small
+ * Sockbuf layer of ours between TCP and TLS, installed by a connection
+ * callback right after the TCP connect: while a deadline is armed (the
+ * connect and StartTLS phases), a read or write first waits with poll()
+ * until the socket is ready or the deadline passes, and then fails with
+ * ETIMEDOUT, which ends the handshake.  Outside those phases it passes
+ * everything through (libldap waits for answers itself, bounded by
+ * LDAP_OPT_TIMEOUT).
+ */
+#define LA_GUARD_LEVEL (LBER_SBIOD_LEVEL_PROVIDER + 5) /* above TCP, below TLS */
+
+struct la_conn {
+	LDAP *ld;
+	ldap_conncb cb;      /* registered with the handle: lives as long */
+	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0 = pass through */
+	bool timed_out;      /* the deadline passed during a read/write */
+	bool tcp_up;         /* the TCP connection was made */
+};
+
+static int64_t la_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until @p sbiod's socket is ready for @p events or the deadline. */
+static bool la_guard_wait(Sockbuf_IO_Desc *sbiod, short events)
+{
+	struct la_conn *lc = sbiod->sbiod_pvt;
+	ber_socket_t fd = -1;
+
+	if (lc == NULL || lc->deadline_ms == 0)
+		return true;
+	if (ber_sockbuf_ctrl(sbiod->sbiod_sb, LBER_SB_OPT_GET_FD, &fd) != 1 ||
+	    fd < 0)
+		return true;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int64_t left = lc->deadline_ms - la_now_ms();
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r > 0)
+			return true; /* ready, or an error the next layer reports */
+		if (r < 0 && errno != EINTR)
+			return true;
+	}
+	lc->timed_out = true;
+	return false;
+}
+
+static int la_guard_setup(Sockbuf_IO_Desc *sbiod, void *arg)
+{
+	sbiod->sbiod_pvt = arg;
+	return 0;
+}
+
+static int la_guard_remove(Sockbuf_IO_Desc *sbiod)
+{
+	sbiod->sbiod_pvt = NULL;
+	return 0;
+}
+
+static int la_guard_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
+{
+	return LBER_SBIOD_CTRL_NEXT(sbiod, opt, arg);
+}
+
+static ber_slen_t la_guard_read(Sockbuf_IO_Desc *sbiod, void *buf,
+                                ber_len_t len)
+{
+	if (!la_guard_wait(sbiod, POLLIN)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return LBER_SBIOD_READ_NEXT(sbiod, buf, len);
+}
+
+static ber_slen_t la_guard_write(Sockbuf_IO_Desc *sbiod, void *buf,
+                                 ber_len_t len)
+{
+	if (!la_guard_wait(sbiod, POLLOUT)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
+}
+
+static int la_guard_close(Sockbuf_IO_Desc *sbiod)
+{
+	return 0; /* the TCP layer closes the socket */
+}
+
+static Sockbuf_IO la_guard_io = {
+	.sbi_setup = la_guard_setup,
+	.sbi_remove = la_guard_remove,
+	.sbi_ctrl = la_guard_ctrl,
+	.sbi_read = la_guard_read,
+	.sbi_write = la_guard_write,
+	.sbi_close = la_guard_close,
+};
+
+/* Connection callback: after the TCP connect, before TLS. */
+static int la_conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv,
+                       struct sockaddr *addr, struct ldap_conncb *ctx)
+{
+	struct la_conn *lc = ctx->lc_arg;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	lc->tcp_up = true;
+	return ber_sockbuf_add_io(sb, &la_guard_io, LA_GUARD_LEVEL, lc) == 0 ?
+	       0 : -1;
+}
+
+static void la_conn_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	(void)ld;
+	(void)sb;
+	(void)ctx;
+}
+
+static void la_conn_free(struct la_conn *lc)
+{
+	if (lc == NULL)
+		return;
+	if (lc->ld != NULL)
+		ldap_unbind_ext_s(lc->ld, NULL, NULL);
+	free(lc);
+}
+
 /* A new handle with every option set; no network I/O yet. */
-static int la_handle_new(struct la_inst *li, LDAP **ld_r)
+static int la_conn_new(struct la_inst *li, struct la_conn **lc_r)
 {
 	const struct la_conf *c = li->c;
+	struct la_conn *lc = NULL;
 	LDAP *ld = NULL;
 	struct timeval tv = la_tv(c->timeout_ms);
 	int v3 = LDAP_VERSION3;
@@ -364,15 +503,23 @@ static int la_handle_new(struct la_inst *li, LDAP **ld_r)
 	int zero = 0;
 	int rc;
 
-	*ld_r = NULL;
+	*lc_r = NULL;
+	lc = calloc(1, sizeof(*lc));
+	if (lc == NULL)
+		return LDAP_NO_MEMORY;
+	lc->cb.lc_add = la_conn_add;
+	lc->cb.lc_del = la_conn_del;
+	lc->cb.lc_arg = lc;
 	rc = ldap_initialize(&ld, c->uri);
 	if (rc != LDAP_SUCCESS)
-		return rc;
+		goto fail;
+	lc->ld = ld;
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS) {
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &lc->cb) != LDAP_OPT_SUCCESS) {
 		rc = LDAP_LOCAL_ERROR;
 		goto fail;
 	}
@@ -394,41 +541,56 @@ static int la_handle_new(struct la_inst *li, LDAP **ld_r)
 			goto fail;
 		}
 	}
-	*ld_r = ld;
+	*lc_r = lc;
 	return LDAP_SUCCESS;
 fail:
-	la_unbind(ld);
+	la_conn_free(lc);
 	return rc;
 }
 
 /*
- * Connect (TCP, then TLS for ldaps:// or StartTLS). On failure *ld_r is
- * NULL, and *phase_r says what failed.
+ * Connect (TCP, then TLS for ldaps:// or StartTLS), each phase within
+ * `timeout`. On failure *lc_r is NULL, *phase_r says what failed and
+ * @p err why (a timeout is LDAP_TIMEOUT).
  */
-static int la_connect(struct la_inst *li, LDAP **ld_r, const char **phase_r,
-                      char *err, size_t errlen)
+static int la_connect(struct la_inst *li, struct la_conn **lc_r,
+                      const char **phase_r, char *err, size_t errlen)
 {
-	LDAP *ld = NULL;
+	struct la_conn *lc = NULL;
 	int rc;
 
-	*ld_r = NULL;
+	*lc_r = NULL;
 	*phase_r = "connect";
-	rc = la_handle_new(li, &ld);
+	rc = la_conn_new(li, &lc);
 	if (rc != LDAP_SUCCESS) {
 		la_errtext(NULL, rc, err, errlen);
 		return rc;
 	}
-	rc = ldap_connect(ld);
+	lc->deadline_ms = la_now_ms() + li->c->timeout_ms;
+	rc = ldap_connect(lc->ld);
 	if (rc == LDAP_SUCCESS && li->c->starttls) {
 		*phase_r = "StartTLS";
-		rc = ldap_start_tls_s(ld, NULL, NULL);
+		lc->deadline_ms = la_now_ms() + li->c->timeout_ms;
+		rc = ldap_start_tls_s(lc->ld, NULL, NULL);
 	}
+	lc->deadline_ms = 0;
 	if (rc != LDAP_SUCCESS) {
-		la_errtext(ld, rc, err, errlen);
-		la_unbind(ld);
+		if (lc->timed_out)
+			rc = LDAP_TIMEOUT;
+		la_errtext(lc->ld, rc, err, errlen);
+		if (rc == LDAP_CONNECT_ERROR && lc->tcp_up && li->tls_configured) {
+			/* TCP is up: TLS failed (libldap says little more) */
+			size_t n = strlen(err);
+
+			*phase_r = "TLS handshake";
+			snprintf(err + n, errlen - n, "; is the server's "
+			         "certificate signed by ca-cert, and for the "
+			         "host in uri?");
+		}
+		la_conn_free(lc);
 		return rc;
 	}
-	*ld_r = ld;
+	*lc_r = lc;
 	return LDAP_SUCCESS;
 }
 
@@ -443,27 +605,27 @@ static int la_simple_bind(LDAP *ld, const char *dn, const char *pw,
 	                        NULL);
 }
 
-/* A connected (and bound, with bind-dn) service handle. */
-static int la_service_open(struct la_inst *li, LDAP **ld_r,
+/* A connected (and bound, with bind-dn) service connection. */
+static int la_service_open(struct la_inst *li, struct la_conn **lc_r,
                            const char **phase_r, char *err, size_t errlen)
 {
-	LDAP *ld = NULL;
+	struct la_conn *lc = NULL;
 	int rc;
 
-	rc = la_connect(li, &ld, phase_r, err, errlen);
+	rc = la_connect(li, &lc, phase_r, err, errlen);
 	if (rc != LDAP_SUCCESS)
 		return rc;
 	if (li->c->bind_dn != NULL) {
 		*phase_r = "service bind";
-		rc = la_simple_bind(ld, li->c->bind_dn, li->bind_pw,
+		rc = la_simple_bind(lc->ld, li->c->bind_dn, li->bind_pw,
 		                    li->bind_pw_len);
 		if (rc != LDAP_SUCCESS) {
-			la_errtext(ld, rc, err, errlen);
-			la_unbind(ld);
+			la_errtext(lc->ld, rc, err, errlen);
+			la_conn_free(lc);
 			return rc;
 		}
 	}
-	*ld_r = ld;
+	*lc_r = lc;
 	return LDAP_SUCCESS;
 }
 
@@ -488,7 +650,7 @@ static struct la_slot *la_slot_get(struct la_inst *li)
 		for (i = 0; i < li->n_slots; i++) {
 			if (li->slots[i].busy)
 				continue;
-			if (got == NULL || (got->ld == NULL && li->slots[i].ld != NULL))
+			if (got == NULL || (got->lc == NULL && li->slots[i].lc != NULL))
 				got = &li->slots[i];
 		}
 		if (got != NULL) {
@@ -551,16 +713,16 @@ static int la_search(struct la_inst *li, struct la_result *r,
 	for (attempt = 0; attempt < 2; attempt++) {
 		bool fresh = false;
 
-		if (s->ld == NULL) {
-			rc = la_service_open(li, &s->ld, &cphase, err, sizeof(err));
+		if (s->lc == NULL) {
+			rc = la_service_open(li, &s->lc, &cphase, err, sizeof(err));
 			if (rc != LDAP_SUCCESS) {
-				s->ld = NULL;
+				s->lc = NULL;
 				la_backend_error(li, r, user, cphase, rc, err);
 				goto out;
 			}
 			fresh = true;
 		}
-		rc = ldap_search_ext_s(s->ld, base, scope, filter, attrs, 0,
+		rc = ldap_search_ext_s(s->lc->ld, base, scope, filter, attrs, 0,
 		                       NULL, NULL, &tv, sizelimit, res_r);
 		if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
 			goto out;
@@ -574,17 +736,17 @@ static int la_search(struct la_inst *li, struct la_result *r,
 			li->host->log(li->self, OC_LOG_DEBUG1,
 			              "pooled LDAP connection lost (%s), "
 			              "reconnecting", ldap_err2string(rc));
-			la_unbind(s->ld);
-			s->ld = NULL;
+			la_conn_free(s->lc);
+			s->lc = NULL;
 			continue;
 		}
 		break;
 	}
-	la_errtext(s->ld, rc, err, sizeof(err));
+	la_errtext(s->lc != NULL ? s->lc->ld : NULL, rc, err, sizeof(err));
 	la_backend_error(li, r, user, phase, rc, err);
-	if (la_conn_broken(rc) && s->ld != NULL) {
-		la_unbind(s->ld);
-		s->ld = NULL;
+	if (la_conn_broken(rc) && s->lc != NULL) {
+		la_conn_free(s->lc);
+		s->lc = NULL;
 	}
 out:
 	if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
@@ -696,7 +858,7 @@ static bool la_find_user(struct la_inst *li, struct la_result *r,
 	               la_scope_values[c->scope], filter, attrs, 2, &res, &s);
 	if (s == NULL)
 		goto out;
-	count = ldap_count_entries(s->ld, res);
+	count = ldap_count_entries(s->lc->ld, res);
 	if (count == 0) {
 		la_set(r, OC_AUTH_FAIL, "user '%s' not found", user_log);
 		goto out;
@@ -708,15 +870,15 @@ static bool la_find_user(struct la_inst *li, struct la_result *r,
 		la_set(r, OC_AUTH_FAIL, "user '%s' is ambiguous", user_log);
 		goto out;
 	}
-	entry = ldap_first_entry(s->ld, res);
-	if (entry == NULL || (e->dn = ldap_get_dn(s->ld, entry)) == NULL ||
+	entry = ldap_first_entry(s->lc->ld, res);
+	if (entry == NULL || (e->dn = ldap_get_dn(s->lc->ld, entry)) == NULL ||
 	    e->dn[0] == '\0') {
 		la_set(r, OC_AUTH_ERROR, "LDAP user search returned an entry "
 		       "without a DN");
 		goto out;
 	}
 	if (c->username_attr != NULL) {
-		vals = ldap_get_values_len(s->ld, entry, c->username_attr);
+		vals = ldap_get_values_len(s->lc->ld, entry, c->username_attr);
 		if (vals == NULL || vals[0] == NULL || vals[0]->bv_len == 0 ||
 		    memchr(vals[0]->bv_val, '\0', vals[0]->bv_len) != NULL ||
 		    (e->canon = strndup(vals[0]->bv_val, vals[0]->bv_len)) == NULL ||
@@ -732,7 +894,7 @@ static bool la_find_user(struct la_inst *li, struct la_result *r,
 		vals = NULL;
 	}
 	if (c->group_attr != NULL) {
-		vals = ldap_get_values_len(s->ld, entry, c->group_attr);
+		vals = ldap_get_values_len(s->lc->ld, entry, c->group_attr);
 		if (la_groups_from_values(li, vals, &e->groups, &e->n_groups) < 0) {
 			la_set(r, OC_AUTH_ERROR, "out of memory");
 			goto out;
@@ -754,18 +916,18 @@ static bool la_user_bind(struct la_inst *li, struct la_result *r,
                          const char *user_log, const char *dn,
                          const char *password)
 {
-	LDAP *ld = NULL;
+	struct la_conn *lc = NULL;
 	const char *phase = "connect";
 	char err[256];
 	int rc;
 	bool ok = false;
 
-	rc = la_connect(li, &ld, &phase, err, sizeof(err));
+	rc = la_connect(li, &lc, &phase, err, sizeof(err));
 	if (rc != LDAP_SUCCESS) {
 		la_backend_error(li, r, user_log, phase, rc, err);
 		return false;
 	}
-	rc = la_simple_bind(ld, dn, password, strlen(password));
+	rc = la_simple_bind(lc->ld, dn, password, strlen(password));
 	switch (rc) {
 	case LDAP_SUCCESS:
 		ok = true;
@@ -778,16 +940,16 @@ static bool la_user_bind(struct la_inst *li, struct la_result *r,
 	case LDAP_CONSTRAINT_VIOLATION:
 	case LDAP_INSUFFICIENT_ACCESS:
 		/* the directory refuses this account (locked, policy...) */
-		la_errtext(ld, rc, err, sizeof(err));
+		la_errtext(lc->ld, rc, err, sizeof(err));
 		la_set(r, OC_AUTH_FAIL, "user '%s': bind refused: %.60s",
 		       user_log, err);
 		break;
 	default:
-		la_errtext(ld, rc, err, sizeof(err));
+		la_errtext(lc->ld, rc, err, sizeof(err));
 		la_backend_error(li, r, user_log, "user bind", rc, err);
 		break;
 	}
-	la_unbind(ld);
+	la_conn_free(lc);
 	return ok;
 }
 
@@ -824,9 +986,9 @@ static bool la_group_search(struct la_inst *li, struct la_result *r,
 		li->host->log(li->self, OC_LOG_WARN,
 		              "user '%s' is in more than %d groups; the others "
 		              "are ignored", user_log, LA_MAX_GROUPS);
-	for (entry = ldap_first_entry(s->ld, res); entry != NULL;
-	     entry = ldap_next_entry(s->ld, entry)) {
-		char *gdn = ldap_get_dn(s->ld, entry);
+	for (entry = ldap_first_entry(s->lc->ld, res); entry != NULL;
+	     entry = ldap_next_entry(s->lc->ld, entry)) {
+		char *gdn = ldap_get_dn(s->lc->ld, entry);
 		bool named = gdn != NULL &&
 		             ocldap_group_name(gdn, strlen(gdn),
 		                               c->group_name == LA_GROUP_NAME_DN,
@@ -919,7 +1081,7 @@ static void la_destroy(void *inst)
 		return;
 	host = li->host;
 	for (i = 0; li->slots != NULL && i < li->n_slots; i++)
-		la_unbind(li->slots[i].ld);
+		la_conn_free(li->slots[i].lc);
 	host->free(li->slots);
 	if (li->sync_ready) {
 		pthread_mutex_destroy(&li->mu);
@@ -1123,7 +1285,7 @@ static int la_init(const oc_host_t *host, oc_instance_t *self,
 	char why[OC_ERROR_MSG_MAX] = "";
 	bool other = false;
 	bool ldaps = false;
-	LDAP *probe = NULL;
+	struct la_conn *probe = NULL;
 	int version = 0;
 	int ret = OC_E_INVAL;
 	int rc;
@@ -1226,7 +1388,7 @@ static int la_init(const oc_host_t *host, oc_instance_t *self,
 
 	/* a handle with every option: checks the CA file now, not at the
 	 * first login (no connection is made) */
-	rc = la_handle_new(li, &probe);
+	rc = la_conn_new(li, &probe);
 	if (rc != LDAP_SUCCESS) {
 		la_errtext(NULL, rc, why, sizeof(why));
 		host->error_set(err, OC_E_INVAL,
@@ -1236,7 +1398,7 @@ static int la_init(const oc_host_t *host, oc_instance_t *self,
 		ret = OC_E_INVAL;
 		goto out;
 	}
-	la_unbind(probe);
+	la_conn_free(probe);
 
 	if (!li->tls_configured && !la_uri_has_scheme(c->uri, "ldapi", &other))
 		host->log(self, OC_LOG_WARN,
