@@ -15,8 +15,16 @@ endif
 # without slapd/ldap-utils, and fail when slapd is there but the module was
 # not built.
 LDAP_E2E_TESTS = \
+	tests/e2e/ldap-unit.sh \
 	tests/e2e/ldap-login.sh \
 	tests/e2e/ldap-groups.sh \
 	tests/e2e/ldap-tls.sh \
 	tests/e2e/ldap-timeout.sh
 TESTS += $(LDAP_E2E_TESTS)
+
+# The module's ops driven directly, from several threads at once (run by
+# tests/e2e/ldap-unit.sh against the test slapd).
+check_PROGRAMS += tests/modules/ldap-harness
+tests_modules_ldap_harness_SOURCES = tests/modules/ldap-harness.c
+tests_modules_ldap_harness_CPPFLAGS = $(MODULE_CPPFLAGS)
+tests_modules_ldap_harness_LDADD = $(PTHREAD_LIBS) -ldl
