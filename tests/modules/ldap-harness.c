@@ -144,7 +144,10 @@ static bool conf_set(char *conf, const char *name, const char *val)
 		case OC_OPT_STR:
 		case OC_OPT_PATH: {
 			char *v = strdup(val);
+			char *old = NULL;
 
+			memcpy(&old, conf + o->offset, sizeof(old));
+			free(old);
 			memcpy(conf + o->offset, &v, sizeof(v));
 			return true;
 		}
