@@ -38,6 +38,7 @@ struct session {
 	time_t since;
 	unsigned mtu;
 	bool replaced;
+	uint64_t bytes_in, bytes_out, pkts_in, pkts_out; /* last report */
 	uint8_t chkey[64];          /* key of the child channel's flows (DTLS App-ID) */
 	size_t chkey_len;
 	struct session *chnext;     /* channel-key hash chain */
