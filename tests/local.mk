@@ -51,3 +51,4 @@ include tests/oot/oot.mk
 include tests/unit/gen.mk
 include tests/modules/modules.mk
 include tests/modules/pam.mk
+include tests/e2e/radius.mk
