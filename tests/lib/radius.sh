@@ -337,3 +337,29 @@ radius_detail_has() { grep -qE -- "$1" "$(radius_detail)" 2>/dev/null; }
 radius_modules_conf() {
 	SRV_MODULES_CONF=$'transport cstp { }\n'"$1"
 }
+
+# radius_acct_records: one line per record of the detail file, fields
+# separated by '|': status user session-id in-octets out-octets
+# in-gigawords out-gigawords in-packets out-packets session-time
+# terminate-cause framed-ip calling-station-id (empty when absent).
+radius_acct_records() {
+	"$T_PYTHON" - "$(radius_detail)" <<'PY'
+import re, sys
+keys = ["Acct-Status-Type", "User-Name", "Acct-Session-Id", "Acct-Input-Octets",
+        "Acct-Output-Octets", "Acct-Input-Gigawords", "Acct-Output-Gigawords",
+        "Acct-Input-Packets", "Acct-Output-Packets", "Acct-Session-Time",
+        "Acct-Terminate-Cause", "Framed-IP-Address", "Calling-Station-Id"]
+try:
+    text = open(sys.argv[1]).read()
+except OSError:
+    sys.exit(0)
+for block in re.split(r"\n\s*\n", text):
+    rec = {}
+    for line in block.splitlines():
+        m = re.match(r"\s+([A-Za-z0-9-]+) = (.*)$", line)
+        if m:
+            rec[m.group(1)] = m.group(2).strip().strip('"')
+    if "Acct-Status-Type" in rec:
+        print("|".join(rec.get(k, "") for k in keys))
+PY
+}

@@ -743,9 +743,10 @@ static oc_auth_status_t access_request(struct radius_sess *s,
 		break;
 	case TIMEOUT_RC:
 		host->log(ri->self, OC_LOG_ERR,
-		          "user '%s': no answer from the RADIUS server (%s: "
-		          "radius_timeout %d s, radius_retries %d); is it up, and "
-		          "does it know this NAS and its secret?", s->username,
+		          "user '%s': no answer from the RADIUS server within "
+		          "%d s (%s: radius_timeout %d s, radius_retries %d); is "
+		          "it up, and does it know this NAS and its secret?",
+		          s->username, ri->timeout_s * (ri->retries + 1),
 		          ri->config, ri->timeout_s, ri->retries);
 		snprintf(out->log_reason, sizeof(out->log_reason),
 		         "user '%s': RADIUS server timeout", s->username);
