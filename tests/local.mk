@@ -51,4 +51,5 @@ include tests/oot/oot.mk
 include tests/unit/gen.mk
 include tests/modules/modules.mk
 include tests/modules/pam.mk
+include tests/unit/radius.mk
 include tests/e2e/radius.mk
