@@ -21,7 +21,7 @@ CTL=${OCMODCTL:-$top_builddir/ocmodctl}
 ns_pair
 make_certs "$T_DIR/certs"
 radius_setup              # radcli files only: no FreeRADIUS in this test
-TO=2 RETRIES=1
+TO=3 RETRIES=1
 radius_radcli_conf "$RAD_DIR/radcli/blackhole.conf" "$RAD_AUTH_PORT" "$RAD_ACCT_PORT" "$TO" "$RETRIES"
 radius_blackhole "$RAD_AUTH_PORT"
 server_conf_set auth "\"radius[config=$RAD_DIR/radcli/blackhole.conf]\""
@@ -37,13 +37,14 @@ t0=$(now_ms)
 login_pid=$!
 t_register_pid "$login_pid"
 
-# the request reached the black hole; sec-mod still answers its control socket
+# the request reached the black hole; sec-mod's loop still works: a reload
+# (sec-mod builds its half of the new generation) completes meanwhile
 wait_until 15 grep -q dropped "$T_DIR/blackhole.log" || t_fail "no request reached the silent server"
 c0=$(now_ms)
-"$CTL" -s "$T_DIR/occtl.sock" status >"$T_DIR/status.out" 2>&1 || t_fail "ocmodctl status failed while a RADIUS request waits"
+"$CTL" -s "$T_DIR/occtl.sock" reload >"$T_DIR/reload.out" 2>&1 ||
+	t_fail "ocmodctl reload failed while a RADIUS request waits: $(tail -n 1 "$T_DIR/reload.out")"
 c_ms=$(( $(now_ms) - c0 ))
-[ -f "$dir/rc" ] && t_fail "the login ended before the status check: no overlap"
-[ "$c_ms" -lt 2000 ] || t_fail "ocmodctl status took $c_ms ms while a RADIUS request was waiting"
+[ -f "$dir/rc" ] && t_fail "the login ended before the reload did: sec-mod waited for the RADIUS request (reload took $c_ms ms)"
 
 wait_until 40 test -f "$dir/rc" || t_fail "the login did not end within 40 s"
 elapsed=$(( $(now_ms) - t0 ))
@@ -56,10 +57,10 @@ grep -q "user 'alice': no answer from the RADIUS server" "$SRV_LOG" ||
 grep -q "backend error: user 'alice': RADIUS server timeout" "$SRV_LOG" ||
 	t_fail "the failure is not logged as a backend error"
 n=$(grep -c dropped "$T_DIR/blackhole.log")
-t_info "login failed after $elapsed ms; $n request(s) dropped; ocmodctl answered in $c_ms ms"
+t_info "login failed after $elapsed ms; $n request(s) dropped; reload done in $c_ms ms meanwhile"
 
 # the client sees what it sees for a wrong password: a plain refusal
 grep -q "401" "$dir/openconnect.log" || t_fail "the client did not get the usual refusal: $(oc_log_hint "$dir")"
 server_alive || t_fail "server died"
 grep -q -- alicepass "$SRV_LOG" && t_fail "the password appears in the server log"
-t_pass "no answer: refused after $elapsed ms (radius_timeout $TO s, retries $RETRIES), logged; ocmodctl answered in $c_ms ms meanwhile"
+t_pass "no answer: refused after $elapsed ms (radius_timeout $TO s, retries $RETRIES), logged; a reload completed meanwhile ($c_ms ms)"
