@@ -1,5 +1,7 @@
 #!/bin/bash
-# RADIUS accounting (acct = "radius" beside auth = "radius[...]"): for bob,
+# RADIUS accounting, configured as ocserv's sample does it:
+# auth = "radius[config=X,groupconfig=true]" and acct = "radius[config=X]"
+# (one module instance). For bob,
 # whose Access-Accept has Acct-Interim-Interval 2 (groupconfig), FreeRADIUS's
 # detail file gets a Start, Interim-Updates and, after a logout, a Stop with
 # Acct-Terminate-Cause User-Request, one Acct-Session-Id, Framed-IP-Address,
@@ -23,7 +25,7 @@ make_certs "$T_DIR/certs"
 radius_setup
 radius_start
 server_conf_set auth "\"radius[config=$RAD_CONF,groupconfig=true]\""
-server_conf_set acct '"radius"'
+server_conf_set acct "\"radius[config=$RAD_CONF]\""
 radius_modules_conf ''
 server_start
 
