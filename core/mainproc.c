@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "tun.h"
 #include "usercfg.h"
+#include "ban.h"
 
 #define MAX_LISTENERS 16
 #define MAX_PENDING 4096
@@ -146,6 +147,7 @@ static void session_free(struct session *s)
 	free(s->hostname);
 	free(s->tls_cipher);
 	free(s->transport);
+	free(s->vhost);
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
 }
@@ -533,7 +535,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	struct session *s = NULL, *old;
 	uint32_t status = (uint32_t)OC_E_PERM, leased = 0, mtu, want_ip = 0;
 	uint64_t key = 0, created = 0;
-	const char *user, *group, *auth_peer;
+	const char *user, *group, *auth_peer, *vhost;
+	const struct core_conf *vcc;
 	char err[256], ip[INET_ADDRSTRLEN], lip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	char devname[IFNAMSIZ] = "", ip6[INET6_ADDRSTRLEN] = "", lip6[INET6_ADDRSTRLEN] = "";
 	uint8_t peer6[16], local6[16];
@@ -562,6 +565,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	user = ipc_get_str(in, T_USERNAME);
 	group = ipc_get_str(in, T_GROUP);
 	auth_peer = ipc_get_str(in, T_PEER_TEXT);
+	vhost = ipc_get_str(in, T_VHOST);
+	vcc = gen_conf_vhost(M.gen, vhost);
 	if (status != 0 || !user) {
 		log_info("%s: session cookie not accepted", p->peer ? p->peer : "?");
 		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
@@ -581,7 +586,7 @@ static void on_cookie_result(const struct ipc_in *in)
 			kname = NULL;
 		}
 	}
-	if (usercfg_settings_init(&us, cc, (char *const *)kv, n_kv) < 0) {
+	if (usercfg_settings_init(&us, vcc, (char *const *)kv, n_kv) < 0) {
 		reply_fail(p->w, p->wseq, OC_E_NOMEM, "Out of memory");
 		goto out;
 	}
@@ -691,6 +696,7 @@ static void on_cookie_result(const struct ipc_in *in)
 		      p->hostname ? strdup(p->hostname) : NULL;
 	s->tls_cipher = p->tls_cipher ? strdup(p->tls_cipher) : NULL;
 	s->transport = p->transport ? strdup(p->transport) : NULL;
+	s->vhost = vhost && vhost[0] ? strdup(vhost) : NULL;
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
 	s->since = time(NULL);
@@ -746,7 +752,7 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	put_strvec(&m, T_SPLIT_DNS, &us.split_dns);
 	ipc_put_str(&m, T_DEFAULT_DOMAIN, us.default_domain);
-	ipc_put_str(&m, T_BANNER, cc->banner);
+	ipc_put_str(&m, T_BANNER, vcc->banner);
 	ipc_put_str(&m, T_HOSTNAME, s->hostname);
 	ipc_put_u32(&m, T_MTU, mtu);
 	ipc_put_u32(&m, T_DPD, (uint32_t)(mobile ? us.mobile_dpd : us.dpd));
@@ -978,6 +984,19 @@ static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
 				release_leases(key);
 			break;
 		}
+		case IPC_BAN_POINTS: {
+			const char *ip = ipc_get_str(&in, T_PEER_TEXT);
+			uint32_t pts = 0;
+			struct ban_addr ba;
+			const struct core_conf *cc = gen_conf(M.gen);
+
+			ipc_get_u32(&in, T_POINTS, &pts);
+			if (ip && ban_addr_from_text(ip, &ba) == 0 &&
+			    ban_add_points(cc, &ba, pts, now_ms()))
+				log_info("%s: address banned for %lld s (max-ban-score %lld reached)",
+					 ip, (long long)cc->ban_time, (long long)cc->max_ban_score);
+			break;
+		}
 		case IPC_RELOAD_RESULT: {
 			uint32_t st = (uint32_t)OC_E_IO;
 			const char *msg = ipc_get_str(&in, T_MESSAGE);
@@ -1053,6 +1072,8 @@ static struct worker_proc *pick_worker(void)
 	return best;
 }
 
+static uint64_t last_ban_sweep;
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	static struct ipc_out m;
@@ -1064,6 +1085,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		socklen_t pl = sizeof(peer), ll = sizeof(local);
 		char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
 		struct worker_proc *w;
+		struct ban_addr ba;
 		int fd, idx;
 
 		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1085,6 +1107,23 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof(host));
 		}
 		snprintf(text, sizeof(text), "%s", host);
+		if (ban_addr_from_sockaddr((struct sockaddr *)&peer, &ba) == 0) {
+			const struct core_conf *cc = gen_conf(M.gen);
+			uint64_t now = now_ms();
+
+			if (now - last_ban_sweep > 60000) {
+				ban_sweep(cc, now);
+				last_ban_sweep = now;
+			}
+			if (ban_is_banned(cc, &ba, now)) {
+				log_debug("%s: address is banned; connection refused", text);
+				close(fd);
+				continue;
+			}
+			if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+				log_info("%s: address banned for %lld s (too many connections)",
+					 text, (long long)cc->ban_time);
+		}
 		w = pick_worker();
 		idx = w ? transport_index(w->gen, l->transport) : -1;
 		if (!w || idx < 0) {
@@ -1356,8 +1395,8 @@ static int bind_all(struct generation *g, char *err, size_t errlen)
 		oc_endpoint_t eps[8];
 		size_t ne = 0;
 
-		if (!ops->endpoints || !tis[i]->inst)
-			continue;
+		if (!ops->endpoints || !tis[i]->inst || tis[i]->vhost)
+			continue; /* vhost copies share the global listeners */
 		memset(eps, 0, sizeof(eps));
 		r = ops->endpoints(tis[i]->inst, eps, 8, &ne);
 		if (r < 0) {
@@ -1414,6 +1453,7 @@ static void finish_reload(int status, const char *msg)
 	}
 	gen_unref(M.gen);
 	M.gen = g;
+	ban_set_exempt(gen_conf(g));
 	spawn_workers(g);
 	M.reloads_ok++;
 	log_info("reloaded: now serving configuration generation %u", g->id);
@@ -1695,6 +1735,7 @@ int main_run(const struct main_opts *o)
 	host_set_event_base(M.base);
 	M.gen = g;
 	g = NULL;
+	ban_set_exempt(gen_conf(M.gen));
 	pidf = o->pid_file ? o->pid_file : gen_conf(M.gen)->pid_file;
 	if (pidf && write_pidfile(pidf) < 0)
 		log_warn("cannot write pid file %s: %s", pidf, strerror(errno));
