@@ -55,3 +55,5 @@ include tests/unit/gen.mk
 include tests/modules/modules.mk
 include tests/modules/pam.mk
 include tests/unit/ldap.mk
+include tests/unit/radius.mk
+include tests/e2e/radius.mk
