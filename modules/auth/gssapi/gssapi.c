@@ -189,19 +189,45 @@ static bool gss_username_ok(const char *u, size_t n)
  * Acquire an acceptor credential for SPNEGO from the configured keytab (or
  * the default one), as ocserv does with gss_acquire_cred_from().
  */
-static OM_uint32 gss_get_cred(const struct gss_inst *gi, gss_cred_id_t *cred,
-                              OM_uint32 *min)
+static OM_uint32 gss_get_cred_mech(const struct gss_inst *gi, gss_OID_set mechs,
+                                   gss_cred_id_t *cred, OM_uint32 *min)
 {
 	if (gi->keytab != NULL) {
 		gss_key_value_element_desc el = { "keytab", gi->keytab };
 		gss_key_value_set_desc store = { 1, &el };
 
 		return gss_acquire_cred_from(min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
-		                             &gss_spnego_set, GSS_C_ACCEPT,
-		                             &store, cred, NULL, NULL);
+		                             mechs, GSS_C_ACCEPT, &store, cred,
+		                             NULL, NULL);
 	}
-	return gss_acquire_cred(min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
-	                        &gss_spnego_set, GSS_C_ACCEPT, cred, NULL, NULL);
+	return gss_acquire_cred(min, GSS_C_NO_NAME, GSS_C_INDEFINITE, mechs,
+	                        GSS_C_ACCEPT, cred, NULL, NULL);
+}
+
+static OM_uint32 gss_get_cred(const struct gss_inst *gi, gss_cred_id_t *cred,
+                              OM_uint32 *min)
+{
+	return gss_get_cred_mech(gi, &gss_spnego_set, cred, min);
+}
+
+/*
+ * Why no credential: SPNEGO only says it found no mechanism; ask krb5
+ * itself for the reason (missing keytab, no keys...).
+ */
+static void gss_cred_errstr(const struct gss_inst *gi, OM_uint32 maj,
+                            OM_uint32 min, char *buf, size_t len)
+{
+	gss_OID_set_desc krb5_set = { 1, (gss_OID)gss_mech_krb5 };
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	OM_uint32 kmaj, kmin;
+
+	kmaj = gss_get_cred_mech(gi, &krb5_set, &cred, &kmin);
+	if (GSS_ERROR(kmaj)) {
+		gss_errstr(kmaj, kmin, (gss_OID)gss_mech_krb5, buf, len);
+		return;
+	}
+	gss_release_cred(&kmin, &cred);
+	gss_errstr(maj, min, GSS_C_NO_OID, buf, len);
 }
 
 static void str_list_free(char **v, size_t n)
@@ -367,7 +393,7 @@ static int gss_init(const oc_host_t *host, oc_instance_t *self,
 	/* as ocserv at start-up: the keytab must give an acceptor credential */
 	maj = gss_get_cred(gi, &cred, &min);
 	if (GSS_ERROR(maj)) {
-		gss_errstr(maj, min, GSS_C_NO_OID, why, sizeof(why));
+		gss_cred_errstr(gi, maj, min, why, sizeof(why));
 		ret = OC_E_INVAL;
 		host->error_set(err, ret,
 		                "gssapi: no acceptor credential from keytab %s: %s",
@@ -556,7 +582,7 @@ static oc_auth_status_t gss_step(void *sess, const oc_auth_input_t *in,
 		maj = gss_get_cred(gi, &s->cred, &min);
 		if (GSS_ERROR(maj)) {
 			s->cred = GSS_C_NO_CREDENTIAL;
-			gss_errstr(maj, min, GSS_C_NO_OID, why, sizeof(why));
+			gss_cred_errstr(gi, maj, min, why, sizeof(why));
 			host->log(gi->self, OC_LOG_WARN,
 			          "no acceptor credential from keytab %s: %s",
 			          gi->keytab ? gi->keytab : "(default)", why);
