@@ -58,7 +58,7 @@ typedef enum oc_auth_status {
  *    password form), as ocserv falls back from GSSAPI.
  */
 
-/** oc_auth_input_t.flags and oc_auth_query_t.flags (ABI 1.2). */
+/** oc_auth_input_t.flags and oc_auth_query_t.flags (ABI 1.3). */
 #define OC_AUTH_IN_F_TOKEN_OK (1u << 0) /**< the client can answer a token
                                              challenge (AnyConnect:
                                              X-Support-HTTP-Auth: true) */
@@ -105,7 +105,7 @@ typedef struct oc_auth_input {
 	const oc_kv_t *fields; /**< answers, named after the prompts */
 	size_t n_fields;
 	oc_bytes_t token;      /**< opaque token (SPNEGO), or {NULL,0} */
-	uint32_t flags;        /**< OC_AUTH_IN_F_* (ABI 1.2: check size) */
+	uint32_t flags;        /**< OC_AUTH_IN_F_* (ABI 1.3: check size) */
 } oc_auth_input_t;
 
 /**
@@ -193,8 +193,24 @@ typedef struct oc_auth_ops {
 	/** Release the attempt; accepts NULL. Required. */
 	void (*session_free)(void *sess);
 
-	/** Accounting record. Optional (OC_AUTH_F_ACCT). */
+	/**
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For OC_AUTH_F_BLOCKING
+	 * modules the core calls it on a dedicated accounting thread (records
+	 * of one session in order), concurrently with step() of other
+	 * attempts; otherwise on sec-mod's loop.
+	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
+
+	/* ---- ABI 1.2 ---- */
+
+	/**
+	 * The groups this method knows, for `auto-select-group`: call
+	 * @p add(arg, name) once per group. Optional. Called on sec-mod's loop
+	 * once per configuration generation (start-up, reload), so it may read
+	 * a file or the group database but must not wait on the network.
+	 */
+	int (*list_groups)(void *inst, void (*add)(void *arg, const char *group),
+	                   void *arg);
 } oc_auth_ops_t;
 
 #ifdef __cplusplus

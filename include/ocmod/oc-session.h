@@ -28,10 +28,10 @@ typedef struct oc_auth_query {
 	oc_bytes_t peer_cert;   /**< client certificate (DER) or {NULL,0} */
 	const char *user_agent; /**< client's User-Agent or NULL */
 	const char *vhost;      /**< virtual host (SNI) or NULL for the default */
-	uint32_t flags;         /**< OC_AUTH_IN_F_* (ABI 1.2) */
+	uint32_t flags;         /**< OC_AUTH_IN_F_* (ABI 1.3) */
 } oc_auth_query_t;
 
-/** oc_auth_answer_t.flags (ABI 1.2). */
+/** oc_auth_answer_t.flags (ABI 1.3). */
 #define OC_AUTH_ANS_F_TOKEN    (1u << 0) /**< CHALLENGE: a token challenge, not a
                                               form: ask the client for a token
                                               (HTTP: 401 + WWW-Authenticate:
@@ -56,7 +56,7 @@ typedef struct oc_auth_answer {
 	const char *banner;          /**< OK: post-login banner or NULL */
 	oc_bytes_t token;            /**< token to return to the client, or {NULL,0};
 	                                  with OK too (mutual authentication) */
-	uint32_t flags;              /**< OC_AUTH_ANS_F_* (ABI 1.2: check size) */
+	uint32_t flags;              /**< OC_AUTH_ANS_F_* (ABI 1.3: check size) */
 } oc_auth_answer_t;
 
 /** Receives the answer to oc_host_t.auth_query. Called on the worker loop. */
