@@ -193,6 +193,8 @@ int worker_auth_query(oc_conn_t *c, const oc_auth_query_t *q,
 	ipc_put_str(&m, T_VHOST, q->vhost);
 	ipc_put_str(&m, T_PEER, c->peer_text);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
+	if (OC_OPS_HAS(oc_auth_query_t, q->size, flags) && q->flags)
+		ipc_put_u32(&m, T_FLAGS, q->flags);
 	if (m.overflow) {
 		explicit_bzero(m.buf, m.len);
 		return OC_E_NOSPACE;
@@ -575,6 +577,7 @@ static void on_auth_answer(const struct ipc_in *in)
 		a.token.data = v;
 		a.token.len = n;
 	}
+	ipc_get_u32(in, T_FLAGS, &a.flags);
 	a.message = ipc_get_str(in, T_MESSAGE);
 	if (!a.message)
 		a.message = "";

@@ -48,6 +48,7 @@ E2E_TESTS = \
 	tests/e2e/vhosts.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
+include tests/e2e/gssapi.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk

@@ -62,6 +62,8 @@
 #define MAX_RESP (1024 * 1024)
 #define CHILD_HDRS_CAP 4096
 #define CTX_MAX 512
+/* decoded SPNEGO token from `Authorization: Negotiate` (IPC carries < 64 KiB) */
+#define NEG_TOKEN_MAX (48 * 1024)
 #define MTU_HEADROOM 256
 /* an incomplete frame with no frame completed for this long: close */
 #define PARTIAL_TIMEOUT_MS 3000
@@ -200,6 +202,11 @@ struct cstp_conn {
 	uint64_t partial_mark;
 	bool full_ipv6;
 	unsigned client_base_mtu;
+	/* the attempt a token challenge (401 Negotiate) on this connection
+	 * belongs to: the next request continues it (ocserv keeps this auth
+	 * state per connection too) */
+	uint8_t tok_ctx[CTX_MAX];
+	size_t tok_ctx_len;
 
 	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
 };
@@ -802,6 +809,67 @@ static const char *prompt_type(uint32_t t)
 	}
 }
 
+/*
+ * `WWW-Authenticate: Negotiate <base64>` with the token of @p a (RFC 4559),
+ * or a bare `WWW-Authenticate: Negotiate` with @p bare when it has none.
+ */
+static void put_negotiate(acbuf_t *b, const oc_auth_answer_t *a, bool bare)
+{
+	size_t n;
+	char *e;
+
+	if (a->token.data == NULL || a->token.len == 0) {
+		if (bare)
+			acbuf_puts(b, "WWW-Authenticate: Negotiate\r\n");
+		return;
+	}
+	n = acxml_b64_len(a->token.len) + 1;
+	e = malloc(n);
+	if (e == NULL || acxml_b64_encode(a->token.data, a->token.len, e, n) < 0) {
+		b->err = true;
+		free(e);
+		return;
+	}
+	acbuf_puts(b, "WWW-Authenticate: Negotiate ");
+	acbuf_puts(b, e);
+	acbuf_puts(b, "\r\n");
+	free(e);
+}
+
+/*
+ * A token challenge (OC_AUTH_ANS_F_TOKEN): HTTP 401 with
+ * `WWW-Authenticate: Negotiate [token]` as ocserv's basic_auth_handler, and
+ * `X-HTTP-Auth-Support: fallback` when another method follows (openconnect
+ * then retries without X-Support-HTTP-Auth if it has no ticket).
+ */
+static void send_negotiate(struct cstp_conn *c, const oc_auth_answer_t *a,
+                           bool close_after)
+{
+	acbuf_t b;
+
+	acbuf_init(&b, MAX_RESP);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\n");
+	put_negotiate(&b, a, true);
+	if (a->flags & OC_AUTH_ANS_F_FALLBACK)
+		acbuf_puts(&b, "X-HTTP-Auth-Support: fallback\r\n");
+	acbuf_printf(&b, "Content-Length: 0\r\nConnection: %s\r\n\r\n",
+	             close_after ? "close" : "Keep-Alive");
+	if (b.err) {
+		acbuf_free(&b);
+		schedule_close(c, OC_CLOSE_ERROR);
+		return;
+	}
+	if (!close_after && a->context.data != NULL && a->context.len > 0 &&
+	    a->context.len <= sizeof(c->tok_ctx)) {
+		memcpy(c->tok_ctx, a->context.data, a->context.len);
+		c->tok_ctx_len = a->context.len;
+	}
+	CLOG(c, OC_LOG_DEBUG1, "asking for a Negotiate token%s",
+	     (a->flags & OC_AUTH_ANS_F_FALLBACK) ? " (fallback offered)" : "");
+	respond(c, b.p, b.len, close_after, OC_CLOSE_TEMPORARY);
+	acbuf_free(&b);
+}
+
 static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
                       bool close_after)
 {
@@ -873,6 +941,7 @@ static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
 		if (acxml_b64_encode(a->context.data, a->context.len, b64, sizeof(b64)) == 0)
 			acbuf_printf(&ck, "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", b64);
 	}
+	put_negotiate(&ck, a, false);
 	if (ck.err)
 		body.err = true;
 	respond_xml(c, &body, ck.p ? ck.p : "", close_after);
@@ -897,6 +966,8 @@ static void send_complete(struct cstp_conn *c, const oc_auth_answer_t *a,
 	acbuf_printf(&ck, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", b64);
 	acbuf_puts(&ck, "Set-Cookie: webvpnc=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; Secure\r\n");
 	c->host->memzero(b64, sizeof(b64));
+	/* e.g. the acceptor's mutual-authentication token (RFC 4559, 5) */
+	put_negotiate(&ck, a, false);
 
 	acbuf_puts(&body,
 	           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -935,7 +1006,11 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 	} else {
 		switch (a->status) {
 		case OC_AUTH_CHALLENGE:
-			send_form(c, a, close_after);
+			if (OC_OPS_HAS(oc_auth_answer_t, a->size, flags) &&
+			    (a->flags & OC_AUTH_ANS_F_TOKEN))
+				send_negotiate(c, a, close_after);
+			else
+				send_form(c, a, close_after);
 			break;
 		case OC_AUTH_OK:
 			CLOG(c, OC_LOG_DEBUG1, "authentication complete");
@@ -950,7 +1025,43 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 }
 
 /*
+ * The client's token from `Authorization: Negotiate <base64>` (RFC 4559).
+ * Returns 1 with a malloc'ed token in *tok_r, 0 when the request has no
+ * Negotiate authorization (none, or another scheme), OC_E_PROTO when it is
+ * malformed (no token, bad base64, too large), OC_E_NOMEM.
+ */
+static int negotiate_token(const http_req_t *r, uint8_t **tok_r, size_t *len_r)
+{
+	const char *v = http_header_get(r, "Authorization");
+	uint8_t *t;
+	size_t n, cap;
+
+	if (v == NULL || strncasecmp(v, "Negotiate", 9) != 0 ||
+	    (v[9] != '\0' && v[9] != ' ' && v[9] != '\t'))
+		return 0;
+	v += 9;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	if (n == 0 || n > (NEG_TOKEN_MAX / 3) * 4)
+		return OC_E_PROTO;
+	cap = n / 4 * 3 + 3;
+	t = malloc(cap);
+	if (t == NULL)
+		return OC_E_NOMEM;
+	if (acxml_b64_decode(v, n, t, cap, len_r) < 0 || *len_r == 0) {
+		free(t);
+		return OC_E_PROTO;
+	}
+	*tok_r = t;
+	return 1;
+}
+
+/*
  * Start (@p ar NULL or type INIT) or continue an authentication attempt.
+ * A request right after a token challenge on this connection continues
+ * that attempt, whatever it is (with its token, or without one when the
+ * client gave up: the method then falls back).
  */
 static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_context)
 {
@@ -958,13 +1069,39 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	oc_auth_query_t q;
 	uint8_t ctx[CTX_MAX];
 	size_t ctxlen = 0;
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
 	const char *v;
 	size_t vl;
 	int ret;
 
 	memset(&q, 0, sizeof(q));
 	q.size = sizeof(q);
-	if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
+	ret = negotiate_token(r, &tok, &tok_len);
+	if (ret < 0) {
+		/* never log the header: it is a credential */
+		CLOG(c, OC_LOG_INFO, "%s Authorization: Negotiate header; refused",
+		     ret == OC_E_NOMEM ? "no memory for an" : "malformed");
+		c->tok_ctx_len = 0;
+		respond_auth_failed(c);
+		return;
+	}
+	if (ret > 0) {
+		q.token.data = tok;
+		q.token.len = tok_len;
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	}
+	/* openconnect: only when built with GSSAPI (or given a bearer token) */
+	if (http_header_get(r, "X-Support-HTTP-Auth") != NULL)
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	if (c->tok_ctx_len > 0) {
+		memcpy(ctx, c->tok_ctx, c->tok_ctx_len);
+		ctxlen = c->tok_ctx_len;
+		c->host->memzero(c->tok_ctx, c->tok_ctx_len);
+		c->tok_ctx_len = 0;
+		q.context.data = ctx;
+		q.context.len = ctxlen;
+	} else if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
 	    acxml_b64_decode(v, vl, ctx, sizeof(ctx), &ctxlen) == 0 && ctxlen > 0) {
 		q.context.data = ctx;
 		q.context.len = ctxlen;
@@ -985,6 +1122,10 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	c->state = ST_WAIT;
 	ret = c->host->auth_query(c->conn, &q, on_auth_answer, c);
 	c->host->memzero(ctx, sizeof(ctx));
+	if (tok != NULL) {
+		c->host->memzero(tok, tok_len);
+		free(tok);
+	}
 	if (ret < 0) {
 		CLOG(c, OC_LOG_WARN, "auth_query failed: %s", oc_strerror(ret));
 		respond_auth_failed(c);
@@ -1368,6 +1509,7 @@ static void handle_request(struct cstp_conn *c)
 	CLOG(c, OC_LOG_DEBUG1, "HTTP %s %s", meth, tgt);
 
 	if (strcmp(r->method, "CONNECT") == 0) {
+		c->tok_ctx_len = 0; /* a token challenge left unanswered */
 		handle_connect(c);
 	} else if (strcmp(r->method, "POST") == 0) {
 		handle_post(c);
@@ -1750,6 +1892,7 @@ static void conn_free(struct cstp_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	h->memzero(c->ms, sizeof(c->ms));
+	h->memzero(c->tok_ctx, sizeof(c->tok_ctx));
 	h->memzero(c->randoms, sizeof(c->randoms));
 	h->memzero(c->scratch, sizeof(c->scratch));
 	h->free(c);
