@@ -44,6 +44,7 @@ E2E_TESTS = \
 	tests/e2e/core-reload.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
+include tests/e2e/ike.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk

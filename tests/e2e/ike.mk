@@ -1,0 +1,6 @@
+# End-to-end tests of transport/ike with Debian's vpnc (and strongSwan),
+# included from tests/local.mk.
+IKE_E2E_TESTS = \
+	tests/e2e/ike-vpnc-psk.sh
+TESTS += $(IKE_E2E_TESTS)
+EXTRA_DIST += tests/lib/vpnc.sh
