@@ -284,6 +284,8 @@ static void send_fragments(struct ike_sa *sa, const uint8_t *msg, size_t len)
 	room -= (sa->peer.ss.ss_family == AF_INET6 ? 40 : 20) + 8 +
 		(sa->flow->natt ? 4 : 0) + ISAKMP_HDR_LEN + 8;
 	frag_id++;
+	sa_log(sa, OC_LOG_DEBUG1, "sending a %zu-byte message as %zu fragments", len,
+	       (len + room - 1) / room);
 	while (off < len && num <= IKE_FRAG_MAX) {
 		size_t take = len - off < room ? len - off : room;
 		size_t s;
@@ -706,6 +708,8 @@ static size_t frag_input(struct ike_sa *sa, const isakmp_msg_t *m)
 		memcpy(sa->inst->xbuf + total, fr->data[i], fr->len[i]);
 		total += fr->len[i];
 	}
+	sa_log(sa, OC_LOG_DEBUG1, "reassembled a %zu-byte message from %u fragments", total,
+	       fr->last);
 	frag_clear(sa);
 	return total;
 }
@@ -738,6 +742,8 @@ static void sa_input(struct ike_sa *sa, struct ike_flow *f, uint8_t *msg, size_t
 			ike_input(inst, f, inst->xbuf, n, depth + 1);
 		return;
 	}
+	sa_log(sa, OC_LOG_DEBUG3, "IKE message: exchange %u, id %08x, flags %x, %u bytes%s",
+	       m->h.exch, m->h.msgid, m->h.flags, m->h.len, f->natt ? " (NAT-T port)" : "");
 	sha1_digest(msg, m->h.len, digest);
 	if (sa->rx_digest_set && memcmp(digest, sa->rx_digest, 20) == 0) {
 		/* a retransmission: our answer got lost */
@@ -917,13 +923,15 @@ static void esp_input(struct ike_inst *inst, struct ike_flow *f, uint8_t *p, siz
 	size_t ilen;
 	int r;
 
-	if (!c)
+	if (!c) {
+		inst->host->log(inst->self, OC_LOG_DEBUG3, "ESP packet for unknown SPI %08x", get32(p));
 		return;
+	}
 	sa = c->sa;
 	r = esp_decap(&c->in, p, n, &in, &ilen, &nh);
 	if (r < 0) {
-		if (r == OC_E_PERM)
-			sa_log(sa, OC_LOG_DEBUG2, "ESP packet with a bad ICV dropped");
+		sa_log(sa, OC_LOG_DEBUG2, "ESP packet dropped: %s", r == OC_E_PERM ? "bad ICV" :
+		       r == OC_E_EXIST ? "replayed or too old" : "malformed");
 		return;
 	}
 	sa->last_rx_ms = ike_now();
