@@ -48,11 +48,14 @@ enum ipc_type {
 	IPC_RELOAD_COMMIT = 34,
 	IPC_RELOAD_ABORT = 35,
 	IPC_SECMOD_STATUS = 36,
+	IPC_SESSION_STARTED = 37, /* a tunnel is up: accounting start (once per cookie) */
+	IPC_ACCT_STATS = 38,      /* a live session's counters: accounting interim */
 	/* sec-mod -> main */
 	IPC_COOKIE_RESULT = 40,
 	IPC_COOKIE_EXPIRED = 41,
 	IPC_RELOAD_RESULT = 42,
 	IPC_SECMOD_STATUS_REPLY = 43,
+	IPC_BAN_POINTS = 44,      /* add ban points to a client address */
 };
 
 enum ipc_tag {
@@ -70,6 +73,7 @@ enum ipc_tag {
 	T_LOCAL, T_CFG_PATH, T_CFG_TEXT, T_MOD_PATH, T_MOD_TEXT, T_GEN,
 	T_INFO_NAME, T_INFO_VALUE, T_WORKER, T_COUNT, T_SELECTED_GROUP,
 	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO, T_DATAGRAM, T_CHANNEL_KEY,
+	T_NO_UDP, T_STATS_INTERVAL, T_POINTS,
 };
 
 /* Outgoing message builder. */

@@ -167,8 +167,24 @@ typedef struct oc_auth_ops {
 	/** Release the attempt; accepts NULL. Required. */
 	void (*session_free)(void *sess);
 
-	/** Accounting record. Optional (OC_AUTH_F_ACCT). */
+	/**
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For OC_AUTH_F_BLOCKING
+	 * modules the core calls it on a dedicated accounting thread (records
+	 * of one session in order), concurrently with step() of other
+	 * attempts; otherwise on sec-mod's loop.
+	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
+
+	/* ---- ABI 1.2 ---- */
+
+	/**
+	 * The groups this method knows, for `auto-select-group`: call
+	 * @p add(arg, name) once per group. Optional. Called on sec-mod's loop
+	 * once per configuration generation (start-up, reload), so it may read
+	 * a file or the group database but must not wait on the network.
+	 */
+	int (*list_groups)(void *inst, void (*add)(void *arg, const char *group),
+	                   void *arg);
 } oc_auth_ops_t;
 
 #ifdef __cplusplus

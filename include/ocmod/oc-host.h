@@ -127,7 +127,18 @@ typedef struct oc_host {
 	 *  may be called from session_free(), after conn_close(). */
 	void (*compress_release)(oc_conn_t *conn, oc_compressor_t *c);
 
-	/* ---- flow-owning datagram transports (ABI 1.2; check OC_HOST_HAS) ---- */
+	/* ---- virtual hosts (ABI 1.2; check OC_HOST_HAS) ---- */
+
+	/**
+	 * The [vhost:NAME] an instance serves, or NULL for the global one.
+	 * For every instance whose ocserv.conf keys (server-cert, ca-cert...)
+	 * a vhost section sets, the core creates a copy for that vhost; a
+	 * transport finds the copy matching the client's SNI among its own
+	 * instances in the same process. Any thread.
+	 */
+	const char *(*instance_vhost)(oc_instance_t *self);
+
+	/* ---- flow-owning datagram transports (ABI 1.3; check OC_HOST_HAS) ---- */
 
 	/**
 	 * Create a core connection for a client the transport @p self

@@ -1352,6 +1352,25 @@ static void pam_mod_session_free(void *sess)
 	host->free(s);
 }
 
+/* auto-select-group: the system groups with gid >= gid-min, as ocserv. */
+static int pam_mod_list_groups(void *inst, void (*add)(void *arg, const char *group),
+                               void *arg)
+{
+	struct pam_inst *pi = inst;
+	struct group *gr;
+	size_t n = 0;
+
+	setgrent();
+	while ((gr = getgrent()) != NULL && n < 4096) {
+		if ((uint32_t)gr->gr_gid < pi->gid_min || gr->gr_name == NULL)
+			continue;
+		add(arg, gr->gr_name);
+		n++;
+	}
+	endgrent();
+	return 0;
+}
+
 static const oc_auth_ops_t pam_mod_ops = {
 	.flags = OC_AUTH_F_PASSWORD,
 	.session_new = pam_mod_session_new,
@@ -1359,6 +1378,7 @@ static const oc_auth_ops_t pam_mod_ops = {
 	.cancel = pam_mod_cancel,
 	.get_identity = pam_mod_get_identity,
 	.session_free = pam_mod_session_free,
+	.list_groups = pam_mod_list_groups,
 };
 
 OC_MODULE_DEFINE(OC_MOD_AUTH, pam_mod_ops,
