@@ -3,6 +3,7 @@
 IKE_E2E_TESTS = \
 	tests/e2e/ike-vpnc-psk.sh \
 	tests/e2e/ike-vpnc-bad-password.sh \
-	tests/e2e/ike-swan.sh
+	tests/e2e/ike-swan.sh \
+	tests/e2e/ike-vpnc-hybrid.sh
 TESTS += $(IKE_E2E_TESTS)
 EXTRA_DIST += tests/lib/vpnc.sh tests/lib/swan.sh

@@ -17,7 +17,8 @@
 # vpnc_stop     SIGTERM: vpnc deletes its SAs and exits (bounded wait)
 # vpnc_env VAR  value of VAR in the connect environment of the last vpnc
 #
-# VPNC_TIMEOUT (default 25 s) bounds how long a connect may take.
+# VPNC_TIMEOUT (default 25 s) bounds how long a connect may take;
+# VPNC_EXTRA_CONF adds lines to the vpnc config (e.g. IKE Authmode hybrid).
 
 VPNC_N=0
 VPNC_PID=
@@ -52,6 +53,7 @@ vpnc__conf() {
 		printf 'IPSec secret %s\n' "${VPNC_PSK:-$IKE_PSK}"
 		printf 'Xauth username %s\n' "$user"
 		printf 'Xauth password %s\n' "$pass"
+		[ -n "${VPNC_EXTRA_CONF:-}" ] && printf '%s\n' "$VPNC_EXTRA_CONF"
 	} >"$VPNC_DIR/vpnc.conf"
 	chmod 0600 "$VPNC_DIR/vpnc.conf"
 }
