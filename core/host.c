@@ -141,6 +141,8 @@ const oc_host_t *host_table(void)
 		table.compress_select = worker_compress_select;
 		table.compress_release = worker_compress_release;
 		table.instance_vhost = h_instance_vhost;
+		table.conn_open = worker_conn_open;
+		table.flow_key = worker_flow_key;
 	}
 	return &table;
 }

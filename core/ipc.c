@@ -254,7 +254,7 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 	case IPC_PEER_WORKER:
 		return type == IPC_SESSION_OPEN || type == IPC_SESSION_CLOSED ||
 		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY ||
-		       type == IPC_CHANNEL_KEY;
+		       type == IPC_CHANNEL_KEY || type == IPC_FLOW_KEY;
 	}
 	return false;
 }

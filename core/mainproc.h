@@ -22,6 +22,7 @@ struct worker_proc {
 	struct generation *gen;
 	bool draining;
 	size_t n_sessions;
+	size_t n_flowkeys;          /* routing keys it registered (IPC_FLOW_KEY) */
 	struct worker_proc *next;
 };
 

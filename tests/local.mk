@@ -49,6 +49,7 @@ E2E_TESTS = \
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/e2e/gssapi.mk
+include tests/e2e/ike.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
 include tests/oot/oot.mk

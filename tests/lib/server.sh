@@ -162,7 +162,7 @@ server_start() {
 	ocmod)
 		: "${OCMOD:=$top_builddir/ocmod}"
 		[ -x "$OCMOD" ] || t_fail "server binary not found: OCMOD=$OCMOD (build ocmod first)"
-		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d 2)
+		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d "${SRV_DEBUG:-2}")
 		;;
 	*) t_fail "unknown TEST_SERVER=$TEST_SERVER (ocmod|ocserv)" ;;
 	esac
