@@ -5,6 +5,7 @@
 #                     [--workloads "tput logins idle"] [--levels "1 10 100 1000 10000"]
 #                     [--logins N] [--time S] [--out FILE] [--no-build]
 #                     [--idle-reps N] [--idle-cap S] [--ocmod-dir DIR [--label TEXT]]
+#                     [--perf DIR]
 #
 # Sets up a server and a client network namespace (tests/lib/netns.sh), one
 # ocserv.conf-syntax configuration for both servers (tests/lib/server.sh plus
@@ -38,6 +39,7 @@ IDLE_REPS=1
 IDLE_CAP=240
 OCMOD_DIR=
 LABEL=
+PERF_DIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -53,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--idle-cap) IDLE_CAP=$2; shift ;;
 	--ocmod-dir) OCMOD_DIR=$2; NO_BUILD=1; shift ;;
 	--label) LABEL=$2; shift ;;
+	--perf) PERF_DIR=$2; shift ;;
 	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -108,7 +111,7 @@ if [ -f "$TOP/Makefile" ] && [ "$NO_BUILD" = 0 ] && ! make -q -C "$TOP" all >/de
 			exit 1
 		fi
 	fi
-else
+elif [ -z "$OCMOD_DIR" ]; then
 	[ -x "$TOP/ocmod" ] || { echo "run.sh: $TOP is not configured and has no ./ocmod (./autogen.sh && ./configure first)" >&2; exit 1; }
 fi
 OCLOAD=$BENCH_DIR/ocload
@@ -372,12 +375,21 @@ oc_down() {
 iperf_run() { # NAME ARGS...
 	local name=$1; shift
 	local f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.json c0 c1 line
+	local perfp=
+	if [ -n "$PERF_DIR" ]; then
+		# call graphs of the whole server tree while iperf3 runs
+		perf record -q -g -F 999 -o "$PERF_DIR/$TEST_SERVER.$name.$REP.data" \
+			-p "$("$PY" -S "$OCSTAT" pids "$SRV_PID" | paste -sd,)" -- sleep $((IPERF_T + 1)) \
+			>"$PERF_DIR/$TEST_SERVER.$name.$REP.log" 2>&1 &
+		perfp=$!
+	fi
 	win_start
 	c0=$(srv_cpu)
 	timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "$SRV_TUN_IP" -p 5201 \
 		-t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err"
 	c1=$(srv_cpu)
 	win_end
+	[ -n "$perfp" ] && wait "$perfp"
 	CPU_D=$(calc "$c1 - $c0")
 	line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
 	read -r IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST _ <<<"$line"
