@@ -47,6 +47,7 @@
 #include "acxml.h"
 #include "frame.h"
 #include "http.h"
+#include "recfast.h"
 
 #define CSTP_VERSION "0.1.0"
 
@@ -67,6 +68,11 @@
 #define MTU_HEADROOM 256
 /* an incomplete frame with no frame completed for this long: close */
 #define PARTIAL_TIMEOUT_MS 3000
+/* record fast path (recfast.h): what one recv() takes, and how many sealed
+ * bytes one send() carries at most */
+#define FAST_RX_CAP (64 * 1024)
+#define FAST_REC_MAX (RF_TLS_HDR + RF_EXPLICIT + RF_MAX_PLAIN + RF_TAG)
+#define FAST_TX_CAP (64 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
@@ -136,6 +142,15 @@ struct cstp_inst {
 	mbedtls_ssl_config sslc;
 	int suites[8];
 	struct cstp_conn *hs_conn; /* connection whose handshake is running */
+	/* a frame on its way into mbedTLS (tunnel data is copied there, or
+	 * queued, before the next one is built) */
+	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
+	/* record fast path, shared by the connections of this worker */
+	uint8_t *rx;                 /* FAST_RX_CAP + FAST_REC_MAX: raw TLS input */
+	uint8_t *tx;                 /* FAST_TX_CAP: records sealed for tx_owner */
+	size_t tx_len;
+	struct cstp_conn *tx_owner;  /* whose records are in tx */
+	struct event *ev_flush;      /* sends tx once the current callback is done */
 };
 
 enum conn_state {
@@ -185,6 +200,20 @@ struct cstp_conn {
 	uint8_t randoms[64]; /* client_random || server_random */
 	mbedtls_tls_prf_types prf;
 
+	/*
+	 * Record fast path: once tunnel data flows (rf_want) and mbedTLS holds
+	 * nothing of the stream, application-data records are sealed and
+	 * opened with recfast (rf); mbedTLS keeps the counters again for the
+	 * close_notify.
+	 */
+	rf_keys_t keys;       /* the key block of the handshake, until rf_new() */
+	rf_t *rf;
+	bool rf_want;
+	uint8_t *rxpart;      /* an incomplete record, FAST_REC_MAX bytes */
+	size_t rxpart_len;
+	uint8_t *txpend;      /* sealed records the socket did not take yet */
+	size_t txpend_off, txpend_len, txpend_cap;
+
 	char sni[256];
 	char cipher[96];
 	bool chacha;
@@ -207,8 +236,6 @@ struct cstp_conn {
 	 * state per connection too) */
 	uint8_t tok_ctx[CTX_MAX];
 	size_t tok_ctx_len;
-
-	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
 };
 
 /* ------------------------------------------------------------------ */
@@ -376,9 +403,197 @@ static void oq_clear(struct cstp_conn *c)
 
 enum { FLUSH_EMPTY = 0, FLUSH_BLOCKED = 1 };
 
+/* ------------------------------------------------------------------ */
+/* record fast path: output                                            */
+
+/* sealed bytes of @p c not on the socket yet */
+static size_t fast_pending(const struct cstp_conn *c)
+{
+	size_t n = c->txpend_len - c->txpend_off;
+
+	if (c->inst->tx_owner == c)
+		n += c->inst->tx_len;
+	return n;
+}
+
+static void txpend_drop(struct cstp_conn *c)
+{
+	free(c->txpend);
+	c->txpend = NULL;
+	c->txpend_off = c->txpend_len = c->txpend_cap = 0;
+}
+
+/* room for @p n more bytes at the end of txpend */
+static int txpend_reserve(struct cstp_conn *c, size_t n)
+{
+	uint8_t *p;
+	size_t cap;
+
+	if (c->txpend_off > 0) {
+		memmove(c->txpend, c->txpend + c->txpend_off, c->txpend_len - c->txpend_off);
+		c->txpend_len -= c->txpend_off;
+		c->txpend_off = 0;
+	}
+	if (c->txpend_len + n <= c->txpend_cap)
+		return 0;
+	cap = (c->txpend_len + n + 16383) & ~(size_t)16383;
+	p = realloc(c->txpend, cap);
+	if (p == NULL)
+		return OC_E_NOMEM;
+	c->txpend = p;
+	c->txpend_cap = cap;
+	return 0;
+}
+
+/* Send txpend: 0 when all of it went (the buffer is released), 1 when the
+ * socket is full, OC_E_IO. */
+static int txpend_send(struct cstp_conn *c)
+{
+	while (c->txpend_off < c->txpend_len) {
+		ssize_t n = send(c->fd, c->txpend + c->txpend_off,
+		                 c->txpend_len - c->txpend_off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->txpend_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		return OC_E_IO;
+	}
+	txpend_drop(c);
+	return 0;
+}
+
+/*
+ * Send the records sealed into the worker's batch for their connection:
+ * one send() for all the packets of a tun wakeup. What the socket does not
+ * take waits in the connection's txpend for EV_WRITE.
+ */
+static void fast_flush(struct cstp_inst *inst)
+{
+	struct cstp_conn *c = inst->tx_owner;
+	size_t off = 0, len = inst->tx_len;
+	int err = 0;
+
+	inst->tx_owner = NULL;
+	inst->tx_len = 0;
+	if (c == NULL || len == 0)
+		return;
+	while (off < len) {
+		ssize_t n = send(c->fd, inst->tx + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		err = n < 0 ? errno : EIO;
+		break;
+	}
+	if (err == 0 && off < len) {
+		if (txpend_reserve(c, len - off) < 0) {
+			err = ENOMEM;
+		} else {
+			memcpy(c->txpend + c->txpend_len, inst->tx + off, len - off);
+			c->txpend_len += len - off;
+			if (!c->write_blocked && conn_live(c)) {
+				c->write_blocked = true;
+				event_add(c->ev_write, NULL);
+			}
+		}
+	}
+	if (err != 0 && conn_live(c)) {
+		CLOG(c, OC_LOG_DEBUG1, "TLS write failed: %s", strerror(err));
+		schedule_close(c, OC_CLOSE_ERROR);
+	}
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fast_flush(arg);
+}
+
+/*
+ * Seal one CSTP frame as one TLS record: into the worker's batch (sent by
+ * flush_cb when the current callback is done, or when another connection
+ * needs the batch), or behind the bytes still waiting in txpend. The
+ * limits are those of the mbedTLS path's queue, in bytes.
+ */
+static int fast_frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
+                          size_t len, bool bounded, bool force)
+{
+	struct cstp_inst *inst = c->inst;
+	uint8_t hdr[CSTP_HDR_LEN];
+	size_t rlen = rf_overhead(c->rf) + CSTP_HDR_LEN + len, pend = fast_pending(c), n;
+
+	if (!force) {
+		if (bounded && pend + rlen > OQ_MAX_BYTES)
+			return OC_E_AGAIN;
+		if (!bounded && pend + rlen > OQ_HARD_BYTES)
+			return OC_E_AGAIN;
+	}
+	cstp_frame_header(hdr, type, len);
+	if (c->txpend_off == c->txpend_len &&
+	    (inst->tx_owner != c || inst->tx_len + rlen > FAST_TX_CAP))
+		fast_flush(inst);
+	if (!conn_live(c))
+		return OC_E_IO;
+	if (c->txpend_off == c->txpend_len && inst->tx_len + rlen <= FAST_TX_CAP) {
+		n = rf_seal(c->rf, RF_TYPE_APPDATA, hdr, sizeof(hdr), payload, len,
+		            inst->tx + inst->tx_len);
+		if (n == 0)
+			return OC_E_IO;
+		if (inst->tx_len == 0)
+			event_active(inst->ev_flush, EV_TIMEOUT, 0);
+		inst->tx_len += n;
+		inst->tx_owner = c;
+		return 0;
+	}
+	if (txpend_reserve(c, rlen) < 0)
+		return OC_E_NOMEM;
+	n = rf_seal(c->rf, RF_TYPE_APPDATA, hdr, sizeof(hdr), payload, len,
+	            c->txpend + c->txpend_len);
+	if (n == 0)
+		return OC_E_IO;
+	c->txpend_len += n;
+	if (!c->write_blocked) {
+		c->write_blocked = true;
+		event_add(c->ev_write, NULL);
+	}
+	return 0;
+}
+
+/* Fast path: the batch, then txpend. */
+static int fast_flush_conn(struct cstp_conn *c)
+{
+	int r;
+
+	if (c->inst->tx_owner == c)
+		fast_flush(c->inst);
+	r = txpend_send(c);
+	if (r < 0)
+		return OC_E_IO;
+	if (r == 1) {
+		c->write_blocked = true;
+		return FLUSH_BLOCKED;
+	}
+	c->write_blocked = false;
+	return FLUSH_EMPTY;
+}
+
 /* Write queued items; FLUSH_EMPTY, FLUSH_BLOCKED or OC_E_IO. */
 static int conn_flush(struct cstp_conn *c)
 {
+	if (c->rf != NULL)
+		return fast_flush_conn(c);
 	while (c->oq_head) {
 		struct oq_item *it = c->oq_head;
 		int ret = mbedtls_ssl_write(&c->ssl, it->buf + it->off, it->len - it->off);
@@ -414,10 +629,13 @@ static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
                      size_t len, bool bounded, bool force)
 {
 	size_t flen = CSTP_HDR_LEN + len;
+	uint8_t *sc = c->inst->scratch;
 	int ret;
 
 	if (len > CSTP_MAX_PAYLOAD)
 		return OC_E_INVAL;
+	if (c->rf != NULL)
+		return fast_frame_out(c, type, payload, len, bounded, force);
 	if (c->oq_head != NULL) {
 		if (!force) {
 			if (bounded && (c->oq_n >= OQ_MAX_PKTS || c->oq_bytes + flen > OQ_MAX_BYTES))
@@ -425,24 +643,24 @@ static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
 			if (!bounded && (c->oq_n >= OQ_HARD_PKTS || c->oq_bytes + flen > OQ_HARD_BYTES))
 				return OC_E_AGAIN;
 		}
-		cstp_frame_header(c->scratch, type, len);
+		cstp_frame_header(sc, type, len);
 		if (len)
-			memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
-		return oq_push(c, c->scratch, flen);
+			memcpy(sc + CSTP_HDR_LEN, payload, len);
+		return oq_push(c, sc, flen);
 	}
 
-	cstp_frame_header(c->scratch, type, len);
+	cstp_frame_header(sc, type, len);
 	if (len)
-		memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
-	ret = mbedtls_ssl_write(&c->ssl, c->scratch, flen);
+		memcpy(sc + CSTP_HDR_LEN, payload, len);
+	ret = mbedtls_ssl_write(&c->ssl, sc, flen);
 	if (ret == (int)flen)
 		return 0;
 	if (ret > 0) {
 		/* a negotiated max_fragment_length split it: queue the rest */
-		ret = oq_push(c, c->scratch + ret, flen - (size_t)ret);
+		ret = oq_push(c, sc + ret, flen - (size_t)ret);
 	} else if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
 		/* mbedTLS holds the record; the retry must pass the same length */
-		ret = oq_push(c, c->scratch, flen);
+		ret = oq_push(c, sc, flen);
 	} else {
 		return OC_E_IO;
 	}
@@ -516,12 +734,9 @@ static int export_keys_cb(void *p, const unsigned char *ms, const unsigned char 
 	struct cstp_inst *inst = p;
 	struct cstp_conn *c = inst->hs_conn;
 
-	(void)kb;
-	(void)maclen;
-	(void)keylen;
-	(void)ivlen;
 	if (c == NULL)
 		return 0;
+	rf_keys_capture(&c->keys, kb, maclen, keylen, ivlen);
 	memcpy(c->ms, ms, sizeof(c->ms));
 	memcpy(c->randoms, client_random, 32);
 	memcpy(c->randoms + 32, server_random, 32);
@@ -1594,6 +1809,7 @@ static void handle_frame(struct cstp_conn *c, const cstp_frame_t *f)
 {
 	switch (f->type) {
 	case CSTP_T_DATA:
+		c->rf_want = true;
 		if (f->len > 0)
 			(void)c->host->tun_write(c->conn, f->payload, f->len);
 		break;
@@ -1702,15 +1918,143 @@ static void partial_cb(evutil_socket_t fd, short what, void *arg)
 	schedule_close(c, OC_CLOSE_ERROR);
 }
 
+/*
+ * Hand the record layer to the fast path once tunnel data flows and
+ * mbedTLS holds nothing of the stream. True if the fast path is on.
+ */
+static bool fast_try(struct cstp_conn *c)
+{
+	if (c->rf != NULL)
+		return true;
+	if (!c->rf_want || c->state != ST_TUNNEL || !c->keys.have || c->inst->rx == NULL ||
+	    c->oq_head != NULL || !rf_ssl_idle(&c->ssl))
+		return false;
+	c->rf = rf_new(&c->ssl, &c->keys); /* the keys are wiped either way */
+	if (c->rf == NULL) {
+		CLOG(c, OC_LOG_DEBUG1, "TLS records stay with mbedTLS (%s)", c->cipher);
+		return false;
+	}
+	CLOG(c, OC_LOG_DEBUG1, "TLS record fast path on (%s)", c->cipher);
+	return true;
+}
+
+/*
+ * Fast path input: raw TLS records from the socket, up to FAST_RX_CAP per
+ * recv(), opened straight into c->in and deframed. An incomplete record
+ * waits in c->rxpart. Alerts are acted on here (close_notify ends the
+ * session like EOF, a fatal alert is an error, warnings are ignored as
+ * mbedTLS does); any other non-application record closes the connection
+ * (renegotiation is off).
+ */
+static void fast_read(struct cstp_conn *c)
+{
+	uint8_t *rx = c->inst->rx;
+	size_t have = c->rxpart_len, budget = 0;
+
+	if (have > 0)
+		memcpy(rx, c->rxpart, have);
+	c->rxpart_len = 0;
+	while (c->state == ST_TUNNEL) {
+		size_t off = 0;
+		ssize_t n;
+
+		if (budget >= READ_BUDGET) {
+			/* let other connections run; come back on the next loop */
+			event_active(c->ev_read, EV_READ, 0);
+			break;
+		}
+		n = recv(c->fd, rx + have, FAST_RX_CAP + FAST_REC_MAX - have, 0);
+		if (n == 0) {
+			CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
+			schedule_close(c, OC_CLOSE_TEMPORARY);
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", strerror(errno));
+			schedule_close(c, errno == ECONNRESET ? OC_CLOSE_TEMPORARY : OC_CLOSE_ERROR);
+			break;
+		}
+		have += (size_t)n;
+		budget += (size_t)n;
+		now_mono(&c->t_rx);
+		while (c->state == ST_TUNNEL) {
+			long rl = rf_tls_record_len(rx + off, have - off);
+			uint8_t type = 0, *dst = c->in + c->in_len;
+			int r;
+
+			if (rl == 0 || (size_t)rl > have - off)
+				break; /* incomplete */
+			if (rl < 0 || (size_t)rl - rf_overhead(c->rf) > IN_CAP - c->in_len) {
+				CLOG(c, OC_LOG_INFO, "malformed TLS record in the tunnel");
+				schedule_close(c, OC_CLOSE_ERROR);
+				break;
+			}
+			r = rf_open(c->rf, rx + off, (size_t)rl, dst, &type);
+			off += (size_t)rl;
+			if (r < 0) {
+				CLOG(c, OC_LOG_INFO, "TLS record failed authentication in the tunnel");
+				schedule_close(c, OC_CLOSE_ERROR);
+				break;
+			}
+			if (type == RF_TYPE_APPDATA) {
+				c->in_len += (size_t)r;
+				(void)tunnel_process(c);
+				continue;
+			}
+			if (type == RF_TYPE_ALERT && r == 2) {
+				if (dst[1] == MBEDTLS_SSL_ALERT_MSG_CLOSE_NOTIFY) {
+					CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
+					schedule_close(c, OC_CLOSE_TEMPORARY);
+				} else if (dst[0] == MBEDTLS_SSL_ALERT_LEVEL_FATAL) {
+					CLOG(c, OC_LOG_INFO, "client sent a fatal TLS alert (%u)", dst[1]);
+					schedule_close(c, OC_CLOSE_ERROR);
+				}
+				continue;
+			}
+			CLOG(c, OC_LOG_INFO, "unexpected TLS record (type %u) in the tunnel", type);
+			schedule_close(c, OC_CLOSE_ERROR);
+		}
+		if (off > 0) {
+			memmove(rx, rx + off, have - off);
+			have -= off;
+		}
+	}
+	if (have > 0 && c->state == ST_TUNNEL) {
+		if (c->rxpart == NULL)
+			c->rxpart = malloc(FAST_REC_MAX);
+		if (c->rxpart == NULL) {
+			schedule_close(c, OC_CLOSE_ERROR);
+			return;
+		}
+		memcpy(c->rxpart, rx, have);
+		c->rxpart_len = have;
+	} else if (c->rxpart != NULL) {
+		free(c->rxpart);
+		c->rxpart = NULL;
+	}
+}
+
 static void tunnel_read(struct cstp_conn *c)
 {
 	size_t budget = 0;
 
+	if (c->rf != NULL) {
+		fast_read(c);
+		return;
+	}
 	for (;;) {
 		int ret;
 
 		if (tunnel_process(c) < 0 || c->state != ST_TUNNEL)
 			return;
+		if (c->rf_want && fast_try(c)) {
+			fast_read(c);
+			return;
+		}
 		if (budget >= READ_BUDGET) {
 			/* let other connections run; come back on the next loop */
 			event_active(c->ev_read, EV_READ, 0);
@@ -1734,8 +2078,12 @@ static void tunnel_read(struct cstp_conn *c)
 
 static void drain_finish(struct cstp_conn *c)
 {
-	int ret = mbedtls_ssl_close_notify(&c->ssl);
+	int ret;
 	size_t i;
+
+	if (c->rf != NULL)
+		rf_push(c->rf, &c->ssl); /* mbedTLS writes the next record */
+	ret = mbedtls_ssl_close_notify(&c->ssl);
 
 	c->notify_pending = false;
 	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
@@ -1749,7 +2097,7 @@ static void drain_finish(struct cstp_conn *c)
 	 */
 	(void)shutdown(c->fd, SHUT_WR);
 	for (i = 0; i < 16; i++)
-		if (recv(c->fd, c->scratch, sizeof(c->scratch), MSG_DONTWAIT) <= 0)
+		if (recv(c->fd, c->inst->scratch, sizeof(c->inst->scratch), MSG_DONTWAIT) <= 0)
 			break;
 	schedule_close(c, c->close_reason);
 }
@@ -1793,7 +2141,8 @@ static void conn_run(struct cstp_conn *c)
 		if (c->state == ST_TUNNEL) {
 			tunnel_read(c);
 			partial_check(c);
-			if (c->state == ST_TUNNEL && c->oq_head != NULL && !c->write_blocked &&
+			if (c->state == ST_TUNNEL && !c->write_blocked &&
+			    (c->oq_head != NULL || (c->rf != NULL && fast_pending(c) > 0)) &&
 			    conn_flush(c) < 0)
 				schedule_close(c, OC_CLOSE_ERROR);
 		}
@@ -1868,6 +2217,14 @@ static void conn_free(struct cstp_conn *c)
 	if (c == NULL)
 		return;
 	h = c->host;
+	if (c->inst->tx_owner == c) {
+		c->inst->tx_owner = NULL;
+		c->inst->tx_len = 0;
+	}
+	rf_free(c->rf);
+	rf_keys_wipe(&c->keys);
+	free(c->rxpart);
+	free(c->txpend);
 	if (c->ev_read)
 		event_free(c->ev_read);
 	if (c->ev_write)
@@ -1894,7 +2251,6 @@ static void conn_free(struct cstp_conn *c)
 	h->memzero(c->ms, sizeof(c->ms));
 	h->memzero(c->tok_ctx, sizeof(c->tok_ctx));
 	h->memzero(c->randoms, sizeof(c->randoms));
-	h->memzero(c->scratch, sizeof(c->scratch));
 	h->free(c);
 }
 
@@ -1997,6 +2353,10 @@ static int cstp_send(void *ts, const uint8_t *pkt, size_t len)
 		return conn_live(c) ? OC_E_STATE : OC_E_CLOSED;
 	if (pkt == NULL || len == 0 || len > c->max_payload)
 		return OC_E_INVAL;
+	if (c->rf == NULL) {
+		c->rf_want = true;
+		(void)fast_try(c);
+	}
 	ret = OC_E_NOSPACE;
 	if (c->comp.ops != NULL && len >= c->comp.min_len) {
 		size_t out = 0;
@@ -2026,8 +2386,11 @@ static void cstp_close(void *ts, int reason)
 	} else {
 		if (c->state == ST_TUNNEL)
 			(void)frame_out(c, CSTP_T_DISCONNECT, NULL, 0, false, true);
-		if (conn_flush(c) == FLUSH_EMPTY)
+		if (conn_flush(c) == FLUSH_EMPTY) {
+			if (c->rf != NULL)
+				rf_push(c->rf, &c->ssl);
 			(void)mbedtls_ssl_close_notify(&c->ssl);
+		}
 		event_del(c->ev_read);
 		event_del(c->ev_write);
 		event_del(c->ev_timer);
@@ -2076,6 +2439,11 @@ static void inst_free(struct cstp_inst *inst)
 		vhost_unregister(inst);
 	if (inst == NULL)
 		return;
+	if (inst->ev_flush)
+		event_free(inst->ev_flush);
+	free(inst->rx);
+	free(inst->tx);
+	inst->host->memzero(inst->scratch, sizeof(inst->scratch));
 	mbedtls_ssl_config_free(&inst->sslc);
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_x509_crt_free(&inst->ca);
@@ -2199,6 +2567,14 @@ static int build_tls(struct cstp_inst *inst, oc_error_t *err)
 	mbedtls_ssl_conf_export_keys_ext_cb(&inst->sslc, export_keys_cb, inst);
 	mbedtls_ssl_conf_sni(&inst->sslc, sni_cb, inst);
 	mbedtls_ssl_conf_renegotiation(&inst->sslc, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	/* the record fast path's buffers (one set per worker) */
+	inst->rx = malloc(FAST_RX_CAP + FAST_REC_MAX);
+	inst->tx = malloc(FAST_TX_CAP);
+	inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
+	if (inst->rx == NULL || inst->tx == NULL || inst->ev_flush == NULL) {
+		h->error_set(err, OC_E_NOMEM, "cstp: out of memory");
+		return OC_E_NOMEM;
+	}
 	inst->tls_ready = true;
 	return 0;
 }
