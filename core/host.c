@@ -135,6 +135,9 @@ const oc_host_t *host_table(void)
 		table.conn_instance = worker_conn_instance;
 		table.compress_select = worker_compress_select;
 		table.compress_release = worker_compress_release;
+		table.key_open = host_key_open;
+		table.key_sign = host_key_sign;
+		table.key_close = host_key_close;
 	}
 	return &table;
 }

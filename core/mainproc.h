@@ -22,6 +22,7 @@ struct worker_proc {
 	struct generation *gen;
 	bool draining;
 	size_t n_sessions;
+	size_t n_handed;            /* client connections given to it */
 	struct worker_proc *next;
 };
 
