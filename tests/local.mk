@@ -41,7 +41,11 @@ E2E_TESTS = \
 	tests/e2e/dtls-forged.sh \
 	tests/e2e/dtls-legacy.sh \
 	tests/e2e/dtls-mtu-roam.sh \
-	tests/e2e/core-reload.sh
+	tests/e2e/core-reload.sh \
+	tests/e2e/worker-seccomp.sh \
+	tests/e2e/worker-keymem.sh \
+	tests/e2e/worker-kill.sh \
+	tests/e2e/worker-isolation.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk
