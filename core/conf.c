@@ -56,34 +56,42 @@ const oc_option_t core_options[] = {
 	O("compression", OC_OPT_BOOL, 0, compression, "false", "compress packets with a compress module the client also knows"),
 	OR("no-compress-limit", OC_OPT_INT, 0, no_compress_limit, "256", 0, 65535, "packets shorter than this are sent uncompressed"),
 	O("compression-algo-priority", OC_OPT_LIST, 0, compression_algo_priority, NULL, "NAME:PRIORITY overrides, e.g. lzs:100 (higher wins)"),
+	O("config-per-user", OC_OPT_STR, 0, config_per_user, NULL, "directory of per-user config files (named after the user)"),
+	O("config-per-group", OC_OPT_STR, 0, config_per_group, NULL, "directory of per-group config files (named after the group)"),
+	O("default-user-config", OC_OPT_STR, 0, default_user_config, NULL, "per-user config used when the user has no file"),
+	O("default-group-config", OC_OPT_STR, 0, default_group_config, NULL, "per-group config used when the group has no file"),
+	O("append-routes", OC_OPT_BOOL, 0, append_routes, "false", "per-user/group routes add to the global ones instead of replacing them"),
+	OR("stats-report-time", OC_OPT_INT, 0, stats_report_time, "0", 0, INT32_MAX, "interim accounting interval (s, 0 = none)"),
+	O("deny-roaming", OC_OPT_BOOL, 0, deny_roaming, "false", "refuse a cookie used from another IP address"),
+	OR("max-ban-score", OC_OPT_INT, 0, max_ban_score, "80", 0, INT32_MAX, "ban an IP address when its score reaches this (0 = no bans)"),
+	OR("ban-reset-time", OC_OPT_INT, 0, ban_reset_time, "300", 1, INT32_MAX, "forget an address's score after this many quiet seconds"),
+	OR("ban-time", OC_OPT_INT, 0, ban_time, "300", 1, INT32_MAX, "how long a banned address stays banned (s)"),
+	OR("min-reauth-time", OC_OPT_INT, 0, ban_time, NULL, 1, INT32_MAX, "ocserv 1.1's name for ban-time"),
+	OR("ban-points-wrong-password", OC_OPT_INT, 0, ban_points_wrong_password, "10", 0, INT32_MAX, "score added by a failed login"),
+	OR("ban-points-connection", OC_OPT_INT, 0, ban_points_connection, "1", 0, INT32_MAX, "score added by every connection"),
 	{ 0 }
 };
 
 /* ocserv options not implemented yet: accepted with a warning so an
  * existing ocserv.conf keeps starting. Sorted for bsearch. */
 static const char *const unimplemented[] = {
-	"always-require-cert", "append-routes", "ban-points-connection",
-	"ban-points-kkdcp", "ban-points-wrong-password", "ban-reset-time",
-	"ban-time", "camouflage", "camouflage_realm", "camouflage_secret",
+	"always-require-cert", "ban-points-kkdcp", "camouflage", "camouflage_realm", "camouflage_secret",
 	"cgroup", "chroot-dir",
 	"cisco-svc-client-compat", "client-bypass-protocol",
-	"config-per-group",
-	"config-per-user", "connect-script", "custom-header",
-	"debug-no-secmod-stats", "default-group-config",
-	"default-user-config", "deny-roaming", "dh-params",
+	"connect-script", "custom-header",
+	"debug-no-secmod-stats", "dh-params",
 	"disconnect-script", "expose-iroutes",
 	"host-update-script", "included-http-headers", "iroute", "key-pin",
 	"kkdcp", "limit-worker-memory", "listen-clear-file",
 	"listen-host-is-dyndns", "listen-netns", "listen-proxy-proto",
-	"match-tls-dtls-ciphers", "max-ban-score", "min-reauth-time",
-	"net-priority", "no-udp", "ocsp-response",
+	"match-tls-dtls-ciphers", "net-priority", "no-udp", "ocsp-response",
 	"output-buffer", "persistent-cookies", "pin-file", "ping-leases",
 	"predictable-ips", "proxy-url", "rate-limit-ms", "rekey-method",
 	"rekey-time", "restrict-user-to-ports", "restrict-user-to-routes",
 	"route-add-cmd", "route-del-cmd", "rx-data-per-sec",
 	"sec-mod-scale", "select-group-by-url", "server-drain-ms",
 	"server-stats-reset-time", "srk-pin", "srk-pin-file",
-	"stats-report-time", "switch-to-tcp-timeout", "syslog-facility",
+	"switch-to-tcp-timeout", "syslog-facility",
 	"tls-priorities", "try-mtu-discovery", "tx-data-per-sec",
 	"use-dbus", "use-seccomp", "use-utmp",
 	"user-profile",
@@ -122,6 +130,28 @@ const char *conf_module_of(const char *key)
 		if (strcmp(module_keys[i].key, key) == 0)
 			return module_keys[i].module;
 	return NULL;
+}
+
+/* Global-only options (ocserv's doc/sample.config scopes, plus ocmod's
+ * process and listener settings). Sorted for bsearch. */
+static const char *const global_only[] = {
+	"auth-offload-threads", "auth-timeout", "ban-points-connection",
+	"ban-points-kkdcp", "ban-points-wrong-password", "ban-reset-time",
+	"ban-time", "compression-algo-priority", "connect-script", "device",
+	"disconnect-script", "dtls-psk", "host-update-script", "ipv6-network",
+	"ipv6-subnet-prefix", "isolate-workers", "limit-worker-memory",
+	"listen-host", "listen-proxy-proto", "log-level", "max-ban-score",
+	"max-clients", "min-reauth-time", "occtl-socket-file", "pid-file",
+	"ping-leases", "rate-limit-ms", "route-add-cmd", "route-del-cmd",
+	"run-as-group", "run-as-user", "server-drain-ms", "socket-file",
+	"tcp-port", "try-mtu-discovery", "udp-listen-host", "udp-port",
+	"use-occtl", "use-utmp", "workers",
+};
+
+bool conf_is_global_only(const char *key)
+{
+	return bsearch(&key, global_only, sizeof(global_only) / sizeof(global_only[0]),
+		       sizeof(global_only[0]), cmp) != NULL;
 }
 
 bool conf_is_method_key(const char *key)

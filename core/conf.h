@@ -38,6 +38,19 @@ struct core_conf {
 	bool compression;
 	int64_t no_compress_limit;
 	oc_strlist_t compression_algo_priority;
+	/* per-user / per-group configuration (usercfg.h) */
+	char *config_per_user, *config_per_group;
+	char *default_user_config, *default_group_config;
+	bool append_routes;
+	int64_t stats_report_time;
+	bool no_udp, deny_roaming, restrict_user_to_routes;
+	char *restrict_user_to_ports;
+	int64_t rx_data_per_sec, tx_data_per_sec;
+	/* ban points (main) */
+	int64_t max_ban_score, ban_reset_time, ban_time;
+	int64_t ban_points_wrong_password, ban_points_connection;
+	/* scripts (main) */
+	char *connect_script, *disconnect_script, *host_update_script;
 };
 
 /* The core option table ({0}-terminated). */
@@ -50,6 +63,10 @@ bool conf_known_unimplemented(const char *key);
 /* The in-tree module (e.g. "transport dtls") that implements ocserv
  * option @p key, or NULL. */
 const char *conf_module_of(const char *key);
+
+/* True if @p key may only be set in the global section (not in a
+ * [vhost:NAME] section), as in ocserv's sample config. */
+bool conf_is_global_only(const char *key);
 
 /* True if @p key is handled specially by the generation builder
  * (auth, enable-auth, acct). */

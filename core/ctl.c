@@ -21,6 +21,8 @@
 #include "log.h"
 #include "mainproc.h"
 #include "strbuf.h"
+#include "ban.h"
+#include "procs.h"
 
 #define CTL_LINE_MAX 1024
 #define CTL_MAX_CLIENTS 32
@@ -231,6 +233,8 @@ static void session_json(struct strbuf *b, const struct session *s)
 	sb_json_str(b, s->username);
 	sb_puts(b, ",\"group\":");
 	sb_json_str(b, s->group);
+	sb_puts(b, ",\"vhost\":");
+	sb_json_str(b, s->vhost ? s->vhost : "default");
 	sb_puts(b, ",\"remote_ip\":");
 	sb_json_str(b, s->peer);
 	sb_puts(b, ",\"vpn_ipv4\":");
@@ -373,6 +377,50 @@ void ctl_reload_done(struct ctl_client *c, int status, const char *msg)
 	sb_free(&b);
 }
 
+struct ban_list_ctx {
+	struct ctl_client *c;
+	struct strbuf *b;
+	bool first;
+	uint64_t now;
+};
+
+static void ban_list_one(void *arg, const struct ban_addr *a, unsigned score,
+                         uint64_t until_ms)
+{
+	struct ban_list_ctx *x = arg;
+	char ip[64];
+	long long left = until_ms > x->now ? (long long)((until_ms - x->now + 999) / 1000) : 0;
+
+	ban_addr_text(a, ip, sizeof(ip));
+	if (x->c->json) {
+		sb_puts(x->b, x->first ? "" : ",");
+		sb_puts(x->b, "{\"ip\":");
+		sb_json_str(x->b, ip);
+		sb_printf(x->b, ",\"score\":%u,\"banned\":%s,\"raw_ban_remaining\":%lld}",
+			  score, until_ms ? "true" : "false", left);
+	} else {
+		sb_printf(x->b, "%-40s %8u %s\n", ip, score,
+			  until_ms ? "banned" : "-");
+	}
+	x->first = false;
+}
+
+static void cmd_bans(struct ctl_client *c, bool banned_only)
+{
+	struct strbuf b = { 0 };
+	struct ban_list_ctx x = { c, &b, true, now_ms() };
+
+	if (c->json)
+		sb_puts(&b, "[");
+	else
+		sb_printf(&b, "%-40s %8s %s\n", "IP", "score", "status");
+	ban_foreach(gen_conf(M.gen), x.now, banned_only, ban_list_one, &x);
+	if (c->json)
+		sb_puts(&b, "]\n");
+	reply(c, "OK\n", &b);
+	sb_free(&b);
+}
+
 static void dispatch(struct ctl_client *c)
 {
 	char *argv[8], *save = NULL, *tok;
@@ -428,6 +476,28 @@ static void dispatch(struct ctl_client *c)
 			sb_printf(&b, "disconnected %d session%s\n", n, n == 1 ? "" : "s");
 		reply(c, "OK\n", &b);
 		sb_free(&b);
+	} else if (argc >= 4 && !strcmp(argv[1], "show") && !strcmp(argv[2], "ip") &&
+		   !strcmp(argv[3], "bans")) {
+		cmd_bans(c, true);
+	} else if (argc >= 5 && !strcmp(argv[1], "show") && !strcmp(argv[2], "ip") &&
+		   !strcmp(argv[3], "ban") && !strcmp(argv[4], "points")) {
+		cmd_bans(c, false);
+	} else if (argc >= 4 && !strcmp(argv[1], "unban") && !strcmp(argv[2], "ip")) {
+		struct ban_addr a;
+		struct strbuf b = { 0 };
+
+		if (ban_addr_from_text(argv[3], &a) < 0) {
+			reply_err(c, "not an IP address");
+			return;
+		}
+		if (!ban_remove(&a)) {
+			reply_err(c, "that address has no ban entry");
+			return;
+		}
+		log_info("%s: unbanned by ocmodctl", argv[3]);
+		sb_puts(&b, c->json ? "{\"unbanned\":true}\n" : "unbanned\n");
+		reply(c, "OK\n", &b);
+		sb_free(&b);
 	} else if (argc >= 3 && !strcmp(argv[1], "stop") && !strcmp(argv[2], "now")) {
 		struct strbuf b = { 0 };
 
@@ -436,7 +506,7 @@ static void dispatch(struct ctl_client *c)
 		sb_free(&b);
 		main_stop();
 	} else {
-		reply_err(c, "unknown command (try: status, modules, check, reload, show users, show workers, show user NAME, show id ID, disconnect user NAME, disconnect id ID, stop now)");
+		reply_err(c, "unknown command (try: status, modules, check, reload, show users, show workers, show user NAME, show id ID, show ip bans, show ip ban points, unban ip IP, disconnect user NAME, disconnect id ID, stop now)");
 	}
 }
 

@@ -245,11 +245,12 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 		       type == IPC_COOKIE_CHECK || type == IPC_COOKIE_END ||
 		       type == IPC_WORKER_NEW || type == IPC_RELOAD ||
 		       type == IPC_RELOAD_COMMIT || type == IPC_RELOAD_ABORT ||
-		       type == IPC_SECMOD_STATUS || type == IPC_WORKER_KEYS;
+		       type == IPC_SECMOD_STATUS || type == IPC_SESSION_STARTED ||
+		       type == IPC_ACCT_STATS || type == IPC_WORKER_KEYS;
 	case IPC_PEER_SECMOD:
 		return type == IPC_AUTH_ANSWER || type == IPC_COOKIE_RESULT ||
 		       type == IPC_COOKIE_EXPIRED || type == IPC_RELOAD_RESULT ||
-		       type == IPC_SECMOD_STATUS_REPLY;
+		       type == IPC_SECMOD_STATUS_REPLY || type == IPC_BAN_POINTS;
 	case IPC_PEER_WORKER:
 		return type == IPC_SESSION_OPEN || type == IPC_SESSION_CLOSED ||
 		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY ||

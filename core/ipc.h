@@ -55,12 +55,15 @@ enum ipc_type {
 	IPC_RELOAD_COMMIT = 34,
 	IPC_RELOAD_ABORT = 35,
 	IPC_SECMOD_STATUS = 36,
-	IPC_WORKER_KEYS = 37,    /* fd: sec-mod's end of a worker's key channel */
+	IPC_SESSION_STARTED = 37, /* a tunnel is up: accounting start (once per cookie) */
+	IPC_ACCT_STATS = 38,      /* a live session's counters: accounting interim */
+	IPC_WORKER_KEYS = 39,    /* fd: sec-mod's end of a worker's key channel */
 	/* sec-mod -> main */
 	IPC_COOKIE_RESULT = 40,
 	IPC_COOKIE_EXPIRED = 41,
 	IPC_RELOAD_RESULT = 42,
 	IPC_SECMOD_STATUS_REPLY = 43,
+	IPC_BAN_POINTS = 44,      /* add ban points to a client address */
 };
 
 enum ipc_tag {
@@ -78,6 +81,7 @@ enum ipc_tag {
 	T_LOCAL, T_CFG_PATH, T_CFG_TEXT, T_MOD_PATH, T_MOD_TEXT, T_GEN,
 	T_INFO_NAME, T_INFO_VALUE, T_WORKER, T_COUNT, T_SELECTED_GROUP,
 	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO, T_DATAGRAM, T_CHANNEL_KEY,
+	T_NO_UDP, T_STATS_INTERVAL, T_POINTS,
 	T_KEY_ID, T_KEY_TYPE, T_BITS, T_SIG_LEN, T_HASH_ALG, T_HASH, T_SIG,
 };
 

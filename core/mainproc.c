@@ -28,6 +28,8 @@
 #include "mainproc.h"
 #include "pool.h"
 #include "tun.h"
+#include "usercfg.h"
+#include "ban.h"
 
 #define MAX_LISTENERS 16
 #define MAX_PENDING 4096
@@ -64,6 +66,11 @@ static size_t n_pending;
 static uint32_t next_seq = 1;
 static struct pool4 *pool;
 static struct pool6 *pool6;
+/* Per-user IPv4 networks (ipv4-network in a per-user/group file) get
+ * their own pool, created on first use and kept for the process life. */
+#define MAX_EXTRA_POOLS 64
+static struct { char spec[96]; struct pool4 *p; } extra_pools[MAX_EXTRA_POOLS];
+static size_t n_extra_pools;
 static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
 static struct session *chkeys[CHKEY_BUCKETS];
@@ -140,6 +147,7 @@ static void session_free(struct session *s)
 	free(s->hostname);
 	free(s->tls_cipher);
 	free(s->transport);
+	free(s->vhost);
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
 }
@@ -449,8 +457,12 @@ static void worker_gone(struct worker_proc *w)
 
 static void release_leases(uint64_t key)
 {
+	size_t i;
+
 	if (pool)
 		pool4_release(pool, &key, sizeof(key));
+	for (i = 0; i < n_extra_pools; i++)
+		pool4_release(extra_pools[i].p, &key, sizeof(key));
 	if (pool6)
 		pool6_release(pool6, &key, sizeof(key));
 }
@@ -472,6 +484,10 @@ static void session_closed(struct session *s, uint32_t reason)
 		ipc_begin(&m, IPC_COOKIE_END, 0);
 		ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
 		ipc_put_u32(&m, T_REASON, reason);
+		ipc_put_u64(&m, T_BYTES_IN, s->bytes_in);
+		ipc_put_u64(&m, T_BYTES_OUT, s->bytes_out);
+		ipc_put_u64(&m, T_PKTS_IN, s->pkts_in);
+		ipc_put_u64(&m, T_PKTS_OUT, s->pkts_out);
 		send_secmod(&m);
 	}
 	log_info("session %llu of user %s from %s ended", (unsigned long long)s->id,
@@ -490,12 +506,46 @@ static void reply_fail(struct worker_proc *w, uint32_t wseq, int status,
 	ipc_send(w->fd, &m, -1);
 }
 
-static void put_list(struct ipc_out *m, uint16_t tag, const oc_strlist_t *l)
+static struct pool4 *pool4_for(const struct user_settings *us, const struct core_conf *cc)
+{
+	char spec[96];
+	uint32_t net, mask;
+	size_t i;
+
+	if (!us->ipv4_network)
+		return NULL;
+	if (cc->ipv4_network && strcmp(us->ipv4_network, cc->ipv4_network) == 0 &&
+	    ((!us->ipv4_netmask && !cc->ipv4_netmask) ||
+	     (us->ipv4_netmask && cc->ipv4_netmask &&
+	      strcmp(us->ipv4_netmask, cc->ipv4_netmask) == 0)))
+		return pool;
+	if (parse_v4_net(us->ipv4_network, us->ipv4_netmask, &net, &mask) < 0)
+		return NULL;
+	snprintf(spec, sizeof(spec), "%08x/%08x", net, mask);
+	for (i = 0; i < n_extra_pools; i++)
+		if (strcmp(extra_pools[i].spec, spec) == 0)
+			return extra_pools[i].p;
+	if (n_extra_pools == MAX_EXTRA_POOLS ||
+	    pool4_new(net, mask, &extra_pools[n_extra_pools].p) < 0)
+		return NULL;
+	snprintf(extra_pools[n_extra_pools].spec, sizeof(extra_pools[0].spec), "%s", spec);
+	return extra_pools[n_extra_pools++].p;
+}
+
+static void put_strvec(struct ipc_out *m, uint16_t tag, const struct strvec *v)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		ipc_put_str(m, tag, l->v[i]);
+	for (i = 0; i < v->n; i++)
+		ipc_put_str(m, tag, v->v[i]);
+}
+
+/* The host part of a peer text ("1.2.3.4" or "1.2.3.4:port"). */
+static bool same_host(const char *a, const char *b)
+{
+	size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+
+	return la == lb && strncmp(a, b, la) == 0;
 }
 
 static void on_cookie_result(const struct ipc_in *in)
@@ -504,15 +554,22 @@ static void on_cookie_result(const struct ipc_in *in)
 	struct pending_open **pp, *p;
 	const struct core_conf *cc = gen_conf(M.gen);
 	struct session *s = NULL, *old;
-	uint32_t status = (uint32_t)OC_E_PERM, leased = 0, mtu;
+	uint32_t status = (uint32_t)OC_E_PERM, leased = 0, mtu, want_ip = 0;
 	uint64_t key = 0, created = 0;
-	const char *user, *group;
+	const char *user, *group, *auth_peer, *vhost;
+	const struct core_conf *vcc;
 	char err[256], ip[INET_ADDRSTRLEN], lip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	char devname[IFNAMSIZ] = "", ip6[INET6_ADDRSTRLEN] = "", lip6[INET6_ADDRSTRLEN] = "";
 	uint8_t peer6[16], local6[16];
-	bool want4, want6;
+	bool want4, want6, have_us = false;
 	struct in_addr a;
-	size_t i, same = 0;
+	size_t i, same = 0, n_kv = 0, off = 0, len;
+	const char *kv[2 * 256];
+	const char *kname = NULL;
+	const uint8_t *val;
+	uint16_t tag;
+	struct user_settings us;
+	struct pool4 *p4;
 	int tunfd = -1;
 	bool mobile;
 
@@ -528,8 +585,36 @@ static void on_cookie_result(const struct ipc_in *in)
 	ipc_get_u64(in, T_CREATED, &created);
 	user = ipc_get_str(in, T_USERNAME);
 	group = ipc_get_str(in, T_GROUP);
+	auth_peer = ipc_get_str(in, T_PEER_TEXT);
+	vhost = ipc_get_str(in, T_VHOST);
+	vcc = gen_conf_vhost(M.gen, vhost);
 	if (status != 0 || !user) {
 		log_info("%s: session cookie not accepted", p->peer ? p->peer : "?");
+		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
+		goto out;
+	}
+	while (ipc_next(in, &off, &tag, &val, &len) && n_kv < 256) {
+		if (tag == T_ATTR_NAME) {
+			kname = ipc_val_str(val, len);
+		} else if (tag == T_ATTR_VALUE && kname) {
+			const char *v = ipc_val_str(val, len);
+
+			if (v) {
+				kv[2 * n_kv] = kname;
+				kv[2 * n_kv + 1] = v;
+				n_kv++;
+			}
+			kname = NULL;
+		}
+	}
+	if (usercfg_settings_init(&us, vcc, (char *const *)kv, n_kv) < 0) {
+		reply_fail(p->w, p->wseq, OC_E_NOMEM, "Out of memory");
+		goto out;
+	}
+	have_us = true;
+	if (us.deny_roaming && auth_peer && p->peer && !same_host(auth_peer, p->peer)) {
+		log_info("%s: cookie of %s was issued to %s; refused (deny-roaming)",
+			 p->peer, user, auth_peer);
 		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
 		goto out;
 	}
@@ -551,17 +636,45 @@ static void on_cookie_result(const struct ipc_in *in)
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "Server is full (max-clients reached)");
 		goto out;
 	}
-	if (cc->max_same_clients > 0 && same >= (size_t)cc->max_same_clients) {
+	if (us.max_same_clients > 0 && same >= (size_t)us.max_same_clients) {
 		log_info("user %s already has %zu sessions (max-same-clients)", user, same);
 		reply_fail(p->w, p->wseq, OC_E_PERM, "Too many sessions for this user");
 		goto out;
 	}
-	want4 = pool && (p->flags & (OC_SESS_F_WANT_IPV4 | OC_SESS_F_WANT_IPV6)) != OC_SESS_F_WANT_IPV6;
-	want6 = pool6 && (p->flags & OC_SESS_F_WANT_IPV6);
-	if (want4 && pool4_lease(pool, &key, sizeof(key), 0, &leased) < 0) {
-		log_warn("IPv4 address pool exhausted: cannot serve %s", user);
-		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
+	p4 = pool4_for(&us, cc);
+	if (us.ipv4_network && !p4) {
+		log_err("user %s: ipv4-network %s is not usable as an address pool",
+			user, us.ipv4_network);
+		reply_fail(p->w, p->wseq, OC_E_INVAL, "No addresses available");
 		goto out;
+	}
+	if (us.explicit_ipv4) {
+		if (inet_pton(AF_INET, us.explicit_ipv4, &a) != 1 || !p4) {
+			log_err("user %s: explicit-ipv4 %s needs an IPv4 pool", user,
+				us.explicit_ipv4);
+			reply_fail(p->w, p->wseq, OC_E_INVAL, "No addresses available");
+			goto out;
+		}
+		want_ip = ntohl(a.s_addr);
+	}
+	if (us.explicit_ipv6)
+		log_warn("user %s: explicit-ipv6 is not supported yet; an address from the pool is used",
+			 user);
+	want4 = p4 && (p->flags & (OC_SESS_F_WANT_IPV4 | OC_SESS_F_WANT_IPV6)) != OC_SESS_F_WANT_IPV6;
+	want6 = pool6 && (p->flags & OC_SESS_F_WANT_IPV6);
+	if (want4) {
+		int r = pool4_lease(p4, &key, sizeof(key), want_ip, &leased);
+
+		if (r < 0) {
+			if (want_ip)
+				log_warn("user %s: explicit address %s is %s", user,
+					 us.explicit_ipv4, r == OC_E_EXIST ? "in use by another session" :
+					 r == OC_E_INVAL ? "outside the address pool" : "not available");
+			else
+				log_warn("IPv4 address pool exhausted: cannot serve %s", user);
+			reply_fail(p->w, p->wseq, OC_E_NOSPACE, "No addresses available");
+			goto out;
+		}
 	}
 	if (want6 && pool6_lease(pool6, &key, sizeof(key), peer6) < 0) {
 		log_warn("IPv6 address pool exhausted: cannot serve %s", user);
@@ -575,12 +688,12 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	if (want6)
 		pool6_local(pool6, local6);
-	mtu = cc->mtu > 0 ? (uint32_t)cc->mtu : 1500 - (p->overhead < 900 ? p->overhead : 0);
+	mtu = us.mtu > 0 ? (uint32_t)us.mtu : 1500 - (p->overhead < 900 ? p->overhead : 0);
 	if (p->base_mtu > p->overhead && p->base_mtu - p->overhead < mtu)
 		mtu = p->base_mtu - p->overhead;
 	if (mtu < 576)
 		mtu = 576;
-	tunfd = tun_create(cc->device, want4 ? pool4_local(pool) : 0, want4 ? leased : 0,
+	tunfd = tun_create(cc->device, want4 ? pool4_local(p4) : 0, want4 ? leased : 0,
 			   want6 ? local6 : NULL, want6 ? peer6 : NULL, mtu,
 			   devname, err, sizeof(err));
 	if (tunfd < 0) {
@@ -600,9 +713,11 @@ static void on_cookie_result(const struct ipc_in *in)
 	s->username = strdup(user);
 	s->group = strdup(group ? group : "");
 	s->user_agent = p->user_agent ? strdup(p->user_agent) : NULL;
-	s->hostname = p->hostname ? strdup(p->hostname) : NULL;
+	s->hostname = us.hostname ? strdup(us.hostname) :
+		      p->hostname ? strdup(p->hostname) : NULL;
 	s->tls_cipher = p->tls_cipher ? strdup(p->tls_cipher) : NULL;
 	s->transport = p->transport ? strdup(p->transport) : NULL;
+	s->vhost = vhost && vhost[0] ? strdup(vhost) : NULL;
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
 	s->since = time(NULL);
@@ -611,9 +726,9 @@ static void on_cookie_result(const struct ipc_in *in)
 	if (want4) {
 		a.s_addr = htonl(leased);
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		a.s_addr = htonl(pool4_local(pool));
+		a.s_addr = htonl(pool4_local(p4));
 		inet_ntop(AF_INET, &a, lip, sizeof(lip));
-		a.s_addr = htonl(pool4_netmask(pool));
+		a.s_addr = htonl(pool4_netmask(p4));
 		inet_ntop(AF_INET, &a, mask, sizeof(mask));
 	}
 	snprintf(s->ipv4, sizeof(s->ipv4), "%s", ip);
@@ -642,40 +757,41 @@ static void on_cookie_result(const struct ipc_in *in)
 		 * through the tunnel, so the server's address is too */
 		ipc_put_u32(&m, T_IPV6_PREFIX, pool6_net_prefix(pool6));
 	}
-	put_list(&m, T_DNS, &cc->dns);
-	put_list(&m, T_DNS, &cc->ipv4_dns);
-	put_list(&m, T_DNS, &cc->ipv6_dns);
-	put_list(&m, T_NBNS, &cc->nbns);
-	for (i = 0; i < cc->route.n; i++) {
+	put_strvec(&m, T_DNS, &us.dns);
+	put_strvec(&m, T_NBNS, &us.nbns);
+	for (i = 0; i < us.route.n; i++) {
 		char rt[128];
 
-		if (route_normalize(cc->route.v[i], rt, sizeof(rt)) == 0)
+		if (route_normalize(us.route.v[i], rt, sizeof(rt)) == 0)
 			ipc_put_str(&m, T_ROUTE, rt);
 	}
-	for (i = 0; i < cc->no_route.n; i++) {
+	for (i = 0; i < us.no_route.n; i++) {
 		char rt[128];
 
-		if (route_normalize(cc->no_route.v[i], rt, sizeof(rt)) == 0)
+		if (route_normalize(us.no_route.v[i], rt, sizeof(rt)) == 0)
 			ipc_put_str(&m, T_NO_ROUTE, rt);
 	}
-	put_list(&m, T_SPLIT_DNS, &cc->split_dns);
-	ipc_put_str(&m, T_DEFAULT_DOMAIN, cc->default_domain);
-	ipc_put_str(&m, T_BANNER, cc->banner);
-	ipc_put_str(&m, T_HOSTNAME, p->hostname);
+	put_strvec(&m, T_SPLIT_DNS, &us.split_dns);
+	ipc_put_str(&m, T_DEFAULT_DOMAIN, us.default_domain);
+	ipc_put_str(&m, T_BANNER, vcc->banner);
+	ipc_put_str(&m, T_HOSTNAME, s->hostname);
 	ipc_put_u32(&m, T_MTU, mtu);
-	ipc_put_u32(&m, T_DPD, (uint32_t)(mobile ? cc->mobile_dpd : cc->dpd));
-	ipc_put_u32(&m, T_KEEPALIVE, (uint32_t)cc->keepalive);
-	ipc_put_u64(&m, T_IDLE_TIMEOUT, (uint64_t)(mobile && cc->mobile_idle_timeout ?
-					 cc->mobile_idle_timeout : cc->idle_timeout));
-	if (cc->session_timeout > 0) {
+	ipc_put_u32(&m, T_DPD, (uint32_t)(mobile ? us.mobile_dpd : us.dpd));
+	ipc_put_u32(&m, T_KEEPALIVE, (uint32_t)us.keepalive);
+	ipc_put_u64(&m, T_IDLE_TIMEOUT, (uint64_t)(mobile && us.mobile_idle_timeout ?
+					 us.mobile_idle_timeout : us.idle_timeout));
+	if (us.session_timeout > 0) {
 		uint64_t age = created ? (now_ms() - created) / 1000 : 0;
-		uint64_t left = age < (uint64_t)cc->session_timeout ?
-			(uint64_t)cc->session_timeout - age : 1;
+		uint64_t left = age < (uint64_t)us.session_timeout ?
+			(uint64_t)us.session_timeout - age : 1;
 
-		ipc_put_u64(&m, T_SESSION_TIMEOUT, (uint64_t)cc->session_timeout);
+		ipc_put_u64(&m, T_SESSION_TIMEOUT, (uint64_t)us.session_timeout);
 		ipc_put_u64(&m, T_SESSION_REMAINING, left);
 	}
-	ipc_put_u32(&m, T_TUNNEL_ALL_DNS, cc->tunnel_all_dns);
+	ipc_put_u32(&m, T_TUNNEL_ALL_DNS, us.tunnel_all_dns);
+	ipc_put_u32(&m, T_NO_UDP, us.no_udp);
+	if (us.interim_secs > 0)
+		ipc_put_u32(&m, T_STATS_INTERVAL, (uint32_t)us.interim_secs);
 	if (ipc_send(p->w->fd, &m, tunfd) < 0) {
 		log_err("cannot hand the session to worker %d", p->w->index);
 		session_free(s);
@@ -689,7 +805,20 @@ static void on_cookie_result(const struct ipc_in *in)
 	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
 		 (unsigned long long)s->id, s->username, s->group, s->peer, devname,
 		 ip[0] ? ip : "", ip[0] && ip6[0] ? " + " : "", ip6);
+	/* accounting start (sec-mod sends it once per cookie) */
+	ipc_begin(&m, IPC_SESSION_STARTED, 0);
+	ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
+	ipc_put_u64(&m, T_SESSION_ID, s->id);
+	ipc_put_str(&m, T_PEER, s->peer);
+	ipc_put_str(&m, T_DEVICE, s->device);
+	if (ip[0])
+		ipc_put_str(&m, T_IPV4, ip);
+	if (ip6[0])
+		ipc_put_str(&m, T_IPV6, ip6);
+	send_secmod(&m);
 out:
+	if (have_us)
+		usercfg_settings_free(&us);
 	if (tunfd >= 0)
 		close(tunfd);
 	pending_free(p);
@@ -750,10 +879,41 @@ static void on_session_closed_msg(struct worker_proc *w, const struct ipc_in *in
 	for (pp = &M.sessions; (s = *pp); pp = &s->next) {
 		if (s->id == id && s->w == w) {
 			*pp = s->next;
+			ipc_get_u64(in, T_BYTES_IN, &s->bytes_in);
+			ipc_get_u64(in, T_BYTES_OUT, &s->bytes_out);
+			ipc_get_u64(in, T_PKTS_IN, &s->pkts_in);
+			ipc_get_u64(in, T_PKTS_OUT, &s->pkts_out);
 			session_closed(s, reason);
 			return;
 		}
 	}
+}
+
+/* A worker's periodic counters of a live session: kept for ocmodctl and
+ * passed to sec-mod for interim accounting. */
+static void on_session_stats(struct worker_proc *w, const struct ipc_in *in)
+{
+	static struct ipc_out m;
+	struct session *s;
+	uint64_t id = 0;
+
+	ipc_get_u64(in, T_SESSION_ID, &id);
+	for (s = M.sessions; s; s = s->next)
+		if (s->id == id && s->w == w)
+			break;
+	if (!s || s->replaced)
+		return;
+	ipc_get_u64(in, T_BYTES_IN, &s->bytes_in);
+	ipc_get_u64(in, T_BYTES_OUT, &s->bytes_out);
+	ipc_get_u64(in, T_PKTS_IN, &s->pkts_in);
+	ipc_get_u64(in, T_PKTS_OUT, &s->pkts_out);
+	ipc_begin(&m, IPC_ACCT_STATS, 0);
+	ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
+	ipc_put_u64(&m, T_BYTES_IN, s->bytes_in);
+	ipc_put_u64(&m, T_BYTES_OUT, s->bytes_out);
+	ipc_put_u64(&m, T_PKTS_IN, s->pkts_in);
+	ipc_put_u64(&m, T_PKTS_OUT, s->pkts_out);
+	send_secmod(&m);
 }
 
 static void on_channel_key(struct worker_proc *w, const struct ipc_in *in)
@@ -801,6 +961,7 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 		switch (in.type) {
 		case IPC_SESSION_OPEN: on_session_open(w, &in); break;
 		case IPC_SESSION_CLOSED: on_session_closed_msg(w, &in); break;
+		case IPC_SESSION_STATS: on_session_stats(w, &in); break;
 		case IPC_CHANNEL_KEY: on_channel_key(w, &in); break;
 		default: break;
 		}
@@ -842,6 +1003,19 @@ static void secmod_msg_cb(evutil_socket_t fd, short what, void *arg)
 					break;
 			if (!s)
 				release_leases(key);
+			break;
+		}
+		case IPC_BAN_POINTS: {
+			const char *ip = ipc_get_str(&in, T_PEER_TEXT);
+			uint32_t pts = 0;
+			struct ban_addr ba;
+			const struct core_conf *cc = gen_conf(M.gen);
+
+			ipc_get_u32(&in, T_POINTS, &pts);
+			if (ip && ban_addr_from_text(ip, &ba) == 0 &&
+			    ban_add_points(cc, &ba, pts, now_ms()))
+				log_info("%s: address banned for %lld s (max-ban-score %lld reached)",
+					 ip, (long long)cc->ban_time, (long long)cc->max_ban_score);
 			break;
 		}
 		case IPC_RELOAD_RESULT: {
@@ -965,6 +1139,8 @@ static struct worker_proc *pick_worker(void)
 	return best;
 }
 
+static uint64_t last_ban_sweep;
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	static struct ipc_out m;
@@ -976,6 +1152,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		socklen_t pl = sizeof(peer), ll = sizeof(local);
 		char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
 		struct worker_proc *w;
+		struct ban_addr ba;
 		int fd, idx;
 
 		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -997,6 +1174,23 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof(host));
 		}
 		snprintf(text, sizeof(text), "%s", host);
+		if (ban_addr_from_sockaddr((struct sockaddr *)&peer, &ba) == 0) {
+			const struct core_conf *cc = gen_conf(M.gen);
+			uint64_t now = now_ms();
+
+			if (now - last_ban_sweep > 60000) {
+				ban_sweep(cc, now);
+				last_ban_sweep = now;
+			}
+			if (ban_is_banned(cc, &ba, now)) {
+				log_debug("%s: address is banned; connection refused", text);
+				close(fd);
+				continue;
+			}
+			if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+				log_info("%s: address banned for %lld s (too many connections)",
+					 text, (long long)cc->ban_time);
+		}
 		w = pick_worker();
 		idx = w ? transport_index(w->gen, l->transport) : -1;
 		if (!w || idx < 0) {
@@ -1270,8 +1464,8 @@ static int bind_all(struct generation *g, char *err, size_t errlen)
 		oc_endpoint_t eps[8];
 		size_t ne = 0;
 
-		if (!ops->endpoints || !tis[i]->inst)
-			continue;
+		if (!ops->endpoints || !tis[i]->inst || tis[i]->vhost)
+			continue; /* vhost copies share the global listeners */
 		memset(eps, 0, sizeof(eps));
 		r = ops->endpoints(tis[i]->inst, eps, 8, &ne);
 		if (r < 0) {
@@ -1328,6 +1522,7 @@ static void finish_reload(int status, const char *msg)
 	}
 	gen_unref(M.gen);
 	M.gen = g;
+	ban_set_exempt(gen_conf(g));
 	spawn_workers(g);
 	M.reloads_ok++;
 	log_info("reloaded: now serving configuration generation %u", g->id);
@@ -1609,6 +1804,7 @@ int main_run(const struct main_opts *o)
 	host_set_event_base(M.base);
 	M.gen = g;
 	g = NULL;
+	ban_set_exempt(gen_conf(M.gen));
 	pidf = o->pid_file ? o->pid_file : gen_conf(M.gen)->pid_file;
 	if (pidf && write_pidfile(pidf) < 0)
 		log_warn("cannot write pid file %s: %s", pidf, strerror(errno));

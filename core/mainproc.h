@@ -32,6 +32,7 @@ struct session {
 	uint8_t cookie[32];
 	uint64_t key;
 	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
+	char *vhost;                /* NULL for the default virtual host */
 	char ipv4[16];
 	char ipv6[46];
 	char device[IFNAMSIZ];
@@ -39,6 +40,7 @@ struct session {
 	time_t since;
 	unsigned mtu;
 	bool replaced;
+	uint64_t bytes_in, bytes_out, pkts_in, pkts_out; /* last report */
 	uint8_t chkey[64];          /* key of the child channel's flows (DTLS App-ID) */
 	size_t chkey_len;
 	struct session *chnext;     /* channel-key hash chain */

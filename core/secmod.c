@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "log.h"
 #include "procs.h"
+#include "usercfg.h"
 
 #define CTX_LEN 16
 #define NBUCKETS 4096
@@ -43,6 +44,8 @@ struct attempt {
 	struct generation *gen;
 	size_t alt, idx;
 	size_t alt_pos;            /* how many alternatives were started */
+	const struct auth_alt *alts; /* the chain of its virtual host */
+	size_t n_alts;
 	struct oc_instance *mi;
 	void *msess;
 	char *username, *group;
@@ -76,6 +79,23 @@ struct cookie {
 	size_t n_attrs;
 	uint64_t created, expires; /* expires 0 = active */
 	bool active;
+	/* accounting */
+	struct generation *gen;    /* the acct method it started with */
+	char acct_id[17];          /* Acct-Session-Id: random, stable across reconnects */
+	char *peer, *ipv4, *ipv6;
+	char *vhost;               /* "" for the default */
+	bool acct_started;
+	uint32_t last_reason;
+	uint64_t base[4];          /* counters of finished connections */
+};
+
+/* One accounting record on its way to a module (owned copies). */
+struct acct_job {
+	struct oc_instance *mi;
+	struct generation *gen;    /* keeps mi alive */
+	oc_acct_event_t ev;
+	char *strs[5];             /* username, session_id, peer, ipv4, ipv6 */
+	struct acct_job *next;
 };
 
 static struct {
@@ -96,6 +116,12 @@ static struct {
 	struct attempt *jobs, *jobs_tail, *done;
 	bool stopping;
 	int job_pipe[2];
+	/* accounting thread (blocking acct modules): one FIFO keeps the
+	 * start/interim/stop order of every session */
+	pthread_t acct_thread;
+	bool acct_running;
+	struct acct_job *acct_jobs, *acct_tail, *acct_done;
+	pthread_cond_t acct_cv;
 } S;
 
 static unsigned bucket(const uint8_t *k)
@@ -114,6 +140,8 @@ static void strv_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+static void acct_job_free(struct acct_job *j);
 
 /* ---------------- cookies ---------------- */
 
@@ -134,7 +162,13 @@ static void cookie_free(struct cookie *c)
 	explicit_bzero(c->sid, sizeof(c->sid));
 	free(c->username);
 	free(c->group);
+	free(c->peer);
+	free(c->vhost);
+	free(c->ipv4);
+	free(c->ipv6);
 	strv_free(c->attrs, c->n_attrs * 2);
+	if (c->gen)
+		gen_unref(c->gen);
 	free(c);
 }
 
@@ -205,9 +239,66 @@ static void attempt_free(struct attempt *a)
 
 /* ---------------- answers ---------------- */
 
-static void add_group_choices(struct ipc_out *m, const struct core_conf *cc)
+/* auto-select-group: the groups the generation's auth methods list,
+ * gathered once per generation. */
+static struct {
+	unsigned gen_id;
+	char vhost[256];
+	bool valid;
+	char **v;
+	size_t n;
+} auto_groups;
+
+static void auto_group_add(void *arg, const char *group)
 {
+	char **nv;
 	size_t i;
+
+	(void)arg;
+	if (!group || !group[0] || strlen(group) > 255 || auto_groups.n >= 4096)
+		return;
+	for (i = 0; i < auto_groups.n; i++)
+		if (strcmp(auto_groups.v[i], group) == 0)
+			return;
+	nv = realloc(auto_groups.v, (auto_groups.n + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	auto_groups.v = nv;
+	if ((auto_groups.v[auto_groups.n] = strdup(group)))
+		auto_groups.n++;
+}
+
+static void auto_groups_load(const struct attempt *a)
+{
+	const char *vh = a->vhost ? a->vhost : "";
+	size_t i, k;
+
+	if (auto_groups.valid && auto_groups.gen_id == a->gen->id &&
+	    strcmp(auto_groups.vhost, vh) == 0)
+		return;
+	strv_free(auto_groups.v, auto_groups.n);
+	auto_groups.v = NULL;
+	auto_groups.n = 0;
+	auto_groups.gen_id = a->gen->id;
+	snprintf(auto_groups.vhost, sizeof(auto_groups.vhost), "%s", vh);
+	auto_groups.valid = true;
+	for (i = 0; i < a->n_alts; i++) {
+		for (k = 0; k < a->alts[i].n; k++) {
+			struct oc_instance *mi = a->alts[i].methods[k];
+			const oc_auth_ops_t *ops = mi->desc->ops;
+
+			if (mi->inst && OC_OPS_HAS(oc_auth_ops_t, mi->desc->ops_size, list_groups) &&
+			    ops->list_groups)
+				ops->list_groups(mi->inst, auto_group_add, NULL);
+		}
+	}
+	log_debug("auto-select-group: %zu groups from the auth methods", auto_groups.n);
+}
+
+static void add_group_choices(struct ipc_out *m, const struct attempt *a)
+{
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
+	size_t i, k;
 
 	for (i = 0; i < cc->select_group.n; i++) {
 		char name[256], *lb;
@@ -227,12 +318,28 @@ static void add_group_choices(struct ipc_out *m, const struct core_conf *cc)
 		ipc_put_str(m, T_GROUP_NAME, name);
 		ipc_put_str(m, T_GROUP_LABEL, label);
 	}
+	if (!cc->auto_select_group)
+		return;
+	auto_groups_load(a);
+	for (i = 0; i < auto_groups.n; i++) {
+		for (k = 0; k < cc->select_group.n; k++) {
+			const char *sg = cc->select_group.v[k];
+			size_t ln = strcspn(sg, "[");
+
+			if (strlen(auto_groups.v[i]) == ln && strncmp(sg, auto_groups.v[i], ln) == 0)
+				break;
+		}
+		if (k < cc->select_group.n)
+			continue;
+		ipc_put_str(m, T_GROUP_NAME, auto_groups.v[i]);
+		ipc_put_str(m, T_GROUP_LABEL, auto_groups.v[i]);
+	}
 }
 
 static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie)
 {
 	static struct ipc_out m;
-	const struct core_conf *cc = gen_conf(a->gen);
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
 	size_t i;
 
 	if (!a->wc)
@@ -252,7 +359,7 @@ static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie
 		}
 		if (a->out.token.data && a->out.token.len)
 			ipc_put(&m, T_TOKEN, a->out.token.data, a->out.token.len);
-		add_group_choices(&m, cc);
+		add_group_choices(&m, a);
 		ipc_put_str(&m, T_SELECTED_GROUP, a->group);
 	} else if (st == OC_AUTH_OK) {
 		ipc_put(&m, T_COOKIE, cookie, OC_COOKIE_LEN);
@@ -305,9 +412,14 @@ static int merge_identity(struct attempt *a)
 	return 0;
 }
 
+static void usercfg_warn(const char *msg)
+{
+	log_warn("%s", msg);
+}
+
 static void succeed(struct attempt *a)
 {
-	const struct core_conf *cc = gen_conf(a->gen);
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
 	struct cookie *c = NULL;
 	size_t i;
 
@@ -340,16 +452,41 @@ static void succeed(struct attempt *a)
 	c->group = a->group ? strdup(a->group) : strdup("");
 	if (!c->username || !c->group)
 		goto fail;
-	if (a->n_attrs) {
-		c->attrs = calloc(a->n_attrs * 2, sizeof(char *));
-		if (!c->attrs)
-			goto fail;
-		for (i = 0; i < a->n_attrs; i++) {
-			c->attrs[2 * i] = strdup(a->attrs[i].name);
-			c->attrs[2 * i + 1] = strdup(a->attrs[i].value);
+	{
+		struct kvlist mod = { 0 }, all = { 0 };
+		char err[512] = "";
+		int r = 0;
+
+		for (i = 0; i < a->n_attrs && r == 0; i++)
+			r = kvlist_add(&mod, a->attrs[i].name, a->attrs[i].value);
+		if (r == 0)
+			r = usercfg_collect(cc, c->username, c->group, &mod, &all,
+					    usercfg_warn, err, sizeof(err));
+		kvlist_free(&mod);
+		if (r < 0) {
+			kvlist_free(&all);
+			log_err("%s: cannot load the settings of user '%s': %s",
+				a->peer, a->username, err[0] ? err : oc_strerror(r));
+			cookie_free(c);
+			answer(a, OC_AUTH_ERROR, NULL);
+			attempt_free(a);
+			return;
 		}
-		c->n_attrs = a->n_attrs;
+		c->attrs = all.v;
+		c->n_attrs = all.n;
 	}
+	{
+		uint8_t rnd[8];
+
+		if (host_table()->random(rnd, sizeof(rnd)) < 0)
+			goto fail;
+		for (i = 0; i < sizeof(rnd); i++)
+			snprintf(c->acct_id + 2 * i, 3, "%02x", rnd[i]);
+	}
+	c->peer = strdup(a->peer ? a->peer : "");
+	c->vhost = strdup(gen_vhost(a->gen, a->vhost) ? a->vhost : "");
+	c->gen = a->gen;
+	gen_ref(c->gen);
 	c->created = now_ms();
 	c->expires = c->created + (uint64_t)cc->cookie_timeout * 1000;
 	c->next = S.cookies[bucket(c->sid)];
@@ -391,30 +528,42 @@ static bool alt_uses_cert(const struct auth_alt *alt)
  */
 static size_t alt_at(const struct attempt *a, size_t pos)
 {
-	const struct generation *g = a->gen;
 	size_t first = 0, i;
 
 	if (a->cert_len > 0) {
-		while (first < g->n_alts && !alt_uses_cert(&g->alts[first]))
+		while (first < a->n_alts && !alt_uses_cert(&a->alts[first]))
 			first++;
-		if (first == g->n_alts)
+		if (first == a->n_alts)
 			first = 0;
 	}
 	if (pos == 0)
 		return first;
-	for (i = 0; i < g->n_alts; i++) {
+	for (i = 0; i < a->n_alts; i++) {
 		if (i == first)
 			continue;
 		if (--pos == 0)
 			return i;
 	}
-	return g->n_alts;
+	return a->n_alts;
+}
+
+/* Tell main to add ban points to a client address (failed login). */
+static void ban_points(const char *peer, int64_t points)
+{
+	static struct ipc_out m;
+
+	if (!peer || points <= 0)
+		return;
+	ipc_begin(&m, IPC_BAN_POINTS, 0);
+	ipc_put_str(&m, T_PEER_TEXT, peer);
+	ipc_put_u32(&m, T_POINTS, (uint32_t)points);
+	if (ipc_send(S.main_fd, &m, -1) < 0)
+		log_warn("cannot send ban points to main");
 }
 
 static void handle_status(struct attempt *a, oc_auth_status_t st)
 {
 	const oc_auth_ops_t *ops = a->mi->desc->ops;
-	struct generation *g = a->gen;
 	int r;
 
 	a->busy = false;
@@ -438,7 +587,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 			attempt_free(a);
 			return;
 		}
-		if (++a->idx >= g->alts[a->alt].n) {
+		if (++a->idx >= a->alts[a->alt].n) {
 			succeed(a);
 			return;
 		}
@@ -451,7 +600,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		free(a->username);
 		a->username = NULL;
 		a->alt = alt_at(a, ++a->alt_pos);
-		if (a->alt >= g->n_alts) {
+		if (a->alt >= a->n_alts) {
 			log_info("%s: no authentication method applies", a->peer);
 			answer(a, OC_AUTH_FAIL, NULL);
 			attempt_free(a);
@@ -461,6 +610,8 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		return;
 	case OC_AUTH_FAIL:
 	default:
+		if (st == OC_AUTH_FAIL)
+			ban_points(a->peer, gen_conf(a->gen)->ban_points_wrong_password); /* global */
 		log_info("%s: authentication failed for '%s' by %s%s%s",
 			 a->peer, a->username ? a->username : "(unknown)",
 			 a->mi->log_prefix,
@@ -490,17 +641,16 @@ static void module_done(void *arg, oc_auth_status_t st)
 
 static void run_chain(struct attempt *a, const oc_auth_input_t *in)
 {
-	struct generation *g = a->gen;
 	const oc_auth_ops_t *ops;
 	oc_error_t err = { 0 };
 	oc_auth_status_t st;
 
-	if (a->alt >= g->n_alts || a->idx >= g->alts[a->alt].n) {
+	if (a->alt >= a->n_alts || a->idx >= a->alts[a->alt].n) {
 		answer(a, OC_AUTH_ERROR, NULL);
 		attempt_free(a);
 		return;
 	}
-	a->mi = g->alts[a->alt].methods[a->idx];
+	a->mi = a->alts[a->alt].methods[a->idx];
 	ops = a->mi->desc->ops;
 	if (!a->mi->inst) {
 		log_err("%s instance is not available", a->mi->log_prefix);
@@ -632,13 +782,23 @@ static void jobs_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	char buf[64];
 	struct attempt *list, *a;
+	struct acct_job *aj;
 
 	while (read(S.job_pipe[0], buf, sizeof(buf)) > 0)
 		;
+
 	pthread_mutex_lock(&S.mu);
 	list = S.done;
 	S.done = NULL;
+	aj = S.acct_done;
+	S.acct_done = NULL;
 	pthread_mutex_unlock(&S.mu);
+	while (aj) {
+		struct acct_job *nj = aj->next;
+
+		acct_job_free(aj);
+		aj = nj;
+	}
 	while ((a = list)) {
 		list = a->job_next;
 		if (a->field_store) {
@@ -659,6 +819,7 @@ static int pool_start(size_t n)
 		return OC_E_IO;
 	pthread_mutex_init(&S.mu, NULL);
 	pthread_cond_init(&S.cv, NULL);
+	pthread_cond_init(&S.acct_cv, NULL);
 	S.threads = calloc(n, sizeof(*S.threads));
 	if (!S.threads)
 		return OC_E_NOMEM;
@@ -721,6 +882,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 			memcpy(a->cert, v, n);
 			a->cert_len = n;
 		}
+		gen_chain_vhost(a->gen, a->vhost, &a->alts, &a->n_alts, NULL);
 		a->alt = alt_at(a, 0);
 		a->next = S.attempts[bucket(a->ctx)];
 		S.attempts[bucket(a->ctx)] = a;
@@ -807,6 +969,194 @@ static void worker_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* ---------------- accounting ---------------- */
+
+static void acct_job_free(struct acct_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(j->strs) / sizeof(j->strs[0]); i++)
+		free(j->strs[i]);
+	gen_unref(j->gen);
+	free(j);
+}
+
+static void acct_job_run(struct acct_job *j)
+{
+	const oc_auth_ops_t *ops = j->mi->desc->ops;
+	int r = ops->acct(j->mi->inst, &j->ev);
+
+	if (r < 0)
+		log_warn("%saccounting %s for %s failed: %s", j->mi->log_prefix,
+			 j->ev.type == OC_ACCT_START ? "start" :
+			 j->ev.type == OC_ACCT_STOP ? "stop" : "interim update",
+			 j->ev.username, oc_strerror(r));
+}
+
+static void *acct_thread_main(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&S.mu);
+	for (;;) {
+		struct acct_job *j;
+
+		while (!S.acct_jobs && !S.stopping)
+			pthread_cond_wait(&S.acct_cv, &S.mu);
+		if (!S.acct_jobs)
+			break;
+		j = S.acct_jobs;
+		S.acct_jobs = j->next;
+		if (!S.acct_jobs)
+			S.acct_tail = NULL;
+		pthread_mutex_unlock(&S.mu);
+		acct_job_run(j);
+		/* gen_unref is for the loop thread: hand the job back */
+		pthread_mutex_lock(&S.mu);
+		j->next = S.acct_done;
+		S.acct_done = j;
+		pthread_mutex_unlock(&S.mu);
+		if (write(S.job_pipe[1], "a", 1) < 0) {
+			/* the loop drains everything on any wakeup */
+		}
+		pthread_mutex_lock(&S.mu);
+	}
+	pthread_mutex_unlock(&S.mu);
+	return NULL;
+}
+
+/*
+ * Send one accounting record for cookie @p c through the acct method of
+ * the generation the cookie started with.  Blocking modules get it on the
+ * accounting thread (in order); others on the loop.
+ */
+static void acct_send(struct cookie *c, uint32_t type, const uint64_t cnt[4],
+                      uint32_t reason)
+{
+	struct oc_instance *mi = NULL;
+	const struct auth_alt *alts;
+	size_t n_alts;
+
+	if (c->gen)
+		gen_chain_vhost(c->gen, c->vhost, &alts, &n_alts, &mi);
+	const oc_auth_ops_t *ops;
+	struct acct_job *j;
+
+	if (!mi || !mi->inst)
+		return;
+	ops = mi->desc->ops;
+	if (!ops->acct)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		goto nomem;
+	j->mi = mi;
+	j->gen = c->gen;
+	gen_ref(j->gen);
+	j->strs[0] = strdup(c->username);
+	j->strs[1] = strdup(c->acct_id);
+	j->strs[2] = strdup(c->peer ? c->peer : "");
+	j->strs[3] = c->ipv4 ? strdup(c->ipv4) : NULL;
+	j->strs[4] = c->ipv6 ? strdup(c->ipv6) : NULL;
+	if (!j->strs[0] || !j->strs[1] || !j->strs[2] ||
+	    (c->ipv4 && !j->strs[3]) || (c->ipv6 && !j->strs[4])) {
+		acct_job_free(j);
+		goto nomem;
+	}
+	j->ev = (oc_acct_event_t){
+		.size = sizeof(j->ev), .type = type, .username = j->strs[0],
+		.session_id = j->strs[1], .peer_text = j->strs[2],
+		.ipv4 = j->strs[3], .ipv6 = j->strs[4],
+		.bytes_in = cnt[0], .bytes_out = cnt[1],
+		.packets_in = cnt[2], .packets_out = cnt[3],
+		.duration_s = (now_ms() - c->created) / 1000,
+		.stop_reason = reason,
+	};
+	if (!(ops->flags & (OC_AUTH_F_BLOCKING | OC_AUTH_F_ACCT_BLOCKING))) {
+		acct_job_run(j);
+		acct_job_free(j);
+		return;
+	}
+	pthread_mutex_lock(&S.mu);
+	if (!S.acct_running) {
+		if (pthread_create(&S.acct_thread, NULL, acct_thread_main, NULL) != 0) {
+			pthread_mutex_unlock(&S.mu);
+			log_err("cannot start the accounting thread");
+			acct_job_free(j);
+			return;
+		}
+		S.acct_running = true;
+	}
+	if (S.acct_tail)
+		S.acct_tail->next = j;
+	else
+		S.acct_jobs = j;
+	S.acct_tail = j;
+	pthread_cond_signal(&S.acct_cv);
+	pthread_mutex_unlock(&S.mu);
+	return;
+nomem:
+	log_err("out of memory: accounting record for %s lost", c->username);
+}
+
+static void acct_stop(struct cookie *c)
+{
+	if (c->acct_started)
+		acct_send(c, OC_ACCT_STOP, c->base, c->last_reason);
+	c->acct_started = false;
+}
+
+static void on_session_started(const struct ipc_in *in)
+{
+	const uint8_t *sid;
+	const char *v;
+	size_t n;
+	struct cookie *c;
+
+	if (!ipc_get(in, T_COOKIE, &sid, &n) || n != OC_COOKIE_LEN || !(c = cookie_find(sid)))
+		return;
+	free(c->ipv4);
+	free(c->ipv6);
+	c->ipv4 = (v = ipc_get_str(in, T_IPV4)) ? strdup(v) : NULL;
+	c->ipv6 = (v = ipc_get_str(in, T_IPV6)) ? strdup(v) : NULL;
+	if ((v = ipc_get_str(in, T_PEER))) {
+		free(c->peer);
+		c->peer = strdup(v);
+	}
+	if (!c->acct_started) {
+		c->acct_started = true;
+		acct_send(c, OC_ACCT_START, (const uint64_t[4]){ 0 }, 0);
+	}
+}
+
+static void get_counters(const struct ipc_in *in, uint64_t cnt[4])
+{
+	cnt[0] = cnt[1] = cnt[2] = cnt[3] = 0;
+	ipc_get_u64(in, T_BYTES_IN, &cnt[0]);
+	ipc_get_u64(in, T_BYTES_OUT, &cnt[1]);
+	ipc_get_u64(in, T_PKTS_IN, &cnt[2]);
+	ipc_get_u64(in, T_PKTS_OUT, &cnt[3]);
+}
+
+static void on_acct_stats(const struct ipc_in *in)
+{
+	const uint8_t *sid;
+	size_t n, i;
+	struct cookie *c;
+	uint64_t cnt[4];
+
+	if (!ipc_get(in, T_COOKIE, &sid, &n) || n != OC_COOKIE_LEN || !(c = cookie_find(sid)))
+		return;
+	if (!c->acct_started)
+		return;
+	get_counters(in, cnt);
+	for (i = 0; i < 4; i++)
+		cnt[i] += c->base[i];
+	acct_send(c, OC_ACCT_INTERIM, cnt, 0);
+}
+
 /* ---------------- messages from main ---------------- */
 
 static void send_main(struct ipc_out *m)
@@ -837,6 +1187,8 @@ static void on_cookie_check(const struct ipc_in *in)
 	ipc_put_u64(&m, T_KEY, c->key);
 	ipc_put_str(&m, T_USERNAME, c->username);
 	ipc_put_str(&m, T_GROUP, c->group);
+	ipc_put_str(&m, T_VHOST, c->vhost);
+	ipc_put_str(&m, T_PEER_TEXT, c->peer);
 	ipc_put_u64(&m, T_CREATED, c->created);
 	for (i = 0; i < c->n_attrs; i++) {
 		ipc_put_str(&m, T_ATTR_NAME, c->attrs[2 * i]);
@@ -857,18 +1209,28 @@ static void on_cookie_end(const struct ipc_in *in)
 	if (!(c = cookie_find(sid)))
 		return;
 	ipc_get_u32(in, T_REASON, &reason);
+	if (reason == OC_CLOSE_REPLACED)
+		return; /* a newer connection holds it (its counters go on) */
+	{
+		uint64_t cnt[4];
+		size_t i;
+
+		get_counters(in, cnt);
+		for (i = 0; i < 4; i++)
+			c->base[i] += cnt[i];
+	}
+	c->last_reason = reason;
 	switch (reason) {
 	case OC_CLOSE_USER_LOGOUT:
 	case OC_CLOSE_ADMIN:
 	case OC_CLOSE_SESSION_TIMEOUT:
+		acct_stop(c);
 		cookie_unlink(c);
 		cookie_free(c);
 		return;
-	case OC_CLOSE_REPLACED:
-		return; /* a newer connection holds it */
 	default:
 		c->active = false;
-		c->expires = now_ms() + (uint64_t)gen_conf(S.gen)->cookie_timeout * 1000;
+		c->expires = now_ms() + (uint64_t)gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->cookie_timeout * 1000;
 	}
 }
 
@@ -979,6 +1341,8 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 			keysrv_abort();
 			break;
 		case IPC_SECMOD_STATUS: on_status(&in); break;
+		case IPC_SESSION_STARTED: on_session_started(&in); break;
+		case IPC_ACCT_STATS: on_acct_stats(&in); break;
 		default: break;
 		}
 		if (in.fd >= 0) {
@@ -1020,6 +1384,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 				ipc_begin(&m, IPC_COOKIE_EXPIRED, 0);
 				ipc_put_u64(&m, T_KEY, c->key);
 				send_main(&m);
+				acct_stop(c);
 				cookie_unlink(c);
 				cookie_free(c);
 			}

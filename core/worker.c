@@ -67,6 +67,7 @@ struct oc_conn {
 	const char *pv[5][64];            /* dns, nbns, routes, no_routes, split_dns */
 	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts;
 	uint64_t last_data_ms, deadline_ms;
+	uint64_t stats_every_ms, next_stats_ms; /* interim counters to main */
 	uint8_t channel_key[64];
 	size_t channel_key_len;
 	/* a child channel (DTLS) riding on this session, or its parent; a new
@@ -708,7 +709,13 @@ static void on_session_reply(struct ipc_in *in)
 		p->session_remaining = (long)v64;
 	if (ipc_get_u32(in, T_TUNNEL_ALL_DNS, &u))
 		p->tunnel_all_dns = u != 0;
+	if (ipc_get_u32(in, T_NO_UDP, &u))
+		p->no_udp = u != 0;
 	c->last_data_ms = now_ms();
+	if (ipc_get_u32(in, T_STATS_INTERVAL, &u) && u > 0) {
+		c->stats_every_ms = (uint64_t)u * 1000;
+		c->next_stats_ms = c->last_data_ms + c->stats_every_ms;
+	}
 	c->deadline_ms = p->session_remaining > 0 ?
 		c->last_data_ms + (uint64_t)p->session_remaining * 1000 : 0;
 	c->tun_ev = event_new(W.base, c->tun_fd, EV_READ | EV_PERSIST, tun_cb, c);
@@ -964,6 +971,18 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (c->down_child && now - c->child_rx_ms >= SWITCH_TO_TCP_MS)
 			c->down_child = false;
+		if (c->stats_every_ms && now >= c->next_stats_ms) {
+			static struct ipc_out m;
+
+			c->next_stats_ms = now + c->stats_every_ms;
+			ipc_begin(&m, IPC_SESSION_STATS, 0);
+			ipc_put_u64(&m, T_SESSION_ID, c->session_id);
+			ipc_put_u64(&m, T_BYTES_IN, c->rx_bytes);
+			ipc_put_u64(&m, T_BYTES_OUT, c->tx_bytes);
+			ipc_put_u64(&m, T_PKTS_IN, c->rx_pkts);
+			ipc_put_u64(&m, T_PKTS_OUT, c->tx_pkts);
+			send_main(&m, -1);
+		}
 		if (c->deadline_ms && now >= c->deadline_ms)
 			c->ops->close(c->ts, OC_CLOSE_SESSION_TIMEOUT);
 		else if (c->params.idle_timeout > 0 &&

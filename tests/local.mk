@@ -42,6 +42,10 @@ E2E_TESTS = \
 	tests/e2e/dtls-legacy.sh \
 	tests/e2e/dtls-mtu-roam.sh \
 	tests/e2e/core-reload.sh \
+	tests/e2e/config-per-user.sh \
+	tests/e2e/ban-points.sh \
+	tests/e2e/auto-select-group.sh \
+	tests/e2e/vhosts.sh \
 	tests/e2e/worker-seccomp.sh \
 	tests/e2e/worker-keymem.sh \
 	tests/e2e/worker-kill.sh \

@@ -38,6 +38,9 @@ typedef enum oc_auth_status {
 #define OC_AUTH_F_CERT     (1u << 2) /**< uses the client certificate */
 #define OC_AUTH_F_TOKEN    (1u << 3) /**< uses an opaque token (SPNEGO, bearer) */
 #define OC_AUTH_F_ACCT     (1u << 4) /**< implements acct() */
+#define OC_AUTH_F_ACCT_BLOCKING (1u << 5) /**< acct() may block (ABI 1.2): run it
+                                          on the accounting thread even if
+                                          step() does not block */
 
 /** Maximum prompts in one challenge. */
 #define OC_AUTH_MAX_PROMPTS 4
@@ -167,8 +170,25 @@ typedef struct oc_auth_ops {
 	/** Release the attempt; accepts NULL. Required. */
 	void (*session_free)(void *sess);
 
-	/** Accounting record. Optional (OC_AUTH_F_ACCT). */
+	/**
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For modules flagged
+	 * OC_AUTH_F_BLOCKING or OC_AUTH_F_ACCT_BLOCKING the core calls it on a
+	 * dedicated accounting thread (the records of all sessions in order),
+	 * concurrently with step() of other attempts; otherwise on sec-mod's
+	 * loop.
+	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
+
+	/* ---- ABI 1.2 ---- */
+
+	/**
+	 * The groups this method knows, for `auto-select-group`: call
+	 * @p add(arg, name) once per group. Optional. Called on sec-mod's loop
+	 * once per configuration generation (start-up, reload), so it may read
+	 * a file or the group database but must not wait on the network.
+	 */
+	int (*list_groups)(void *inst, void (*add)(void *arg, const char *group),
+	                   void *arg);
 } oc_auth_ops_t;
 
 #ifdef __cplusplus

@@ -13,8 +13,8 @@
  * except log, error_set, zalloc, free, strdup, memzero and random, which are
  * safe from any thread (e.g. a BLOCKING auth step).
  *
- * History: 1.1 compress_select/compress_release; 1.2 key_open, key_sign,
- * key_close (oc-key.h).
+ * History: 1.1 compress_select/compress_release; 1.2 instance_vhost;
+ * 1.3 key_open, key_sign, key_close (oc-key.h).
  */
 #ifndef OCMOD_OC_HOST_H
 #define OCMOD_OC_HOST_H
@@ -131,7 +131,18 @@ typedef struct oc_host {
 	 *  may be called from session_free(), after conn_close(). */
 	void (*compress_release)(oc_conn_t *conn, oc_compressor_t *c);
 
-	/* ---- private keys held by sec-mod (ABI 1.2; check OC_HOST_HAS) ---- */
+	/* ---- virtual hosts (ABI 1.2; check OC_HOST_HAS) ---- */
+
+	/**
+	 * The [vhost:NAME] an instance serves, or NULL for the global one.
+	 * For every instance whose ocserv.conf keys (server-cert, ca-cert...)
+	 * a vhost section sets, the core creates a copy for that vhost; a
+	 * transport finds the copy matching the client's SNI among its own
+	 * instances in the same process. Any thread.
+	 */
+	const char *(*instance_vhost)(oc_instance_t *self);
+
+	/* ---- private keys held by sec-mod (ABI 1.3; check OC_HOST_HAS) ---- */
 
 	/**
 	 * Open the private key named by option @p option of @p self (an

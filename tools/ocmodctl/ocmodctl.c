@@ -40,6 +40,9 @@ static void usage(FILE *f)
 		"  show id ID              one session\n"
 		"  disconnect user NAME    disconnect a user's sessions (their cookies die)\n"
 		"  disconnect id ID        disconnect one session\n"
+		"  show ip bans            banned client addresses\n"
+		"  show ip ban points      addresses with ban points\n"
+		"  unban ip IP             forget an address's ban and points\n"
 		"  stop now                stop the server\n");
 }
 

@@ -832,12 +832,100 @@ static void plain_session_free(void *sess)
 	host->free(s);
 }
 
+/* auto-select-group: every group named in the file, once each. */
+static int plain_list_groups(void *inst, void (*add)(void *arg, const char *group),
+                             void *arg)
+{
+	struct plain_inst *pi = inst;
+	const oc_host_t *host = pi->host;
+	struct plain_reader *r = NULL;
+	char *line = NULL, *user = NULL, *groups = NULL, *hash = NULL;
+	char why[256] = "";
+	char **seen = NULL;
+	size_t n_seen = 0, i;
+	bool malformed = false;
+	int fd = -1;
+	int ret;
+
+	ret = plain_open(pi, &fd, why, sizeof(why));
+	if (ret < 0)
+		goto out;
+	r = host->zalloc(sizeof(*r));
+	if (r == NULL) {
+		ret = OC_E_NOMEM;
+		goto out;
+	}
+	r->fd = fd;
+	for (;;) {
+		char *tok, *save = NULL;
+
+		ret = plain_reader_next(r, &line);
+		if (ret == 0)
+			break;
+		if (ret == PLAIN_LINE_OVERLONG)
+			continue;
+		if (ret < 0)
+			goto out;
+		if (!plain_parse_line(line, &user, &groups, &hash, &malformed))
+			continue;
+		for (tok = strtok_r(groups, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char *end;
+
+			while (plain_is_blank(*tok))
+				tok++;
+			end = tok + strlen(tok);
+			while (end > tok && plain_is_blank(end[-1]))
+				*--end = '\0';
+			if (*tok == '\0' || strcmp(tok, "*") == 0)
+				continue;
+			for (i = 0; i < n_seen; i++)
+				if (strcmp(seen[i], tok) == 0)
+					break;
+			if (i < n_seen || n_seen >= 4096)
+				continue;
+			{
+				char **nv = host->zalloc((n_seen + 1) * sizeof(*nv));
+
+				if (nv == NULL) {
+					ret = OC_E_NOMEM;
+					goto out;
+				}
+				if (seen != NULL)
+					memcpy(nv, seen, n_seen * sizeof(*nv));
+				host->free(seen);
+				seen = nv;
+				if ((seen[n_seen] = host->strdup(tok)) == NULL) {
+					ret = OC_E_NOMEM;
+					goto out;
+				}
+				n_seen++;
+			}
+			add(arg, tok);
+		}
+	}
+	ret = 0;
+out:
+	if (ret < 0 && why[0])
+		host->log(pi->self, OC_LOG_WARN, "cannot list groups: %s", why);
+	for (i = 0; i < n_seen; i++)
+		host->free(seen[i]);
+	host->free(seen);
+	if (r != NULL) {
+		host->memzero(r, sizeof(*r));
+		host->free(r);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static const oc_auth_ops_t plain_ops = {
 	.flags = OC_AUTH_F_PASSWORD | OC_AUTH_F_BLOCKING,
 	.session_new = plain_session_new,
 	.step = plain_step,
 	.get_identity = plain_get_identity,
 	.session_free = plain_session_free,
+	.list_groups = plain_list_groups,
 };
 
 OC_MODULE_DEFINE(OC_MOD_AUTH, plain_ops,
