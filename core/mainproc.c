@@ -434,30 +434,35 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg);
 static int spawn_worker(struct generation *g)
 {
 	static struct ipc_out m;
-	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 };
+	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 }, wk[2] = { -1, -1 };
 	struct worker_proc *w;
 	pid_t pid;
 
 	w = calloc(1, sizeof(*w));
-	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0)
+	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0 || ipc_pair(wk) < 0)
 		goto fail;
 	w->index = M.next_worker_index++;
 	pid = fork_child();
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
-		int keep[2] = { wm[1], ws[1] };
+		int keep[3] = { wm[1], ws[1], wk[1] };
 
-		close_inherited(keep, 2);
-		_exit(worker_run(g, w->index, wm[1], ws[1]));
+		close_inherited(keep, 3);
+		_exit(worker_run(g, w->index, wm[1], ws[1], wk[1]));
 	}
 	close(wm[1]);
 	close(ws[1]);
-	/* hand sec-mod its end of the worker's channel */
+	close(wk[1]);
+	/* hand sec-mod its ends of the worker's auth and key channels */
 	ipc_begin(&m, IPC_WORKER_NEW, 0);
 	if (ipc_send(M.secmod_fd, &m, ws[0]) < 0)
 		log_err("cannot give sec-mod the channel of worker %d", w->index);
 	close(ws[0]);
+	ipc_begin(&m, IPC_WORKER_KEYS, 0);
+	if (ipc_send(M.secmod_fd, &m, wk[0]) < 0)
+		log_err("cannot give sec-mod the key channel of worker %d", w->index);
+	close(wk[0]);
 	w->pid = pid;
 	w->fd = wm[0];
 	w->gen = g;
@@ -471,6 +476,7 @@ static int spawn_worker(struct generation *g)
 fail:
 	if (wm[0] >= 0) { close(wm[0]); close(wm[1]); }
 	if (ws[0] >= 0) { close(ws[0]); close(ws[1]); }
+	if (wk[0] >= 0) { close(wk[0]); close(wk[1]); }
 	free(w);
 	log_err("cannot start a worker: %s", strerror(errno));
 	return OC_E_IO;
@@ -488,9 +494,24 @@ static size_t worker_count(const struct generation *g)
 	return (size_t)n;
 }
 
+/* sessions-per-worker > 0: workers are started on demand and serve that
+ * many client connections each, then drain and exit; one spare waits. */
+static size_t per_worker(const struct generation *g)
+{
+	return (size_t)gen_conf(g)->sessions_per_worker;
+}
+
+/* how many on-demand workers may live at once */
+static size_t ondemand_limit(const struct generation *g)
+{
+	int64_t mc = gen_conf(g)->max_clients;
+
+	return mc > 0 ? (size_t)mc + 64 : 4096;
+}
+
 static void spawn_workers(struct generation *g)
 {
-	size_t i, n = worker_count(g);
+	size_t i, n = per_worker(g) ? 1 : worker_count(g);
 
 	for (i = 0; i < n; i++)
 		spawn_worker(g);
@@ -1158,11 +1179,57 @@ static int transport_index(struct generation *g, const char *name)
 	return -1;
 }
 
+/* sessions-per-worker: a worker with room (the spare), else a new one */
+static struct worker_proc *pick_ondemand(void)
+{
+	struct worker_proc *w;
+	size_t live = 0;
+
+	for (w = M.workers; w; w = w->next) {
+		live++;
+		if (!w->draining && w->gen == M.gen && w->n_handed < per_worker(M.gen))
+			return w;
+	}
+	if (live >= ondemand_limit(M.gen)) {
+		log_warn("%zu workers are running (sessions-per-worker %zu): no new worker",
+			 live, per_worker(M.gen));
+		return NULL;
+	}
+	if (spawn_worker(M.gen) < 0)
+		return NULL;
+	return M.workers; /* the new one is first */
+}
+
+/* After a connection went to @p w: a full worker drains (it exits when its
+ * connections are over) and a spare is started for the next client. */
+static void handed(struct worker_proc *w)
+{
+	static struct ipc_out m;
+	struct worker_proc *x;
+	size_t live = 0;
+
+	w->n_handed++;
+	if (!per_worker(M.gen) || w->n_handed < per_worker(M.gen))
+		return;
+	w->draining = true;
+	ipc_begin(&m, IPC_DRAIN, 0);
+	ipc_send(w->fd, &m, -1);
+	for (x = M.workers; x; x = x->next) {
+		live++;
+		if (!x->draining && x->gen == M.gen)
+			return; /* a spare is there */
+	}
+	if (live < ondemand_limit(M.gen))
+		spawn_worker(M.gen);
+}
+
 static struct worker_proc *pick_worker(void)
 {
 	struct worker_proc *w, *best = NULL;
 	size_t i = 0, n = 0;
 
+	if (per_worker(M.gen))
+		return pick_ondemand();
 	for (w = M.workers; w; w = w->next)
 		if (!w->draining && w->gen == M.gen)
 			n++;
@@ -1246,6 +1313,8 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		ipc_put_str(&m, T_PEER_TEXT, text);
 		if (ipc_send(w->fd, &m, fd) < 0)
 			log_warn("%s: cannot pass the connection to worker %d", text, w->index);
+		else
+			handed(w);
 		close(fd);
 	}
 }
@@ -1981,9 +2050,14 @@ int main_run(const struct main_opts *o)
 					    &listeners[i]);
 		event_add(listeners[i].ev, NULL);
 	}
-	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
-		 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
-		 OC_ABI_MINOR);
+	if (per_worker(M.gen))
+		log_info("ocmod %s ready (pid %d, workers on demand, %zu client connection%s each, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), per_worker(M.gen),
+			 per_worker(M.gen) == 1 ? "" : "s", OC_ABI_MAJOR, OC_ABI_MINOR);
+	else
+		log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
+			 OC_ABI_MINOR);
 	event_base_dispatch(M.base);
 	rc = 0;
 out:

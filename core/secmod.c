@@ -21,6 +21,7 @@
 #include "gen.h"
 #include "host.h"
 #include "ipc.h"
+#include "keys.h"
 #include "log.h"
 #include "procs.h"
 #include "usercfg.h"
@@ -1351,6 +1352,8 @@ static void on_reload(const struct ipc_in *in)
 		      S.gen->module_dir, &g, err, sizeof(err));
 	if (r == 0)
 		r = gen_instantiate(g, OC_ROLE_SECMOD, err, sizeof(err));
+	if (r == 0)
+		r = keysrv_stage(g, err, sizeof(err));
 	if (r < 0) {
 		gen_unref(g);
 		ipc_put_u32(&m, T_STATUS, (uint32_t)r);
@@ -1411,6 +1414,12 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 				in.fd = -1;
 			}
 			break;
+		case IPC_WORKER_KEYS:
+			if (in.fd >= 0) {
+				keysrv_add_channel(in.fd); /* takes the fd */
+				in.fd = -1;
+			}
+			break;
 		case IPC_COOKIE_CHECK: on_cookie_check(&in); break;
 		case IPC_COOKIE_END: on_cookie_end(&in); break;
 		case IPC_RELOAD: on_reload(&in); break;
@@ -1419,12 +1428,14 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 				gen_unref(S.gen);
 				S.gen = S.staged;
 				S.staged = NULL;
+				keysrv_commit();
 				log_info("now serving configuration generation %u", S.gen->id);
 			}
 			break;
 		case IPC_RELOAD_ABORT:
 			gen_unref(S.staged);
 			S.staged = NULL;
+			keysrv_abort();
 			break;
 		case IPC_SECMOD_STATUS: on_status(&in); break;
 		case IPC_SESSION_STARTED: on_session_started(&in); break;
@@ -1500,6 +1511,18 @@ int secmod_run(struct generation *g, int main_fd)
 	if (pool_start((size_t)gen_conf(g)->auth_offload_threads) < 0) {
 		log_err("cannot start the auth offload threads");
 		return 1;
+	}
+	/* the server private keys live here and nowhere else; a key that
+	 * does not load stops the server (main stops when sec-mod exits) */
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (keysrv_start(S.base, ncpu > 4 ? 4 : ncpu < 1 ? 1 : (size_t)ncpu) < 0 ||
+		    keysrv_stage(g, err, sizeof(err)) < 0) {
+			log_err("%s", err[0] ? err : "cannot start the key service");
+			return 1;
+		}
+		keysrv_commit();
 	}
 	S.main_ev = event_new(S.base, main_fd, EV_READ | EV_PERSIST, main_cb, NULL);
 	S.job_ev = event_new(S.base, S.job_pipe[0], EV_READ | EV_PERSIST, jobs_done_cb, NULL);

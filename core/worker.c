@@ -23,6 +23,8 @@
 #include "gen.h"
 #include "host.h"
 #include "ipc.h"
+#include "isolate.h"
+#include "keys.h"
 #include "log.h"
 #include "procs.h"
 
@@ -734,8 +736,10 @@ static void on_session_reply(struct ipc_in *in)
 }
 
 /* A connection or flow main handed over: the transport (by index in this
- * worker's generation), addresses from the message. NULL on failure. */
-static struct oc_conn *conn_new(const struct ipc_in *in)
+ * worker's generation), addresses from the message. NULL on failure.
+ * A draining worker takes no new client connection, but still the child
+ * flows (DTLS) of the sessions it has. */
+static struct oc_conn *conn_new(const struct ipc_in *in, bool child)
 {
 	struct oc_instance *tis[16];
 	struct oc_conn *c;
@@ -745,7 +749,7 @@ static struct oc_conn *conn_new(const struct ipc_in *in)
 
 	nt = gen_instances(W.gen, OC_MOD_TRANSPORT, tis, 16);
 	if (!ipc_get_u32(in, T_TRANSPORT_IDX, &idx) || idx >= nt || idx >= 16 ||
-	    !tis[idx]->inst || W.draining)
+	    !tis[idx]->inst || (W.draining && !child))
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -799,7 +803,7 @@ static void on_conn_new(struct ipc_in *in)
 	in->fd = -1;
 	if (fd < 0)
 		return;
-	if (!(c = conn_new(in))) {
+	if (!(c = conn_new(in, false))) {
 		close(fd);
 		return;
 	}
@@ -943,7 +947,7 @@ static void on_datagram_new(struct ipc_in *in)
 	for (p = W.conns; p; p = p->next)
 		if (p->has_session && p->session_id == sid && !p->closed && !p->parent)
 			break;
-	if (!p || !ipc_get(in, T_DATAGRAM, &d, &n) || !(c = conn_new(in))) {
+	if (!p || !ipc_get(in, T_DATAGRAM, &d, &n) || !(c = conn_new(in, true))) {
 		close(fd);
 		return;
 	}
@@ -1143,11 +1147,13 @@ static int drop_privileges(const struct core_conf *cc)
 	return 0;
 }
 
-int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
+int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
+               int key_fd)
 {
 	char tag[32], err[1024] = "";
 	struct timeval one = { 1, 0 };
 	struct oc_conn *c;
+	uint64_t nsig, sig_us, sig_max_us;
 	int r;
 
 	snprintf(tag, sizeof(tag), "worker[%d]", index);
@@ -1161,6 +1167,8 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 	if (!W.base)
 		return 1;
 	host_set_event_base(W.base);
+	/* private keys stay in sec-mod: transports reach them over this */
+	keycli_set_channel(key_fd);
 	/* transports load their certificates and seed their own DRBG here,
 	 * after fork, so no two workers share random state */
 	r = gen_instantiate(g, OC_ROLE_WORKER, err, sizeof(err));
@@ -1168,8 +1176,14 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 		log_err("%s", err);
 		return 1;
 	}
+	isolate_drop_bounding();
 	if (drop_privileges(gen_conf(g)) < 0)
 		return 1;
+	isolate_test_hook(W.base, index);
+	if (isolate_worker(gen_conf(g)->isolate_workers, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	W.main_ev = event_new(W.base, main_fd, EV_READ | EV_PERSIST, main_cb, NULL);
 	W.secmod_ev = event_new(W.base, secmod_fd, EV_READ | EV_PERSIST, secmod_cb, NULL);
 	W.sweep_ev = event_new(W.base, -1, EV_PERSIST, sweep_cb, NULL);
@@ -1184,5 +1198,10 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 	for (c = W.conns; c; c = W.conns)
 		worker_conn_close(c, OC_CLOSE_SHUTDOWN);
 	reap_cb(-1, 0, NULL);
+	keycli_stats(&nsig, &sig_us, &sig_max_us);
+	if (nsig)
+		log_info("%llu signatures made by sec-mod for this worker: %.2f ms each on average, %.2f ms at most (the event loop waits meanwhile)",
+			 (unsigned long long)nsig, (double)sig_us / (double)nsig / 1000.0,
+			 (double)sig_max_us / 1000.0);
 	return 0;
 }

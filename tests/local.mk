@@ -46,7 +46,11 @@ E2E_TESTS = \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \
 	tests/e2e/auto-select-group.sh \
-	tests/e2e/vhosts.sh
+	tests/e2e/vhosts.sh \
+	tests/e2e/worker-seccomp.sh \
+	tests/e2e/worker-keymem.sh \
+	tests/e2e/worker-kill.sh \
+	tests/e2e/worker-isolation.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/e2e/gssapi.mk

@@ -38,6 +38,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
@@ -103,8 +104,10 @@ static const oc_option_t cstp_options[] = {
 	OPT("server-cert", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
 	    server_cert, NULL, 0, 0, "server-cert",
 	    "server certificate (chain), PEM; RSA or ECDSA"),
-	OPT("server-key", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
-	    server_key, NULL, 0, 0, "server-key", "server private key, PEM"),
+	OPT("server-key", OC_OPT_PATH,
+	    OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE | OC_OPTF_PRIVATE_KEY,
+	    server_key, NULL, 0, 0, "server-key",
+	    "server private key, PEM (read only by sec-mod; workers ask it to sign)"),
 	OPT("ca-cert", OC_OPT_PATH, OC_OPTF_FILE_READABLE, ca_cert, NULL, 0, 0,
 	    "ca-cert", "CA for optional client certificates"),
 	OPT("auth-timeout", OC_OPT_DURATION, 0, auth_timeout, "240s", 1000,
@@ -139,6 +142,8 @@ struct cstp_inst {
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crt ca;
 	mbedtls_pk_context key;
+	oc_key_t *hkey;            /* the key sec-mod holds (ABI 1.2 hosts) */
+	oc_key_info_t hkey_info;
 	mbedtls_ssl_config sslc;
 	int suites[8];
 	struct cstp_conn *hs_conn; /* connection whose handshake is running */
@@ -2448,9 +2453,123 @@ static void inst_free(struct cstp_inst *inst)
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_x509_crt_free(&inst->ca);
 	mbedtls_pk_free(&inst->key);
+	if (inst->hkey != NULL)
+		inst->host->key_close(inst->hkey);
 	mbedtls_ctr_drbg_free(&inst->drbg);
 	mbedtls_entropy_free(&inst->entropy);
 	inst->host->free(inst);
+}
+
+/*
+ * The server private key through the host (ABI 1.2): sec-mod holds it and
+ * signs; this process only has a handle.  mbedTLS 2.28 reaches it through
+ * an RSA-alt context (MBEDTLS_PK_RSA_ALT_SUPPORT; no MBEDTLS_SSL_ASYNC_PRIVATE
+ * in Debian's build, so the handshake waits for the signature).  For an
+ * ECDSA key the same wrapper carries the ECDSA signature: mbedTLS's server
+ * uses its own key only through mbedtls_pk_sign() for ECDHE suites (no type
+ * check), and takes the signature length from key_len() before signing,
+ * which is why sec-mod makes ECDSA signatures of one fixed DER length
+ * (oc-key.h).  No decryption: RSA key exchange is never offered.
+ */
+static uint32_t oc_hash_of(mbedtls_md_type_t md)
+{
+	switch (md) {
+	case MBEDTLS_MD_SHA1: return OC_HASH_SHA1;
+	case MBEDTLS_MD_SHA224: return OC_HASH_SHA224;
+	case MBEDTLS_MD_SHA256: return OC_HASH_SHA256;
+	case MBEDTLS_MD_SHA384: return OC_HASH_SHA384;
+	case MBEDTLS_MD_SHA512: return OC_HASH_SHA512;
+	default: return 0;
+	}
+}
+
+static int hkey_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
+                     void *p_rng, int mode, mbedtls_md_type_t md_alg,
+                     unsigned int hashlen, const unsigned char *hash,
+                     unsigned char *sig)
+{
+	struct cstp_inst *inst = ctx;
+	uint32_t alg = oc_hash_of(md_alg);
+	size_t n = 0;
+
+	(void)f_rng;
+	(void)p_rng;
+	if (mode != MBEDTLS_RSA_PRIVATE || alg == 0)
+		return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+	if (inst->host->key_sign(inst->hkey, alg, hash, hashlen, sig,
+	                         inst->hkey_info.sig_len, &n) < 0 ||
+	    n != inst->hkey_info.sig_len)
+		return MBEDTLS_ERR_RSA_PRIVATE_FAILED;
+	return 0;
+}
+
+static int hkey_decrypt(void *ctx, int mode, size_t *olen,
+                        const unsigned char *input, unsigned char *output,
+                        size_t output_max_len)
+{
+	(void)ctx;
+	(void)mode;
+	(void)input;
+	(void)output;
+	(void)output_max_len;
+	*olen = 0;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static size_t hkey_len(void *ctx)
+{
+	return ((struct cstp_inst *)ctx)->hkey_info.sig_len;
+}
+
+/* The key sec-mod holds, wrapped; checked against the certificate by
+ * signing a random digest and verifying it with the certificate's key. */
+static int open_host_key(struct cstp_inst *inst, oc_error_t *err)
+{
+	const struct cstp_conf *cf = inst->conf;
+	const oc_host_t *h = inst->host;
+	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	size_t n = 0;
+	oc_error_t e2 = { 0 };
+	int ret;
+
+	inst->hkey_info.size = sizeof(inst->hkey_info);
+	ret = h->key_open(inst->self, "server-key", &inst->hkey, &inst->hkey_info, &e2);
+	if (ret < 0) {
+		h->error_set(err, ret, "cstp: server-key %s: %s", cf->server_key, e2.msg);
+		return ret;
+	}
+	if (inst->hkey_info.type == OC_KEY_EC) {
+		inst->is_ec = true;
+	} else if (inst->hkey_info.type == OC_KEY_RSA) {
+		inst->is_ec = false;
+	} else {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s: only RSA and ECDSA keys are supported",
+		             cf->server_key);
+		return OC_E_INVAL;
+	}
+	if (inst->hkey_info.sig_len == 0 || inst->hkey_info.sig_len > sizeof(sig) ||
+	    !mbedtls_pk_can_do(&inst->crt.pk, inst->is_ec ? MBEDTLS_PK_ECDSA : MBEDTLS_PK_RSA)) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	ret = mbedtls_pk_setup_rsa_alt(&inst->key, inst, hkey_decrypt, hkey_sign, hkey_len);
+	if (ret != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: cannot wrap the server key");
+		return OC_E_INVAL;
+	}
+	if (h->random(hash, sizeof(hash)) < 0 ||
+	    mbedtls_pk_sign(&inst->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &n,
+	                    NULL, NULL) != 0 ||
+	    mbedtls_pk_verify(&inst->crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, n) != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	if (h->log)
+		h->log(inst->self, OC_LOG_DEBUG1, "server key held by sec-mod (%s, %u bits)",
+		       inst->is_ec ? "ECDSA" : "RSA", (unsigned)inst->hkey_info.bits);
+	return 0;
 }
 
 static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
@@ -2467,6 +2586,17 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_cert, e);
 		return OC_E_INVAL;
 	}
+	if (OC_HOST_HAS(h, key_close)) {
+		/* main never reads the key (every worker starts from its
+		 * memory); workers and `ocmod -t` go through the host */
+		if (h->role & OC_ROLE_MAIN)
+			goto ca;
+		ret = open_host_key(inst, err);
+		if (ret < 0)
+			return ret;
+		goto ca;
+	}
+	/* a host older than ABI 1.2: the key is read here */
 	ret = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
 	if (ret != 0) {
 		tls_errstr(ret, e, sizeof(e));
@@ -2489,6 +2619,7 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_key, cf->server_cert);
 		return OC_E_INVAL;
 	}
+ca:
 	if (cf->ca_cert != NULL && cf->ca_cert[0] != '\0') {
 		ret = mbedtls_x509_crt_parse_file(&inst->ca, cf->ca_cert);
 		if (ret != 0) {
@@ -2642,6 +2773,10 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		/* main / check: validated; keep no key material around */
 		mbedtls_pk_free(&inst->key);
 		mbedtls_pk_init(&inst->key);
+		if (inst->hkey != NULL) {
+			host->key_close(inst->hkey);
+			inst->hkey = NULL;
+		}
 	}
 	*inst_r = inst;
 	inst = NULL;
