@@ -7,7 +7,8 @@ ocmod_SOURCES = \
 	core/ipc.c core/ipc.h core/cfgfile.c core/cfgfile.h core/modconf.c \
 	core/modconf.h core/options.c core/options.h core/pool.c core/pool.h \
 	core/tun.c core/tun.h core/strbuf.c core/strbuf.h core/util.c \
-	core/usercfg.c core/usercfg.h core/ban.c core/ban.h
+	core/usercfg.c core/usercfg.h core/ban.c core/ban.h \
+	core/script.c core/script.h core/hooks.c core/hooks.h core/proxyproto.c core/proxyproto.h
 ocmod_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
 ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
 

@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-all}
 build=(build-essential autoconf automake libtool libtool-bin pkg-config
        libltdl-dev libmbedtls-dev libevent-dev libcrypt-dev liblz4-dev libpam0g-dev)
-test=(openconnect iproute2 iputils-ping gnutls-bin openssl python3 procps nftables libpam-wrapper
+test=(openconnect iproute2 iputils-ping gnutls-bin openssl python3 procps nftables libpam-wrapper haproxy
       clang libclang-rt-14-dev)
 pkgs=("${build[@]}")
 case "$what" in
