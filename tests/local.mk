@@ -44,7 +44,13 @@ E2E_TESTS = \
 	tests/e2e/core-reload.sh \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \
-	tests/e2e/auto-select-group.sh
+	tests/e2e/auto-select-group.sh \
+	tests/e2e/scripts-env.sh \
+	tests/e2e/scripts-slow.sh \
+	tests/e2e/iroute.sh \
+	tests/e2e/proxy-proto.sh \
+	tests/e2e/camouflage.sh \
+	tests/e2e/persistent-cookies.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk
