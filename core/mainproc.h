@@ -33,6 +33,7 @@ struct session {
 	uint8_t cookie[32];
 	uint64_t key;
 	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
+	char *vhost;                /* NULL for the default virtual host */
 	char ipv4[16];
 	char ipv6[46];
 	char device[IFNAMSIZ];
@@ -47,7 +48,7 @@ struct session {
 	uint64_t last_fwd_ms;       /* last flow handed to the worker ... */
 	struct sockaddr_storage last_fwd_peer; /* ... and from whom */
 	/* scripts and iroutes (hooks.c) */
-	char *vhost, *device_type, *platform;
+	char *device_type, *platform;
 	char local[INET6_ADDRSTRLEN];   /* our address the client reached (IP_REAL_LOCAL) */
 	char ipv4_local[16], ipv6_local[46];
 	unsigned ipv6_prefix;

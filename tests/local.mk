@@ -50,7 +50,8 @@ E2E_TESTS = \
 	tests/e2e/iroute.sh \
 	tests/e2e/proxy-proto.sh \
 	tests/e2e/camouflage.sh \
-	tests/e2e/persistent-cookies.sh
+	tests/e2e/persistent-cookies.sh \
+	tests/e2e/vhosts.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk
