@@ -1319,6 +1319,11 @@ static void on_cookie_end(const struct ipc_in *in)
 	c->last_reason = reason;
 	switch (reason) {
 	case OC_CLOSE_USER_LOGOUT:
+		/* persistent-cookies: a logout (AnyConnect sends one before a
+		 * planned reconnect) leaves the cookie valid until it expires */
+		if (gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->persistent_cookies)
+			goto keep;
+		/* fall through */
 	case OC_CLOSE_ADMIN:
 	case OC_CLOSE_SESSION_TIMEOUT:
 		acct_stop(c);
@@ -1326,6 +1331,7 @@ static void on_cookie_end(const struct ipc_in *in)
 		cookie_free(c);
 		return;
 	default:
+	keep:
 		c->active = false;
 		c->expires = now_ms() + (uint64_t)gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->cookie_timeout * 1000;
 	}

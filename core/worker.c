@@ -231,6 +231,8 @@ int worker_session_open(oc_conn_t *c, const oc_session_request_t *req,
 	ipc_put_u32(&m, T_BASE_MTU, req->client_base_mtu);
 	ipc_put_u32(&m, T_OVERHEAD, req->overhead);
 	ipc_put_str(&m, T_PEER, c->peer_text);
+	if (c->local.len > 0)
+		ipc_put(&m, T_LOCAL, &c->local.ss, c->local.len);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
 	for (i = 0; i < MAX_INFO; i++) {
 		if (!c->info_key[i])
@@ -649,8 +651,9 @@ static void on_session_reply(struct ipc_in *in)
 	const char *reason;
 
 	if (!c || c->closed || !c->sess_pending) {
-		/* the client left meanwhile: main learns it from SESSION_CLOSED */
-		if (c == NULL && in->fd >= 0) {
+		/* the client left meanwhile (main may have waited for a connect
+		 * script): main learns it from SESSION_CLOSED */
+		if ((c == NULL || c->closed) && in->fd >= 0) {
 			static struct ipc_out m;
 			uint64_t sid = 0;
 

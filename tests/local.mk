@@ -50,7 +50,13 @@ E2E_TESTS = \
 	tests/e2e/worker-seccomp.sh \
 	tests/e2e/worker-keymem.sh \
 	tests/e2e/worker-kill.sh \
-	tests/e2e/worker-isolation.sh
+	tests/e2e/worker-isolation.sh \
+	tests/e2e/scripts-env.sh \
+	tests/e2e/scripts-slow.sh \
+	tests/e2e/iroute.sh \
+	tests/e2e/proxy-proto.sh \
+	tests/e2e/camouflage.sh \
+	tests/e2e/persistent-cookies.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/e2e/gssapi.mk

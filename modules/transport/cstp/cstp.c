@@ -89,6 +89,9 @@ struct cstp_conf {
 	bool cisco_client_compat;
 	int64_t max_header_size;
 	int64_t max_body_size;
+	bool camouflage;
+	char *camouflage_secret;
+	char *camouflage_realm;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -121,6 +124,12 @@ static const oc_option_t cstp_options[] = {
 	    1024 * 1024, NULL, "limit of an HTTP request's header block"),
 	OPT("max-body-size", OC_OPT_SIZE, 0, max_body_size, "64k", 1024,
 	    16 * 1024 * 1024, NULL, "limit of an HTTP request body"),
+	OPT("camouflage", OC_OPT_BOOL, 0, camouflage, "false", 0, 0, "camouflage",
+	    "look like a plain web server to requests without the secret"),
+	OPT("camouflage-secret", OC_OPT_STR, OC_OPTF_SECRET, camouflage_secret, NULL,
+	    0, 0, "camouflage_secret", "the URL query that reveals the VPN (https://host/?SECRET)"),
+	OPT("camouflage-realm", OC_OPT_STR, 0, camouflage_realm, NULL, 0, 0,
+	    "camouflage_realm", "answer 401 with this Basic realm instead of 404"),
 	{ 0 }
 };
 
@@ -241,6 +250,8 @@ struct cstp_conn {
 	 * state per connection too) */
 	uint8_t tok_ctx[CTX_MAX];
 	size_t tok_ctx_len;
+	bool camo_ok;         /* camouflage: a request of this connection had the secret */
+	const struct cstp_conf *camo_conf; /* the vhost instance's (by SNI), else NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -816,6 +827,8 @@ static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
 	memcpy(c->sni, name, len);
 	c->sni[len] = '\0';
 	vi = vhost_find(c->sni);
+	if (vi != NULL)
+		c->camo_conf = vi->conf;
 	if (vi != NULL && vi != inst) {
 		if (mbedtls_ssl_set_hs_own_cert(ssl, &vi->crt, &vi->key) != 0)
 			return -1;
@@ -1397,6 +1410,72 @@ static void handle_post(struct cstp_conn *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* camouflage                                                          */
+
+/* Does the target's query string ("/path?QUERY") equal the secret? */
+static bool camo_secret_ok(const struct cstp_conf *cf, const char *target)
+{
+	const char *q = strchr(target, '?'), *sec = cf->camouflage_secret;
+	size_t ql, sl, i;
+	unsigned char d = 0;
+
+	if (q == NULL || sec == NULL)
+		return false;
+	q++;
+	ql = strcspn(q, "#");
+	sl = strlen(sec);
+	if (ql != sl || sl == 0)
+		return false;
+	for (i = 0; i < sl; i++)
+		d |= (unsigned char)(q[i] ^ sec[i]);
+	return d == 0;
+}
+
+/* Answer like a web server that has nothing here: 401 with the realm, or
+ * 404; then close. */
+/* The camouflage settings of this connection: its virtual host's cstp
+ * instance (chosen by SNI), else the listener's. */
+static const struct cstp_conf *camo_conf(const struct cstp_conn *c)
+{
+	return c->camo_conf != NULL ? c->camo_conf : c->inst->conf;
+}
+
+static void camo_refuse(struct cstp_conn *c)
+{
+	const char *realm = camo_conf(c)->camouflage_realm;
+	acbuf_t b;
+	const char *p;
+
+	CLOG(c, OC_LOG_DEBUG1, "camouflage: request without the secret");
+	if (realm == NULL || realm[0] == '\0') {
+		respond_status(c, 404, true, OC_CLOSE_AUTH_FAILED);
+		return;
+	}
+	acbuf_init(&b, 4096);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"");
+	for (p = realm; *p && b.len < 2048; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\')
+			acbuf_add(&b, p, 1);
+	acbuf_puts(&b, "\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	if (b.err)
+		schedule_close(c, OC_CLOSE_ERROR);
+	else
+		respond(c, b.p, b.len, true, OC_CLOSE_AUTH_FAILED);
+	acbuf_free(&b);
+}
+
+/* A CONNECT whose cookie is refused: 401, or under camouflage (when no
+ * request of this connection had the secret) 405 like a web server. */
+static void respond_cookie_bad(struct cstp_conn *c)
+{
+	if (camo_conf(c)->camouflage && !c->camo_ok)
+		respond_status(c, 405, true, OC_CLOSE_AUTH_FAILED);
+	else
+		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
+		        OC_CLOSE_AUTH_FAILED);
+}
+
+/* ------------------------------------------------------------------ */
 /* CONNECT                                                             */
 
 static bool route_is_default(const char *r)
@@ -1627,9 +1706,9 @@ static void on_session_open(void *arg, int status, const oc_session_params_t *p,
 	if (status == 0 && p != NULL) {
 		connect_ok(c, p);
 	} else if (status == OC_E_PERM) {
-		CLOG(c, OC_LOG_INFO, "CONNECT refused: cookie not acceptable");
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		CLOG(c, OC_LOG_INFO, "CONNECT refused: %s", reason && *reason ? reason :
+		     "cookie not acceptable");
+		respond_cookie_bad(c);
 	} else {
 		char rs[128];
 
@@ -1661,8 +1740,7 @@ static void handle_connect(struct cstp_conn *c)
 	    clen != OC_COOKIE_LEN) {
 		CLOG(c, OC_LOG_INFO, "CONNECT without a valid cookie");
 		c->host->memzero(cookie, sizeof(cookie));
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		respond_cookie_bad(c);
 		return;
 	}
 
@@ -1728,6 +1806,16 @@ static void handle_request(struct cstp_conn *c)
 		tgt[pl] = '\0'; /* never log query strings */
 	CLOG(c, OC_LOG_DEBUG1, "HTTP %s %s", meth, tgt);
 
+	if (camo_conf(c)->camouflage && !c->camo_ok &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "POST") == 0)) {
+		/* ocserv's camouflage: only https://host/?SECRET reveals the
+		 * VPN, then for the rest of this connection */
+		if (!camo_secret_ok(camo_conf(c), t)) {
+			camo_refuse(c);
+			return;
+		}
+		c->camo_ok = true;
+	}
 	if (strcmp(r->method, "CONNECT") == 0) {
 		c->tok_ctx_len = 0; /* a token challenge left unanswered */
 		handle_connect(c);
@@ -2737,6 +2825,13 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 	    cf->max_header_size < 1024 || cf->max_body_size < 1024 ||
 	    cf->max_header_size > 16 * 1024 * 1024 || cf->max_body_size > 64 * 1024 * 1024) {
 		host->error_set(err, OC_E_INVAL, "cstp: timeouts and sizes must be positive and sane");
+		ret = OC_E_INVAL;
+		goto out;
+	}
+	if (cf->camouflage && (cf->camouflage_secret == NULL || cf->camouflage_secret[0] == '\0' ||
+	                       strpbrk(cf->camouflage_secret, "#? \t") != NULL)) {
+		host->error_set(err, OC_E_INVAL,
+		                "cstp: camouflage = true needs camouflage_secret (no spaces, '?' or '#')");
 		ret = OC_E_INVAL;
 		goto out;
 	}
