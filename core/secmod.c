@@ -1170,7 +1170,7 @@ static void acct_send(struct cookie *c, uint32_t type, const uint64_t cnt[4],
 		.duration_s = (now_ms() - c->created) / 1000,
 		.stop_reason = reason,
 	};
-	if (!(ops->flags & OC_AUTH_F_BLOCKING)) {
+	if (!(ops->flags & (OC_AUTH_F_BLOCKING | OC_AUTH_F_ACCT_BLOCKING))) {
 		acct_job_run(j);
 		acct_job_free(j);
 		return;

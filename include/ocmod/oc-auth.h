@@ -39,6 +39,9 @@ typedef enum oc_auth_status {
 #define OC_AUTH_F_TOKEN    (1u << 3) /**< uses an opaque token (SPNEGO, bearer):
                                           see "Token methods" below */
 #define OC_AUTH_F_ACCT     (1u << 4) /**< implements acct() */
+#define OC_AUTH_F_ACCT_BLOCKING (1u << 5) /**< acct() may block (ABI 1.2): run it
+                                          on the accounting thread even if
+                                          step() does not block */
 
 /*
  * Token methods (OC_AUTH_F_TOKEN), e.g. Kerberos through SPNEGO, where the
@@ -194,10 +197,11 @@ typedef struct oc_auth_ops {
 	void (*session_free)(void *sess);
 
 	/**
-	 * Accounting record. Optional (OC_AUTH_F_ACCT). For OC_AUTH_F_BLOCKING
-	 * modules the core calls it on a dedicated accounting thread (records
-	 * of one session in order), concurrently with step() of other
-	 * attempts; otherwise on sec-mod's loop.
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For modules flagged
+	 * OC_AUTH_F_BLOCKING or OC_AUTH_F_ACCT_BLOCKING the core calls it on a
+	 * dedicated accounting thread (the records of all sessions in order),
+	 * concurrently with step() of other attempts; otherwise on sec-mod's
+	 * loop.
 	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
 
