@@ -9,6 +9,7 @@
 #   server_conf_unset KEY       drop every KEY line
 #   SRV_MODULES_EXTRA=...       more modules.conf blocks (ocmod only)
 #   SRV_MODULES_CONF=...        the module blocks instead of cstp + plain
+#   SRV_DEBUG=N                 ocmod log level (-d, default 2 = info)
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.
@@ -160,7 +161,7 @@ server_start() {
 	ocmod)
 		: "${OCMOD:=$top_builddir/ocmod}"
 		[ -x "$OCMOD" ] || t_fail "server binary not found: OCMOD=$OCMOD (build ocmod first)"
-		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d 2)
+		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d "${SRV_DEBUG:-2}")
 		;;
 	*) t_fail "unknown TEST_SERVER=$TEST_SERVER (ocmod|ocserv)" ;;
 	esac

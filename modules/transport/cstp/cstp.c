@@ -85,6 +85,7 @@ struct cstp_conf {
 	bool cisco_client_compat;
 	int64_t max_header_size;
 	int64_t max_body_size;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -115,6 +116,9 @@ static const oc_option_t cstp_options[] = {
 	    1024 * 1024, NULL, "limit of an HTTP request's header block"),
 	OPT("max-body-size", OC_OPT_SIZE, 0, max_body_size, "64k", 1024,
 	    16 * 1024 * 1024, NULL, "limit of an HTTP request body"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM tunnel records sealed and opened with nettle, several per "
+	    "send(), once data flows (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -1725,6 +1729,7 @@ static bool fast_try(struct cstp_conn *c)
 	if (c->rf != NULL)
 		return true;
 	if (!c->rf_want || c->state != ST_TUNNEL || !c->keys.have || c->inst->rx == NULL ||
+	    !c->inst->conf->fast_path ||
 	    c->oq_head != NULL || !rf_ssl_idle(&c->ssl))
 		return false;
 	c->rf = rf_new(&c->ssl, &c->keys); /* the keys are wiped either way */

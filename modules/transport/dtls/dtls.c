@@ -112,6 +112,7 @@ struct dtls_conf {
 	int64_t handshake_timeout; /* ms */
 	char *server_cert;
 	char *server_key;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -139,6 +140,9 @@ static const oc_option_t dtls_options[] = {
 	    "certificate for legacy DTLS (RSA; never sent)"),
 	OPT("server-key", OC_OPT_PATH, 0, server_key, NULL, 0, 0,
 	    "server-key", "RSA key for legacy DTLS (never used in a handshake)"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM records sealed and opened with nettle, recvmmsg()/sendmmsg() "
+	    "batches, once the channel carries data (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -828,7 +832,8 @@ static bool fast_try(struct dtls_sess *s)
 
 	if (s->fast)
 		return true;
-	if (s->state != DS_OPEN || s->inst->rx == NULL || (s->rf == NULL && !s->keys.have) ||
+	if (s->state != DS_OPEN || s->inst->rx == NULL || !s->inst->conf->fast_path ||
+	    (s->rf == NULL && !s->keys.have) ||
 	    !rf_ssl_idle(&s->ssl))
 		return false;
 	if (s->rf == NULL) {
