@@ -131,6 +131,28 @@ const char *conf_module_of(const char *key)
 	return NULL;
 }
 
+/* Global-only options (ocserv's doc/sample.config scopes, plus ocmod's
+ * process and listener settings). Sorted for bsearch. */
+static const char *const global_only[] = {
+	"auth-offload-threads", "auth-timeout", "ban-points-connection",
+	"ban-points-kkdcp", "ban-points-wrong-password", "ban-reset-time",
+	"ban-time", "compression-algo-priority", "connect-script", "device",
+	"disconnect-script", "dtls-psk", "host-update-script", "ipv6-network",
+	"ipv6-subnet-prefix", "isolate-workers", "limit-worker-memory",
+	"listen-host", "listen-proxy-proto", "log-level", "max-ban-score",
+	"max-clients", "min-reauth-time", "occtl-socket-file", "pid-file",
+	"ping-leases", "rate-limit-ms", "route-add-cmd", "route-del-cmd",
+	"run-as-group", "run-as-user", "server-drain-ms", "socket-file",
+	"tcp-port", "try-mtu-discovery", "udp-listen-host", "udp-port",
+	"use-occtl", "use-utmp", "workers",
+};
+
+bool conf_is_global_only(const char *key)
+{
+	return bsearch(&key, global_only, sizeof(global_only) / sizeof(global_only[0]),
+		       sizeof(global_only[0]), cmp) != NULL;
+}
+
 bool conf_is_method_key(const char *key)
 {
 	return strcmp(key, "auth") == 0 || strcmp(key, "enable-auth") == 0 ||

@@ -63,6 +63,10 @@ bool conf_known_unimplemented(const char *key);
  * option @p key, or NULL. */
 const char *conf_module_of(const char *key);
 
+/* True if @p key may only be set in the global section (not in a
+ * [vhost:NAME] section), as in ocserv's sample config. */
+bool conf_is_global_only(const char *key);
+
 /* True if @p key is handled specially by the generation builder
  * (auth, enable-auth, acct). */
 bool conf_is_method_key(const char *key);

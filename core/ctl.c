@@ -203,6 +203,8 @@ static void session_json(struct strbuf *b, const struct session *s)
 	sb_json_str(b, s->username);
 	sb_puts(b, ",\"group\":");
 	sb_json_str(b, s->group);
+	sb_puts(b, ",\"vhost\":");
+	sb_json_str(b, s->vhost ? s->vhost : "default");
 	sb_puts(b, ",\"remote_ip\":");
 	sb_json_str(b, s->peer);
 	sb_puts(b, ",\"vpn_ipv4\":");

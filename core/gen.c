@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cfgfile.h"
@@ -59,6 +60,7 @@ static int inst_add(struct generation *g, struct loaded_module *m,
 	g->insts[g->n_insts] = in;
 	in->gen = g;
 	in->mod = m;
+	in->block_idx = -1;
 	in->desc = m->desc;
 	if (strcmp(instance, m->name) == 0)
 		snprintf(prefix, sizeof(prefix), "%s/%s: ", m->kind, m->name);
@@ -124,9 +126,29 @@ static const struct modconf_block *disabled_block(const struct modconf *mc,
 	return NULL;
 }
 
-/* Resolve one auth/enable-auth/acct entry to an instance. */
+static int inst_clone_for(struct generation *g, const struct modconf *mc,
+                          const struct cfg_file *cf, struct oc_instance *orig,
+                          struct vhost *vh, struct oc_instance **c_r, char *err,
+                          size_t errlen);
+
+/* The copy of @p in serving @p vh, or NULL. */
+static struct oc_instance *clone_of_for(struct generation *g, const struct oc_instance *in,
+                                        const struct vhost *vh)
+{
+	size_t i;
+
+	for (i = 0; vh && i < g->n_insts; i++)
+		if (g->insts[i]->clone_of == in && g->insts[i]->vhost &&
+		    strcmp(g->insts[i]->vhost, vh->name) == 0)
+			return g->insts[i];
+	return NULL;
+}
+
+/* Resolve one auth/enable-auth/acct entry to an instance (for virtual
+ * host @p vh, or the global section when NULL). */
 static int resolve_method(struct generation *g, const struct modconf *mc,
-                          const struct cfg_entry *e, struct oc_instance **i_r,
+                          const struct cfg_file *cf, const struct cfg_entry *e,
+                          struct vhost *vh, struct oc_instance **i_r,
                           char *err, size_t errlen)
 {
 	struct cfg_method m = { 0 };
@@ -166,6 +188,19 @@ static int resolve_method(struct generation *g, const struct modconf *mc,
 		if (r < 0)
 			goto out;
 	}
+	if (vh) {
+		/* a virtual host uses its own copy when it has one, and gets one
+		 * when its method line sets options */
+		struct oc_instance *c = clone_of_for(g, in, vh);
+
+		if (!c && m.n_opts > 0) {
+			r = inst_clone_for(g, mc, cf, in, vh, &c, err, errlen);
+			if (r < 0)
+				goto out;
+		}
+		if (c)
+			in = c;
+	}
 	if (m.n_opts > 0) {
 		/* two method lines may share an instance only if at most one of
 		 * them sets options; otherwise one would silently override the
@@ -176,7 +211,8 @@ static int resolve_method(struct generation *g, const struct modconf *mc,
 			r = OC_E_INVAL;
 			goto out;
 		}
-		if (!(in->bracket_where = strdup(where))) {
+		if (!(in->bracket_where = strdup(where)) ||
+		    (!vh && !(in->bracket_value = strdup(e->value)))) {
 			r = OC_E_NOMEM;
 			goto out;
 		}
@@ -241,6 +277,294 @@ static int set_main_key(struct generation *g, const struct cfg_entry *e,
 	return 0;
 }
 
+/* ---------------- virtual hosts ---------------- */
+
+/*
+ * A copy of global instance @p orig for virtual host @p vh: the same
+ * modules.conf block (priority 2), global ocserv.conf keys (1) and bracket
+ * options (3) are replayed; the caller then applies the section's values.
+ */
+static int inst_clone_for(struct generation *g, const struct modconf *mc,
+                          const struct cfg_file *cf, struct oc_instance *orig,
+                          struct vhost *vh, struct oc_instance **c_r, char *err,
+                          size_t errlen)
+{
+	struct oc_instance *c = clone_of_for(g, orig, vh);
+	char name[256], where[512];
+	size_t i, k;
+	int r;
+
+	if (c) {
+		*c_r = c;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%s@%s", orig->instance_name, vh->name);
+	orig->mod->refs++;
+	r = inst_add(g, orig->mod, name, vh->where, &c, err, errlen);
+	if (r < 0)
+		return r;
+	c->vhost = vh->name;
+	c->clone_of = orig;
+	c->used = orig->used;
+	if (orig->block_idx >= 0 && mc && (size_t)orig->block_idx < mc->n_blocks) {
+		const struct modconf_block *b = &mc->blocks[orig->block_idx];
+
+		for (k = 0; k < b->n_kv; k++) {
+			if (strcmp(b->kv[k].key, "enabled") == 0 || strcmp(b->kv[k].key, "path") == 0)
+				continue;
+			snprintf(where, sizeof(where), "%s:%u", mc->path, b->kv[k].line);
+			r = opt_conf_set(&c->conf, b->kv[k].key, b->kv[k].value, 2, where, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (i = 0; i < cf->n; i++) {
+		const struct cfg_entry *e = &cf->v[i];
+		const oc_option_t *o = c->desc->options;
+
+		if (e->section)
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+		for (; o && o->name; o++) {
+			if (!o->main_key || strcmp(o->main_key, e->key) != 0)
+				continue;
+			r = opt_conf_set(&c->conf, o->name, e->value, 1, where, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (orig->bracket_value) {
+		struct cfg_method m = { 0 };
+
+		r = cfg_parse_method(orig->bracket_value, &m, err, errlen);
+		for (k = 0; r == 0 && k < m.n_opts; k++) {
+			const char *key = m.opts[k].key;
+
+			if (!key)
+				key = c->desc->options ? c->desc->options[0].name : NULL;
+			if (key)
+				r = opt_conf_set(&c->conf, key, m.opts[k].value, 3,
+						 orig->bracket_where, err, errlen);
+		}
+		cfg_method_free(&m);
+		if (r < 0)
+			return r;
+	}
+	*c_r = c;
+	return 0;
+}
+
+static struct vhost *vhost_get(struct generation *g, const struct cfg_entry *e)
+{
+	struct vhost *nv;
+	char where[512];
+	size_t i;
+
+	for (i = 0; i < g->n_vhosts; i++)
+		if (strcmp(g->vhosts[i].name, e->section) == 0)
+			return &g->vhosts[i];
+	if (g->n_vhosts >= 256)
+		return NULL;
+	nv = realloc(g->vhosts, (g->n_vhosts + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	g->vhosts = nv;
+	memset(&nv[g->n_vhosts], 0, sizeof(*nv));
+	snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+	nv[g->n_vhosts].name = strdup(e->section);
+	nv[g->n_vhosts].where = strdup(where);
+	if (!nv[g->n_vhosts].name || !nv[g->n_vhosts].where)
+		return NULL;
+	return &nv[g->n_vhosts++];
+}
+
+/*
+ * [vhost:NAME] sections.  Each gets its own core settings (the global
+ * ones, then the section's, which replace them: lists too), its own auth
+ * chain (the section's method lines, else the global chain), and copies
+ * of the module instances whose ocserv.conf keys (server-cert, ca-cert,
+ * crl...) the section sets.  Global-only options in a section are errors.
+ */
+static int build_vhosts(struct generation *g, const struct cfg_file *cf,
+                        const struct modconf *mc, char *err, size_t errlen)
+{
+	size_t i, v, n_orig, k;
+	char where[512];
+	int r;
+
+	for (i = 0; i < cf->n; i++)
+		if (cf->v[i].section && !vhost_get(g, &cf->v[i])) {
+			snprintf(err, errlen, "%s:%u: out of memory (or more than 256 virtual hosts)",
+				 cf->v[i].file, cf->v[i].line);
+			return OC_E_NOMEM;
+		}
+	n_orig = g->n_insts;
+	for (v = 0; v < g->n_vhosts; v++) {
+		struct vhost *vh = &g->vhosts[v];
+		bool own_chain = false;
+
+		r = opt_conf_init(&vh->core, core_options, sizeof(struct core_conf), err, errlen);
+		if (r < 0)
+			return r;
+		for (i = 0; i < cf->n; i++) {
+			const struct cfg_entry *e = &cf->v[i];
+
+			if (e->section || conf_is_method_key(e->key) || !opt_find(core_options, e->key))
+				continue;
+			snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+			r = opt_conf_set(&vh->core, e->key, e->value, 1, where, err, errlen);
+			if (r < 0)
+				return r;
+		}
+		for (i = 0; i < cf->n; i++) {
+			const struct cfg_entry *e = &cf->v[i];
+			bool found = false;
+
+			if (!e->section || strcmp(e->section, vh->name) != 0)
+				continue;
+			snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
+			if (conf_is_method_key(e->key)) {
+				own_chain = true;
+				continue;
+			}
+			if (conf_is_global_only(e->key)) {
+				snprintf(err, errlen, "%s: '%s' is a global option; it cannot be set in [vhost:%s]",
+					 where, e->key, vh->name);
+				return OC_E_INVAL;
+			}
+			if (opt_find(core_options, e->key)) {
+				r = opt_conf_set(&vh->core, e->key, e->value, 2, where, err, errlen);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			for (k = 0; k < n_orig; k++) {
+				struct oc_instance *in = g->insts[k];
+				const oc_option_t *o = in->desc->options;
+
+				for (; o && o->name; o++) {
+					struct oc_instance *c;
+
+					if (!o->main_key || strcmp(o->main_key, e->key) != 0)
+						continue;
+					found = true;
+					r = inst_clone_for(g, mc, cf, in, vh, &c, err, errlen);
+					if (r == 0)
+						r = opt_conf_set(&c->conf, o->name, e->value, 3, where,
+								 err, errlen);
+					if (r < 0)
+						return r;
+				}
+			}
+			if (found)
+				continue;
+			if (conf_module_of(e->key)) {
+				add_warning(g, "%s: option '%s' is used by module %s, which is not enabled in modules.conf; ignored",
+					    where, e->key, conf_module_of(e->key));
+				continue;
+			}
+			if (conf_known_unimplemented(e->key)) {
+				add_warning(g, "%s: option '%s' is not implemented by ocmod yet; ignored",
+					    where, e->key);
+				continue;
+			}
+			snprintf(err, errlen, "%s: unknown option '%s'", where, e->key);
+			return OC_E_INVAL;
+		}
+
+		/* the auth chain */
+		vh->alts = calloc(g->n_alts + 1, sizeof(*vh->alts));
+		if (!vh->alts)
+			return OC_E_NOMEM;
+		if (!own_chain) {
+			vh->n_alts = g->n_alts;
+			for (k = 0; k < g->n_alts; k++) {
+				size_t m;
+
+				for (m = 0; m < g->alts[k].n; m++) {
+					struct oc_instance *in = g->alts[k].methods[m];
+					struct oc_instance *c = clone_of_for(g, in, vh);
+
+					r = alt_push(&vh->alts[k], c ? c : in);
+					if (r < 0)
+						return r;
+				}
+			}
+			vh->acct = g->acct ? (clone_of_for(g, g->acct, vh) ? clone_of_for(g, g->acct, vh) : g->acct) : NULL;
+			continue;
+		}
+		vh->n_alts = 1;
+		vh->acct = g->acct;
+		for (i = 0; i < cf->n; i++) {
+			const struct cfg_entry *e = &cf->v[i];
+			struct oc_instance *in;
+
+			if (!e->section || strcmp(e->section, vh->name) != 0 ||
+			    !conf_is_method_key(e->key))
+				continue;
+			((struct cfg_entry *)e)->used++;
+			r = resolve_method(g, mc, cf, e, vh, &in, err, errlen);
+			if (r < 0)
+				return r;
+			if (strcmp(e->key, "auth") == 0) {
+				r = alt_push(&vh->alts[0], in);
+			} else if (strcmp(e->key, "enable-auth") == 0) {
+				struct auth_alt *nv = realloc(vh->alts, (vh->n_alts + 1) * sizeof(*nv));
+
+				if (!nv)
+					return OC_E_NOMEM;
+				vh->alts = nv;
+				memset(&vh->alts[vh->n_alts], 0, sizeof(*nv));
+				r = alt_push(&vh->alts[vh->n_alts++], in);
+			} else {
+				if (!(in->desc->ops && (((const oc_auth_ops_t *)in->desc->ops)->flags & OC_AUTH_F_ACCT))) {
+					snprintf(err, errlen, "%s:%u: module auth/%s does not do accounting",
+						 e->file, e->line, in->mod->name);
+					return OC_E_INVAL;
+				}
+				vh->acct = in;
+			}
+			if (r < 0)
+				return r;
+		}
+		if (vh->alts[0].n == 0) {
+			snprintf(err, errlen, "%s: [vhost:%s] has enable-auth but no auth line",
+				 vh->where, vh->name);
+			return OC_E_INVAL;
+		}
+	}
+	return 0;
+}
+
+const struct vhost *gen_vhost(const struct generation *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && name[0] && i < g->n_vhosts; i++)
+		if (strcasecmp(g->vhosts[i].name, name) == 0)
+			return &g->vhosts[i];
+	return NULL;
+}
+
+const struct core_conf *gen_conf_vhost(const struct generation *g, const char *name)
+{
+	const struct vhost *v = gen_vhost(g, name);
+
+	return v ? v->core.conf : g->core.conf;
+}
+
+void gen_chain_vhost(const struct generation *g, const char *name,
+                     const struct auth_alt **alts_r, size_t *n_r,
+                     struct oc_instance **acct_r)
+{
+	const struct vhost *v = gen_vhost(g, name);
+
+	*alts_r = v ? v->alts : g->alts;
+	*n_r = v ? v->n_alts : g->n_alts;
+	if (acct_r)
+		*acct_r = v ? v->acct : g->acct;
+}
+
 int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
               const char *mod_path, const char *mod_text, size_t mod_len,
               const char *module_dir, struct generation **g_r, char *err,
@@ -249,7 +573,7 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 	struct generation *g = NULL;
 	struct cfg_file cf = { 0 };
 	struct modconf mc = { 0 };
-	bool have_mc = mod_text != NULL, vhost_warned = false;
+	bool have_mc = mod_text != NULL;
 	struct loaded_module *lm;
 	struct oc_instance *in;
 	char where[512];
@@ -352,6 +676,7 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 		r = inst_add(g, lm, b->instance, where, &in, err, errlen);
 		if (r < 0)
 			goto out;
+		in->block_idx = (int)i;
 		for (j = 0; j < b->n_kv; j++) {
 			char kwhere[512];
 
@@ -394,7 +719,7 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 		if (e->section || !conf_is_method_key(e->key))
 			continue;
 		e->used++;
-		r = resolve_method(g, have_mc ? &mc : NULL, e, &in, err, errlen);
+		r = resolve_method(g, have_mc ? &mc : NULL, &cf, e, NULL, &in, err, errlen);
 		if (r < 0)
 			goto out;
 		if (strcmp(e->key, "auth") == 0) {
@@ -442,43 +767,18 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 		struct cfg_entry *e = &cf.v[i];
 		bool found;
 
-		if (conf_is_method_key(e->key)) {
-			if (e->section && !vhost_warned) {
-				vhost_warned = true;
-				add_warning(g, "%s:%u: [vhost:%s] sections are parsed but not served yet; the section is ignored",
-					    e->file, e->line, e->section);
-			}
-			continue;
-		}
+		if (conf_is_method_key(e->key) || e->section)
+			continue; /* sections: build_vhosts() */
 		snprintf(where, sizeof(where), "%s:%u", e->file, e->line);
 		if (opt_find(core_options, e->key)) {
-			if (e->section) {
-				if (!vhost_warned) {
-					vhost_warned = true;
-					add_warning(g, "%s: [vhost:%s] sections are parsed but not served yet; the section is ignored",
-						    where, e->section);
-				}
-				continue;
-			}
 			r = opt_conf_set(&g->core, e->key, e->value, 1, where, err, errlen);
 			if (r < 0)
 				goto out;
 			continue;
 		}
-		if (e->section) {
-			found = false;
-			for (j = 0; j < g->n_insts && !found; j++) {
-				const oc_option_t *o = g->insts[j]->desc->options;
-
-				for (; o && o->name; o++)
-					if (o->main_key && strcmp(o->main_key, e->key) == 0)
-						found = true;
-			}
-		} else {
-			r = set_main_key(g, e, &found, err, errlen);
-			if (r < 0)
-				goto out;
-		}
+		r = set_main_key(g, e, &found, err, errlen);
+		if (r < 0)
+			goto out;
 		if (found)
 			continue;
 		if (conf_module_of(e->key)) {
@@ -495,6 +795,10 @@ int gen_build(const char *cfg_path, const char *cfg_text, size_t cfg_len,
 		r = OC_E_INVAL;
 		goto out;
 	}
+
+	r = build_vhosts(g, &cf, have_mc ? &mc : NULL, err, errlen);
+	if (r < 0)
+		goto out;
 
 	for (i = 0; i < g->n_insts; i++) {
 		r = opt_conf_check_required(&g->insts[i]->conf, g->insts[i]->where, err, errlen);
@@ -628,12 +932,25 @@ void gen_unref(struct generation *g)
 		free(in->where);
 		free(in->log_prefix);
 		free(in->bracket_where);
+		free(in->bracket_value);
 		free(in);
 	}
 	free(g->insts);
 	for (i = 0; i < g->n_alts; i++)
 		free(g->alts[i].methods);
 	free(g->alts);
+	for (i = 0; i < g->n_vhosts; i++) {
+		struct vhost *v = &g->vhosts[i];
+		size_t k;
+
+		free(v->name);
+		free(v->where);
+		opt_conf_free(&v->core);
+		for (k = 0; k < v->n_alts; k++)
+			free(v->alts[k].methods);
+		free(v->alts);
+	}
+	free(g->vhosts);
 	opt_conf_free(&g->core);
 	for (i = 0; i < g->n_warnings; i++)
 		free(g->warnings[i]);

@@ -33,12 +33,28 @@ struct oc_instance {
 	uint32_t inst_role;    /* role it was created for */
 	bool used;             /* referenced by the auth chain etc. */
 	char *bracket_where;   /* file:line of the method line that set bracket options */
+	char *bracket_value;   /* that method line's value (replayed for vhost copies) */
+	const char *vhost;     /* NULL, or the [vhost:NAME] this copy serves */
+	struct oc_instance *clone_of; /* the global instance it copies, or NULL */
+	int block_idx;         /* modules.conf block that defined it, -1 if none
+	                          (valid while the generation is built) */
 };
 
 /* One alternative of the auth chain: methods that must all pass. */
 struct auth_alt {
 	struct oc_instance **methods;
 	size_t n;
+};
+
+/* A [vhost:NAME] section: its own core settings (global ones inherited,
+ * the section's replace them), auth chain and module instance copies. */
+struct vhost {
+	char *name;
+	char *where;                 /* file:line of its first entry */
+	struct opt_conf core;        /* conf is a struct core_conf */
+	struct auth_alt *alts;
+	size_t n_alts;
+	struct oc_instance *acct;
 };
 
 struct generation {
@@ -55,6 +71,8 @@ struct generation {
 	struct auth_alt *alts;       /* alts[0] = `auth`, then `enable-auth` */
 	size_t n_alts;
 	struct oc_instance *acct;
+	struct vhost *vhosts;
+	size_t n_vhosts;
 	uint32_t role;               /* role instantiated for, 0 = none */
 	char **warnings;
 	size_t n_warnings;
@@ -64,6 +82,16 @@ static inline const struct core_conf *gen_conf(const struct generation *g)
 {
 	return g->core.conf;
 }
+
+/* The virtual host named @p name (SNI), or NULL for the default one. */
+const struct vhost *gen_vhost(const struct generation *g, const char *name);
+
+/* Settings and auth chain of virtual host @p name (NULL, "" or an unknown
+ * name: the default/global ones). */
+const struct core_conf *gen_conf_vhost(const struct generation *g, const char *name);
+void gen_chain_vhost(const struct generation *g, const char *name,
+                     const struct auth_alt **alts_r, size_t *n_r,
+                     struct oc_instance **acct_r);
 
 /*
  * Build a generation from config texts (parse, load modules, type-check,

@@ -102,6 +102,11 @@ static struct event_base *h_event_base(oc_instance_t *self)
 	return host_base;
 }
 
+static const char *h_instance_vhost(oc_instance_t *self)
+{
+	return self ? self->vhost : NULL;
+}
+
 void host_set_role(uint32_t role)
 {
 	table.role = role;
@@ -135,6 +140,7 @@ const oc_host_t *host_table(void)
 		table.conn_instance = worker_conn_instance;
 		table.compress_select = worker_compress_select;
 		table.compress_release = worker_compress_release;
+		table.instance_vhost = h_instance_vhost;
 	}
 	return &table;
 }

@@ -147,6 +147,7 @@ static void session_free(struct session *s)
 	free(s->hostname);
 	free(s->tls_cipher);
 	free(s->transport);
+	free(s->vhost);
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
 }
@@ -534,7 +535,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	struct session *s = NULL, *old;
 	uint32_t status = (uint32_t)OC_E_PERM, leased = 0, mtu, want_ip = 0;
 	uint64_t key = 0, created = 0;
-	const char *user, *group, *auth_peer;
+	const char *user, *group, *auth_peer, *vhost;
+	const struct core_conf *vcc;
 	char err[256], ip[INET_ADDRSTRLEN], lip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 	char devname[IFNAMSIZ] = "", ip6[INET6_ADDRSTRLEN] = "", lip6[INET6_ADDRSTRLEN] = "";
 	uint8_t peer6[16], local6[16];
@@ -563,6 +565,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	user = ipc_get_str(in, T_USERNAME);
 	group = ipc_get_str(in, T_GROUP);
 	auth_peer = ipc_get_str(in, T_PEER_TEXT);
+	vhost = ipc_get_str(in, T_VHOST);
+	vcc = gen_conf_vhost(M.gen, vhost);
 	if (status != 0 || !user) {
 		log_info("%s: session cookie not accepted", p->peer ? p->peer : "?");
 		reply_fail(p->w, p->wseq, OC_E_PERM, "cookie is not acceptable");
@@ -582,7 +586,7 @@ static void on_cookie_result(const struct ipc_in *in)
 			kname = NULL;
 		}
 	}
-	if (usercfg_settings_init(&us, cc, (char *const *)kv, n_kv) < 0) {
+	if (usercfg_settings_init(&us, vcc, (char *const *)kv, n_kv) < 0) {
 		reply_fail(p->w, p->wseq, OC_E_NOMEM, "Out of memory");
 		goto out;
 	}
@@ -692,6 +696,7 @@ static void on_cookie_result(const struct ipc_in *in)
 		      p->hostname ? strdup(p->hostname) : NULL;
 	s->tls_cipher = p->tls_cipher ? strdup(p->tls_cipher) : NULL;
 	s->transport = p->transport ? strdup(p->transport) : NULL;
+	s->vhost = vhost && vhost[0] ? strdup(vhost) : NULL;
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
 	s->since = time(NULL);
@@ -747,7 +752,7 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	put_strvec(&m, T_SPLIT_DNS, &us.split_dns);
 	ipc_put_str(&m, T_DEFAULT_DOMAIN, us.default_domain);
-	ipc_put_str(&m, T_BANNER, cc->banner);
+	ipc_put_str(&m, T_BANNER, vcc->banner);
 	ipc_put_str(&m, T_HOSTNAME, s->hostname);
 	ipc_put_u32(&m, T_MTU, mtu);
 	ipc_put_u32(&m, T_DPD, (uint32_t)(mobile ? us.mobile_dpd : us.dpd));
@@ -1390,8 +1395,8 @@ static int bind_all(struct generation *g, char *err, size_t errlen)
 		oc_endpoint_t eps[8];
 		size_t ne = 0;
 
-		if (!ops->endpoints || !tis[i]->inst)
-			continue;
+		if (!ops->endpoints || !tis[i]->inst || tis[i]->vhost)
+			continue; /* vhost copies share the global listeners */
 		memset(eps, 0, sizeof(eps));
 		r = ops->endpoints(tis[i]->inst, eps, 8, &ne);
 		if (r < 0) {

@@ -31,6 +31,7 @@ struct session {
 	uint8_t cookie[32];
 	uint64_t key;
 	char *username, *group, *user_agent, *hostname, *tls_cipher, *transport;
+	char *vhost;                /* NULL for the default virtual host */
 	char ipv4[16];
 	char ipv6[46];
 	char device[IFNAMSIZ];

@@ -43,6 +43,8 @@ struct attempt {
 	struct generation *gen;
 	size_t alt, idx;
 	size_t alt_pos;            /* how many alternatives were started */
+	const struct auth_alt *alts; /* the chain of its virtual host */
+	size_t n_alts;
 	struct oc_instance *mi;
 	void *msess;
 	char *username, *group;
@@ -80,6 +82,7 @@ struct cookie {
 	struct generation *gen;    /* the acct method it started with */
 	char acct_id[17];          /* Acct-Session-Id: random, stable across reconnects */
 	char *peer, *ipv4, *ipv6;
+	char *vhost;               /* "" for the default */
 	bool acct_started;
 	uint32_t last_reason;
 	uint64_t base[4];          /* counters of finished connections */
@@ -159,6 +162,7 @@ static void cookie_free(struct cookie *c)
 	free(c->username);
 	free(c->group);
 	free(c->peer);
+	free(c->vhost);
 	free(c->ipv4);
 	free(c->ipv6);
 	strv_free(c->attrs, c->n_attrs * 2);
@@ -238,6 +242,7 @@ static void attempt_free(struct attempt *a)
  * gathered once per generation. */
 static struct {
 	unsigned gen_id;
+	char vhost[256];
 	bool valid;
 	char **v;
 	size_t n;
@@ -262,20 +267,23 @@ static void auto_group_add(void *arg, const char *group)
 		auto_groups.n++;
 }
 
-static void auto_groups_load(struct generation *g)
+static void auto_groups_load(const struct attempt *a)
 {
+	const char *vh = a->vhost ? a->vhost : "";
 	size_t i, k;
 
-	if (auto_groups.valid && auto_groups.gen_id == g->id)
+	if (auto_groups.valid && auto_groups.gen_id == a->gen->id &&
+	    strcmp(auto_groups.vhost, vh) == 0)
 		return;
 	strv_free(auto_groups.v, auto_groups.n);
 	auto_groups.v = NULL;
 	auto_groups.n = 0;
-	auto_groups.gen_id = g->id;
+	auto_groups.gen_id = a->gen->id;
+	snprintf(auto_groups.vhost, sizeof(auto_groups.vhost), "%s", vh);
 	auto_groups.valid = true;
-	for (i = 0; i < g->n_alts; i++) {
-		for (k = 0; k < g->alts[i].n; k++) {
-			struct oc_instance *mi = g->alts[i].methods[k];
+	for (i = 0; i < a->n_alts; i++) {
+		for (k = 0; k < a->alts[i].n; k++) {
+			struct oc_instance *mi = a->alts[i].methods[k];
 			const oc_auth_ops_t *ops = mi->desc->ops;
 
 			if (mi->inst && OC_OPS_HAS(oc_auth_ops_t, mi->desc->ops_size, list_groups) &&
@@ -286,9 +294,9 @@ static void auto_groups_load(struct generation *g)
 	log_debug("auto-select-group: %zu groups from the auth methods", auto_groups.n);
 }
 
-static void add_group_choices(struct ipc_out *m, struct generation *g)
+static void add_group_choices(struct ipc_out *m, const struct attempt *a)
 {
-	const struct core_conf *cc = gen_conf(g);
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
 	size_t i, k;
 
 	for (i = 0; i < cc->select_group.n; i++) {
@@ -311,7 +319,7 @@ static void add_group_choices(struct ipc_out *m, struct generation *g)
 	}
 	if (!cc->auto_select_group)
 		return;
-	auto_groups_load(g);
+	auto_groups_load(a);
 	for (i = 0; i < auto_groups.n; i++) {
 		for (k = 0; k < cc->select_group.n; k++) {
 			const char *sg = cc->select_group.v[k];
@@ -330,7 +338,7 @@ static void add_group_choices(struct ipc_out *m, struct generation *g)
 static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie)
 {
 	static struct ipc_out m;
-	const struct core_conf *cc = gen_conf(a->gen);
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
 	size_t i;
 
 	if (!a->wc)
@@ -350,7 +358,7 @@ static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie
 		}
 		if (a->out.token.data && a->out.token.len)
 			ipc_put(&m, T_TOKEN, a->out.token.data, a->out.token.len);
-		add_group_choices(&m, a->gen);
+		add_group_choices(&m, a);
 		ipc_put_str(&m, T_SELECTED_GROUP, a->group);
 	} else if (st == OC_AUTH_OK) {
 		ipc_put(&m, T_COOKIE, cookie, OC_COOKIE_LEN);
@@ -410,7 +418,7 @@ static void usercfg_warn(const char *msg)
 
 static void succeed(struct attempt *a)
 {
-	const struct core_conf *cc = gen_conf(a->gen);
+	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
 	struct cookie *c = NULL;
 	size_t i;
 
@@ -475,6 +483,7 @@ static void succeed(struct attempt *a)
 			snprintf(c->acct_id + 2 * i, 3, "%02x", rnd[i]);
 	}
 	c->peer = strdup(a->peer ? a->peer : "");
+	c->vhost = strdup(gen_vhost(a->gen, a->vhost) ? a->vhost : "");
 	c->gen = a->gen;
 	gen_ref(c->gen);
 	c->created = now_ms();
@@ -518,24 +527,23 @@ static bool alt_uses_cert(const struct auth_alt *alt)
  */
 static size_t alt_at(const struct attempt *a, size_t pos)
 {
-	const struct generation *g = a->gen;
 	size_t first = 0, i;
 
 	if (a->cert_len > 0) {
-		while (first < g->n_alts && !alt_uses_cert(&g->alts[first]))
+		while (first < a->n_alts && !alt_uses_cert(&a->alts[first]))
 			first++;
-		if (first == g->n_alts)
+		if (first == a->n_alts)
 			first = 0;
 	}
 	if (pos == 0)
 		return first;
-	for (i = 0; i < g->n_alts; i++) {
+	for (i = 0; i < a->n_alts; i++) {
 		if (i == first)
 			continue;
 		if (--pos == 0)
 			return i;
 	}
-	return g->n_alts;
+	return a->n_alts;
 }
 
 /* Tell main to add ban points to a client address (failed login). */
@@ -555,7 +563,6 @@ static void ban_points(const char *peer, int64_t points)
 static void handle_status(struct attempt *a, oc_auth_status_t st)
 {
 	const oc_auth_ops_t *ops = a->mi->desc->ops;
-	struct generation *g = a->gen;
 	int r;
 
 	a->busy = false;
@@ -579,7 +586,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 			attempt_free(a);
 			return;
 		}
-		if (++a->idx >= g->alts[a->alt].n) {
+		if (++a->idx >= a->alts[a->alt].n) {
 			succeed(a);
 			return;
 		}
@@ -592,7 +599,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		free(a->username);
 		a->username = NULL;
 		a->alt = alt_at(a, ++a->alt_pos);
-		if (a->alt >= g->n_alts) {
+		if (a->alt >= a->n_alts) {
 			log_info("%s: no authentication method applies", a->peer);
 			answer(a, OC_AUTH_FAIL, NULL);
 			attempt_free(a);
@@ -603,7 +610,7 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 	case OC_AUTH_FAIL:
 	default:
 		if (st == OC_AUTH_FAIL)
-			ban_points(a->peer, gen_conf(a->gen)->ban_points_wrong_password);
+			ban_points(a->peer, gen_conf(a->gen)->ban_points_wrong_password); /* global */
 		log_info("%s: authentication failed for '%s' by %s%s%s",
 			 a->peer, a->username ? a->username : "(unknown)",
 			 a->mi->log_prefix,
@@ -633,17 +640,16 @@ static void module_done(void *arg, oc_auth_status_t st)
 
 static void run_chain(struct attempt *a, const oc_auth_input_t *in)
 {
-	struct generation *g = a->gen;
 	const oc_auth_ops_t *ops;
 	oc_error_t err = { 0 };
 	oc_auth_status_t st;
 
-	if (a->alt >= g->n_alts || a->idx >= g->alts[a->alt].n) {
+	if (a->alt >= a->n_alts || a->idx >= a->alts[a->alt].n) {
 		answer(a, OC_AUTH_ERROR, NULL);
 		attempt_free(a);
 		return;
 	}
-	a->mi = g->alts[a->alt].methods[a->idx];
+	a->mi = a->alts[a->alt].methods[a->idx];
 	ops = a->mi->desc->ops;
 	if (!a->mi->inst) {
 		log_err("%s instance is not available", a->mi->log_prefix);
@@ -875,6 +881,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 			memcpy(a->cert, v, n);
 			a->cert_len = n;
 		}
+		gen_chain_vhost(a->gen, a->vhost, &a->alts, &a->n_alts, NULL);
 		a->alt = alt_at(a, 0);
 		a->next = S.attempts[bucket(a->ctx)];
 		S.attempts[bucket(a->ctx)] = a;
@@ -1027,7 +1034,12 @@ static void *acct_thread_main(void *arg)
 static void acct_send(struct cookie *c, uint32_t type, const uint64_t cnt[4],
                       uint32_t reason)
 {
-	struct oc_instance *mi = c->gen ? c->gen->acct : NULL;
+	struct oc_instance *mi = NULL;
+	const struct auth_alt *alts;
+	size_t n_alts;
+
+	if (c->gen)
+		gen_chain_vhost(c->gen, c->vhost, &alts, &n_alts, &mi);
 	const oc_auth_ops_t *ops;
 	struct acct_job *j;
 
@@ -1061,7 +1073,7 @@ static void acct_send(struct cookie *c, uint32_t type, const uint64_t cnt[4],
 		.duration_s = (now_ms() - c->created) / 1000,
 		.stop_reason = reason,
 	};
-	if (!(ops->flags & OC_AUTH_F_BLOCKING)) {
+	if (!(ops->flags & (OC_AUTH_F_BLOCKING | OC_AUTH_F_ACCT_BLOCKING))) {
 		acct_job_run(j);
 		acct_job_free(j);
 		return;
@@ -1174,6 +1186,8 @@ static void on_cookie_check(const struct ipc_in *in)
 	ipc_put_u64(&m, T_KEY, c->key);
 	ipc_put_str(&m, T_USERNAME, c->username);
 	ipc_put_str(&m, T_GROUP, c->group);
+	ipc_put_str(&m, T_VHOST, c->vhost);
+	ipc_put_str(&m, T_PEER_TEXT, c->peer);
 	ipc_put_u64(&m, T_CREATED, c->created);
 	for (i = 0; i < c->n_attrs; i++) {
 		ipc_put_str(&m, T_ATTR_NAME, c->attrs[2 * i]);
@@ -1215,7 +1229,7 @@ static void on_cookie_end(const struct ipc_in *in)
 		return;
 	default:
 		c->active = false;
-		c->expires = now_ms() + (uint64_t)gen_conf(S.gen)->cookie_timeout * 1000;
+		c->expires = now_ms() + (uint64_t)gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->cookie_timeout * 1000;
 	}
 }
 

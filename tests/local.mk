@@ -46,7 +46,8 @@ E2E_TESTS = \
 	tests/e2e/core-reload.sh \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \
-	tests/e2e/auto-select-group.sh
+	tests/e2e/auto-select-group.sh \
+	tests/e2e/vhosts.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
 include tests/abi/abi.mk

@@ -38,6 +38,9 @@ typedef enum oc_auth_status {
 #define OC_AUTH_F_CERT     (1u << 2) /**< uses the client certificate */
 #define OC_AUTH_F_TOKEN    (1u << 3) /**< uses an opaque token (SPNEGO, bearer) */
 #define OC_AUTH_F_ACCT     (1u << 4) /**< implements acct() */
+#define OC_AUTH_F_ACCT_BLOCKING (1u << 5) /**< acct() may block (ABI 1.2): run it
+                                          on the accounting thread even if
+                                          step() does not block */
 
 /** Maximum prompts in one challenge. */
 #define OC_AUTH_MAX_PROMPTS 4
@@ -168,10 +171,11 @@ typedef struct oc_auth_ops {
 	void (*session_free)(void *sess);
 
 	/**
-	 * Accounting record. Optional (OC_AUTH_F_ACCT). For OC_AUTH_F_BLOCKING
-	 * modules the core calls it on a dedicated accounting thread (records
-	 * of one session in order), concurrently with step() of other
-	 * attempts; otherwise on sec-mod's loop.
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For modules flagged
+	 * OC_AUTH_F_BLOCKING or OC_AUTH_F_ACCT_BLOCKING the core calls it on a
+	 * dedicated accounting thread (the records of all sessions in order),
+	 * concurrently with step() of other attempts; otherwise on sec-mod's
+	 * loop.
 	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
 

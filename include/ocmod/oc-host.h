@@ -126,6 +126,17 @@ typedef struct oc_host {
 	/** Release what compress_select() set up; accepts a zeroed struct;
 	 *  may be called from session_free(), after conn_close(). */
 	void (*compress_release)(oc_conn_t *conn, oc_compressor_t *c);
+
+	/* ---- virtual hosts (ABI 1.2; check OC_HOST_HAS) ---- */
+
+	/**
+	 * The [vhost:NAME] an instance serves, or NULL for the global one.
+	 * For every instance whose ocserv.conf keys (server-cert, ca-cert...)
+	 * a vhost section sets, the core creates a copy for that vhost; a
+	 * transport finds the copy matching the client's SNI among its own
+	 * instances in the same process. Any thread.
+	 */
+	const char *(*instance_vhost)(oc_instance_t *self);
 } oc_host_t;
 
 #ifdef __cplusplus

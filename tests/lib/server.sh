@@ -31,6 +31,7 @@ SRV_CONF_EDITS=()
 server_conf_set()   { SRV_CONF_EDITS+=("set" "$1" "$2"); }
 server_conf_add()   { SRV_CONF_EDITS+=("add" "$1" "$2"); }
 server_conf_unset() { SRV_CONF_EDITS+=("unset" "$1" ""); }
+server_conf_raw()   { SRV_CONF_EDITS+=("raw" "$1" ""); }   # a line as is, e.g. [vhost:x]
 
 # server_write_passwd FILE
 server_write_passwd() {
@@ -93,6 +94,7 @@ EOF
 			[ "$op" = set ] && printf '%s = %s\n' "$key" "$val" >>"$SRV_CONF"
 			;;
 		add) printf '%s = %s\n' "$key" "$val" >>"$SRV_CONF" ;;
+		raw) printf '%s\n' "$key" >>"$SRV_CONF" ;;
 		esac
 	done
 	rm -f "$SRV_CONF.base"

@@ -445,17 +445,53 @@ static void test_warnings(void)
 	g = NULL;
 	free(cfg);
 
-	cfg = good_cfg("[vhost:x]\ndpd = 10\nauth = \"plain[passwd=/nonexistent]\"\n");
+	cfg = good_cfg("[vhost:x]\ndpd = 10\nroute = 10.9.0.0/16\n");
 	r = build(cfg, mc, &g, err, sizeof(err));
-	check(r == 0 && g && has_warning(g, CFG ":7: ", "[vhost:x]"),
-	      "[vhost:x] section accepted with a warning (%s)",
-	      r ? err : g->n_warnings ? g->warnings[0] : "no warning");
-	if (g) {
-		check(g->n_warnings == 1, "one warning per generation for vhost sections (%zu)",
-		      g->n_warnings);
-		check(gen_conf(g)->dpd == 60 && g->alts[0].n == 1,
-		      "vhost section does not override the global settings");
+	check(r == 0 && g && g->n_vhosts == 1, "[vhost:x] section builds (%s)", r ? err : "ok");
+	if (g && r == 0) {
+		const struct auth_alt *alts;
+		size_t n;
+
+		check(gen_conf(g)->dpd == 60 && gen_conf_vhost(g, "x")->dpd == 10 &&
+		      gen_conf_vhost(g, "X")->dpd == 10 && gen_conf_vhost(g, "y")->dpd == 60,
+		      "vhost settings override the global ones only for that vhost");
+		check(gen_conf_vhost(g, "x")->route.n == 1 &&
+		      gen_conf_vhost(g, "x")->ipv4_network != NULL,
+		      "vhost inherits global settings, lists replaced by the section's");
+		gen_chain_vhost(g, "x", &alts, &n, NULL);
+		check(n == 1 && alts[0].n == 1 && alts[0].methods[0] == g->alts[0].methods[0],
+		      "a vhost without method lines uses the global chain");
 	}
+	gen_unref(g);
+	g = NULL;
+	free(cfg);
+
+	{
+		char *base = good_cfg(NULL);
+
+		cfg = xasprintf("%s[vhost:x]\nauth = \"plain[passwd=%s]\"\n", base, passwd);
+		free(base);
+	}
+	r = build(cfg, mc, &g, err, sizeof(err));
+	check(r == 0 && g, "a vhost with its own auth line builds (%s)", r ? err : "ok");
+	if (g && r == 0) {
+		const struct auth_alt *alts;
+		size_t n;
+
+		gen_chain_vhost(g, "x", &alts, &n, NULL);
+		check(n == 1 && alts[0].n == 1 && alts[0].methods[0] != g->alts[0].methods[0] &&
+		      alts[0].methods[0]->vhost && strcmp(alts[0].methods[0]->vhost, "x") == 0,
+		      "the vhost's auth line gets its own instance");
+	}
+	gen_unref(g);
+	g = NULL;
+	free(cfg);
+
+	cfg = good_cfg("[vhost:x]\nmax-clients = 3\n");
+	expect_error("a global-only option in a vhost", cfg, mc, CFG ":7: ",
+		     "'max-clients' is a global option");
+	free(cfg);
+	cfg = NULL;
 	gen_unref(g);
 	free(cfg);
 	free(mc);

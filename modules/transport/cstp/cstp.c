@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -741,13 +742,63 @@ static int export_keys_cb(void *p, const unsigned char *ms, const unsigned char 
 	return 0;
 }
 
+/*
+ * Virtual hosts: the core makes one cstp instance per [vhost:NAME] that
+ * sets server-cert/key/ca-cert; they register here (per process) and the
+ * instance that owns the listener switches to their credentials when the
+ * client's SNI names them.
+ */
+#define CSTP_MAX_VHOSTS 256
+static struct cstp_inst *cstp_vhosts[CSTP_MAX_VHOSTS];
+static size_t cstp_n_vhosts;
+
+static const char *inst_vhost(const struct cstp_inst *inst)
+{
+	const oc_host_t *h = inst->host;
+
+	if (!OC_HOST_HAS(h, instance_vhost) || h->instance_vhost == NULL)
+		return NULL;
+	return h->instance_vhost(inst->self);
+}
+
+static void vhost_register(struct cstp_inst *inst)
+{
+	if (inst_vhost(inst) != NULL && cstp_n_vhosts < CSTP_MAX_VHOSTS)
+		cstp_vhosts[cstp_n_vhosts++] = inst;
+}
+
+static void vhost_unregister(struct cstp_inst *inst)
+{
+	size_t i;
+
+	for (i = 0; i < cstp_n_vhosts; i++) {
+		if (cstp_vhosts[i] == inst) {
+			cstp_vhosts[i] = cstp_vhosts[--cstp_n_vhosts];
+			return;
+		}
+	}
+}
+
+static struct cstp_inst *vhost_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cstp_n_vhosts; i++) {
+		const char *v = inst_vhost(cstp_vhosts[i]);
+
+		if (v != NULL && strcasecmp(v, name) == 0 && cstp_vhosts[i]->tls_ready)
+			return cstp_vhosts[i];
+	}
+	return NULL;
+}
+
 static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
                   size_t len)
 {
+	struct cstp_inst *inst = p, *vi;
 	struct cstp_conn *c;
 	size_t i;
 
-	(void)p;
 	c = (struct cstp_conn *)((char *)ssl - offsetof(struct cstp_conn, ssl));
 	if (len == 0 || len >= sizeof(c->sni))
 		return 0;
@@ -756,6 +807,15 @@ static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
 			return 0;
 	memcpy(c->sni, name, len);
 	c->sni[len] = '\0';
+	vi = vhost_find(c->sni);
+	if (vi != NULL && vi != inst) {
+		if (mbedtls_ssl_set_hs_own_cert(ssl, &vi->crt, &vi->key) != 0)
+			return -1;
+		if (vi->have_ca) {
+			mbedtls_ssl_set_hs_ca_chain(ssl, &vi->ca, NULL);
+			mbedtls_ssl_set_hs_authmode(ssl, MBEDTLS_SSL_VERIFY_OPTIONAL);
+		}
+	}
 	return 0;
 }
 
@@ -2237,6 +2297,8 @@ static const mbedtls_ecp_group_id cstp_curves[] = {
 
 static void inst_free(struct cstp_inst *inst)
 {
+	if (inst != NULL)
+		vhost_unregister(inst);
 	if (inst == NULL)
 		return;
 	if (inst->ev_flush)
@@ -2335,14 +2397,19 @@ static int build_tls(struct cstp_inst *inst, oc_error_t *err)
 	                             MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_max_version(&inst->sslc, MBEDTLS_SSL_MAJOR_VERSION_3,
 	                             MBEDTLS_SSL_MINOR_VERSION_3);
-	if (inst->is_ec) {
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
-	} else {
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
-		inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+	/* the own key's family first; the other one too, for a virtual
+	 * host's certificate chosen by SNI (mbedTLS only picks suites that
+	 * match the certificate in use) */
+	for (int fam = 0; fam < 2; fam++) {
+		if ((fam == 0) == inst->is_ec) {
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
+		} else {
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+			inst->suites[i++] = MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+		}
 	}
 	inst->suites[i] = 0;
 	mbedtls_ssl_conf_ciphersuites(&inst->sslc, inst->suites);
@@ -2432,6 +2499,7 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		ret = build_tls(inst, err);
 		if (ret < 0)
 			goto out;
+		vhost_register(inst);
 	} else {
 		/* main / check: validated; keep no key material around */
 		mbedtls_pk_free(&inst->key);
