@@ -31,6 +31,7 @@ struct core_conf {
 	char *default_select_group;
 	bool auto_select_group;
 	int64_t workers;
+	int64_t sessions_per_worker;
 	int64_t log_level;
 	bool isolate_workers;
 	int64_t auth_offload_threads;

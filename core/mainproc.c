@@ -43,10 +43,23 @@ struct listener {
 	int family;
 	uint16_t port;
 	char transport[64];
+	oc_endpoint_t ep;           /* as the transport declared it */
 	struct event *ev;
 };
 
+/* Routing keys of flow-owning datagram transports (OC_TRANSPORT_F_FLOWS):
+ * key -> the worker that registered it. */
+struct flowkey {
+	struct flowkey *next;
+	struct worker_proc *w;
+	char transport[32];
+	uint8_t len;
+	uint8_t key[32];
+};
+
 #define CHKEY_BUCKETS 4096
+#define FLOWKEY_BUCKETS 16384
+#define FLOWKEY_MAX_PER_WORKER 65536
 #define DGRAM_MAX 4096
 #define REFORWARD_MS 1000
 
@@ -79,6 +92,7 @@ static size_t n_extra_pools;
 static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
 static struct session *chkeys[CHKEY_BUCKETS];
+static struct flowkey *flowkeys[FLOWKEY_BUCKETS];
 /* sessions that ended while their connect script or route command ran:
  * kept until that child finishes (session_finish) */
 static struct session *limbo;
@@ -132,6 +146,86 @@ static struct session *chkey_find(const uint8_t *k, size_t n)
 		if (s->chkey_len == n && memcmp(s->chkey, k, n) == 0 && !s->replaced)
 			return s;
 	return NULL;
+}
+
+/* ---------------- flow keys (IKE cookies, ESP SPIs) ---------------- */
+
+static unsigned flowkey_hash(const char *transport, const uint8_t *k, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; transport[i]; i++)
+		h = (h ^ (uint8_t)transport[i]) * 16777619u;
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+static struct flowkey **flowkey_slot(const char *transport, const uint8_t *k, size_t n)
+{
+	struct flowkey **pp;
+
+	for (pp = &flowkeys[flowkey_hash(transport, k, n) % FLOWKEY_BUCKETS]; *pp;
+	     pp = &(*pp)->next)
+		if ((*pp)->len == n && memcmp((*pp)->key, k, n) == 0 &&
+		    strcmp((*pp)->transport, transport) == 0)
+			return pp;
+	return pp;
+}
+
+static void flowkey_set(struct worker_proc *w, const char *transport,
+                        const uint8_t *k, size_t n, bool add)
+{
+	struct flowkey **pp, *f;
+
+	if (n == 0 || n > sizeof(f->key) || strlen(transport) >= sizeof(f->transport))
+		return;
+	pp = flowkey_slot(transport, k, n);
+	f = *pp;
+	if (!add) {
+		if (f && f->w == w) { /* a worker drops only its own keys */
+			*pp = f->next;
+			w->n_flowkeys--;
+			free(f);
+		}
+		return;
+	}
+	if (f) {
+		if (f->w != w)
+			log_debug("transport %s: routing key registered by worker %d already belongs to worker %d; kept",
+				  transport, w->index, f->w->index);
+		return;
+	}
+	if (w->n_flowkeys >= FLOWKEY_MAX_PER_WORKER || !(f = calloc(1, sizeof(*f)))) {
+		log_warn("worker %d: too many flow routing keys; one dropped", w->index);
+		return;
+	}
+	f->w = w;
+	snprintf(f->transport, sizeof(f->transport), "%s", transport);
+	f->len = (uint8_t)n;
+	memcpy(f->key, k, n);
+	*pp = f;
+	w->n_flowkeys++;
+}
+
+static void flowkey_drop_worker(struct worker_proc *w)
+{
+	size_t b;
+
+	for (b = 0; b < FLOWKEY_BUCKETS && w->n_flowkeys; b++) {
+		struct flowkey **pp = &flowkeys[b], *f;
+
+		while ((f = *pp)) {
+			if (f->w == w) {
+				*pp = f->next;
+				w->n_flowkeys--;
+				free(f);
+			} else {
+				pp = &f->next;
+			}
+		}
+	}
 }
 
 static void pending_free(struct pending_open *p)
@@ -372,30 +466,35 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg);
 static int spawn_worker(struct generation *g)
 {
 	static struct ipc_out m;
-	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 };
+	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 }, wk[2] = { -1, -1 };
 	struct worker_proc *w;
 	pid_t pid;
 
 	w = calloc(1, sizeof(*w));
-	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0)
+	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0 || ipc_pair(wk) < 0)
 		goto fail;
 	w->index = M.next_worker_index++;
 	pid = fork_child();
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
-		int keep[2] = { wm[1], ws[1] };
+		int keep[3] = { wm[1], ws[1], wk[1] };
 
-		close_inherited(keep, 2);
-		_exit(worker_run(g, w->index, wm[1], ws[1]));
+		close_inherited(keep, 3);
+		_exit(worker_run(g, w->index, wm[1], ws[1], wk[1]));
 	}
 	close(wm[1]);
 	close(ws[1]);
-	/* hand sec-mod its end of the worker's channel */
+	close(wk[1]);
+	/* hand sec-mod its ends of the worker's auth and key channels */
 	ipc_begin(&m, IPC_WORKER_NEW, 0);
 	if (ipc_send(M.secmod_fd, &m, ws[0]) < 0)
 		log_err("cannot give sec-mod the channel of worker %d", w->index);
 	close(ws[0]);
+	ipc_begin(&m, IPC_WORKER_KEYS, 0);
+	if (ipc_send(M.secmod_fd, &m, wk[0]) < 0)
+		log_err("cannot give sec-mod the key channel of worker %d", w->index);
+	close(wk[0]);
 	w->pid = pid;
 	w->fd = wm[0];
 	w->gen = g;
@@ -409,6 +508,7 @@ static int spawn_worker(struct generation *g)
 fail:
 	if (wm[0] >= 0) { close(wm[0]); close(wm[1]); }
 	if (ws[0] >= 0) { close(ws[0]); close(ws[1]); }
+	if (wk[0] >= 0) { close(wk[0]); close(wk[1]); }
 	free(w);
 	log_err("cannot start a worker: %s", strerror(errno));
 	return OC_E_IO;
@@ -426,9 +526,24 @@ static size_t worker_count(const struct generation *g)
 	return (size_t)n;
 }
 
+/* sessions-per-worker > 0: workers are started on demand and serve that
+ * many client connections each, then drain and exit; one spare waits. */
+static size_t per_worker(const struct generation *g)
+{
+	return (size_t)gen_conf(g)->sessions_per_worker;
+}
+
+/* how many on-demand workers may live at once */
+static size_t ondemand_limit(const struct generation *g)
+{
+	int64_t mc = gen_conf(g)->max_clients;
+
+	return mc > 0 ? (size_t)mc + 64 : 4096;
+}
+
 static void spawn_workers(struct generation *g)
 {
-	size_t i, n = worker_count(g);
+	size_t i, n = per_worker(g) ? 1 : worker_count(g);
 
 	for (i = 0; i < n; i++)
 		spawn_worker(g);
@@ -456,6 +571,7 @@ static void worker_gone(struct worker_proc *w)
 			break;
 		}
 	}
+	flowkey_drop_worker(w);
 	if (w->ev)
 		event_free(w->ev);
 	if (w->fd >= 0)
@@ -1165,6 +1281,18 @@ static void on_channel_key(struct worker_proc *w, const struct ipc_in *in)
 	}
 }
 
+static void on_flow_key(struct worker_proc *w, const struct ipc_in *in)
+{
+	const char *tr = ipc_get_str(in, T_TRANSPORT);
+	const uint8_t *k;
+	uint32_t add = 0;
+	size_t n;
+
+	if (!tr || !ipc_get(in, T_CHANNEL_KEY, &k, &n) || !ipc_get_u32(in, T_FLAGS, &add))
+		return;
+	flowkey_set(w, tr, k, n, add != 0);
+}
+
 static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static struct ipc_in in;
@@ -1194,6 +1322,7 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg)
 		case IPC_SESSION_CLOSED: on_session_closed_msg(w, &in); break;
 		case IPC_SESSION_STATS: on_session_stats(w, &in); break;
 		case IPC_CHANNEL_KEY: on_channel_key(w, &in); break;
+		case IPC_FLOW_KEY: on_flow_key(w, &in); break;
 		default: break;
 		}
 	}
@@ -1302,11 +1431,57 @@ static int transport_index(struct generation *g, const char *name)
 	return -1;
 }
 
+/* sessions-per-worker: a worker with room (the spare), else a new one */
+static struct worker_proc *pick_ondemand(void)
+{
+	struct worker_proc *w;
+	size_t live = 0;
+
+	for (w = M.workers; w; w = w->next) {
+		live++;
+		if (!w->draining && w->gen == M.gen && w->n_handed < per_worker(M.gen))
+			return w;
+	}
+	if (live >= ondemand_limit(M.gen)) {
+		log_warn("%zu workers are running (sessions-per-worker %zu): no new worker",
+			 live, per_worker(M.gen));
+		return NULL;
+	}
+	if (spawn_worker(M.gen) < 0)
+		return NULL;
+	return M.workers; /* the new one is first */
+}
+
+/* After a connection went to @p w: a full worker drains (it exits when its
+ * connections are over) and a spare is started for the next client. */
+static void handed(struct worker_proc *w)
+{
+	static struct ipc_out m;
+	struct worker_proc *x;
+	size_t live = 0;
+
+	w->n_handed++;
+	if (!per_worker(M.gen) || w->n_handed < per_worker(M.gen))
+		return;
+	w->draining = true;
+	ipc_begin(&m, IPC_DRAIN, 0);
+	ipc_send(w->fd, &m, -1);
+	for (x = M.workers; x; x = x->next) {
+		live++;
+		if (!x->draining && x->gen == M.gen)
+			return; /* a spare is there */
+	}
+	if (live < ondemand_limit(M.gen))
+		spawn_worker(M.gen);
+}
+
 static struct worker_proc *pick_worker(void)
 {
 	struct worker_proc *w, *best = NULL;
 	size_t i = 0, n = 0;
 
+	if (per_worker(M.gen))
+		return pick_ondemand();
 	for (w = M.workers; w; w = w->next)
 		if (!w->draining && w->gen == M.gen)
 			n++;
@@ -1372,6 +1547,8 @@ static void conn_dispatch(struct listener *l, int fd, const struct sockaddr_stor
 	ipc_put_str(&m, T_PEER_TEXT, text);
 	if (ipc_send(w->fd, &m, fd) < 0)
 		log_warn("%s: cannot pass the connection to worker %d", text, w->index);
+	else
+		handed(w);
 	close(fd);
 }
 
@@ -1561,6 +1738,111 @@ static struct oc_instance *listener_transport(struct generation *g, const char *
 	return NULL;
 }
 
+static void peer_text_of(const struct sockaddr_storage *peer, char *text, size_t cap)
+{
+	text[0] = 0;
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], text, cap);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, cap);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, text, cap);
+	}
+}
+
+/* A socket bound to @p local and connected to @p peer: from now on the
+ * kernel gives that peer's datagrams to it, not to the listener. */
+static int flow_socket(const struct sockaddr_storage *peer, socklen_t pl,
+                       const struct sockaddr_storage *local, socklen_t ll)
+{
+	int fd, one = 1;
+
+	fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)local, ll) < 0 ||
+	    connect(fd, (const struct sockaddr *)peer, pl) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A worker of the current generation chosen by hashing @p key, so that a
+ * client's retransmissions reach the same one. */
+static struct worker_proc *pick_worker_by_key(const uint8_t *key, size_t n)
+{
+	struct worker_proc *w;
+	size_t cnt = 0, i = 0, want;
+
+	for (w = M.workers; w; w = w->next)
+		if (!w->draining && w->gen == M.gen)
+			cnt++;
+	if (!cnt)
+		return NULL;
+	want = flowkey_hash("", key, n) % cnt;
+	for (w = M.workers; w; w = w->next)
+		if (!w->draining && w->gen == M.gen && i++ == want)
+			return w;
+	return NULL;
+}
+
+/*
+ * A datagram for a flow-owning transport (IKE) from a peer no worker holds
+ * a socket for: route it by its key to the worker that registered the key,
+ * or (a message that may open a client) to a worker chosen by the key, with
+ * a socket connected to the peer.
+ */
+static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *d,
+                     size_t n, const struct sockaddr_storage *peer, socklen_t pl,
+                     const struct sockaddr_storage *local, socklen_t ll)
+{
+	static struct ipc_out m;
+	const oc_transport_ops_t *ops = ti->desc->ops;
+	struct flowkey *f;
+	struct worker_proc *w;
+	uint8_t key[32];
+	size_t klen = 0;
+	char text[INET6_ADDRSTRLEN];
+	int r, fd, idx;
+
+	if (!OC_OPS_HAS(oc_transport_ops_t, ti->desc->ops_size, flow_new) ||
+	    !ops->datagram_route)
+		return;
+	r = ops->datagram_route(ti->inst, &l->ep, d, n, key, sizeof(key), &klen);
+	if (r < 0 || klen == 0 || klen > sizeof(key))
+		return;
+	f = *flowkey_slot(l->transport, key, klen);
+	if (f)
+		w = f->w;
+	else if (r == OC_ROUTE_OPEN)
+		w = pick_worker_by_key(key, klen);
+	else
+		return;
+	if (!w || (idx = transport_index(w->gen, l->transport)) < 0)
+		return;
+	fd = flow_socket(peer, pl, local, ll);
+	if (fd < 0) {
+		log_debug("transport %s: cannot open a UDP socket for a client: %s",
+			  l->transport, strerror(errno));
+		return;
+	}
+	peer_text_of(peer, text, sizeof(text));
+	ipc_begin(&m, IPC_DATAGRAM_NEW, 0);
+	ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
+	ipc_put(&m, T_PEER, peer, pl);
+	ipc_put(&m, T_LOCAL, local, ll);
+	ipc_put_str(&m, T_PEER_TEXT, text);
+	ipc_put(&m, T_DATAGRAM, d, n);
+	if (ipc_send(w->fd, &m, fd) < 0)
+		log_debug("transport %s: cannot pass a flow to worker %d", l->transport, w->index);
+	close(fd);
+}
+
 /*
  * The first datagram of a flow: the transport extracts its key (DTLS: the
  * ClientHello's session_id = App-ID), the key names a session, and the
@@ -1584,6 +1866,10 @@ static void udp_one(struct listener *l, const uint8_t *d, size_t n,
 	if (!ti || !ti->inst)
 		return;
 	ops = ti->desc->ops;
+	if (ops->flags & OC_TRANSPORT_F_FLOWS) {
+		udp_flow(l, ti, d, n, peer, pl, local, ll);
+		return;
+	}
 	if (ops->datagram_key(ti->inst, d, n, key, sizeof(key), &klen) < 0 ||
 	    klen == 0 || klen > sizeof(key))
 		return;
@@ -1773,6 +2059,7 @@ static int bind_endpoint(const oc_endpoint_t *ep, const char *transport,
 	l->socktype = ep->socktype;
 	l->family = ss.ss_family;
 	l->port = ep->port;
+	l->ep = *ep;
 	snprintf(l->transport, sizeof(l->transport), "%s", transport);
 	log_info("listening on %s%s%s port %u/%s for transport %s",
 		 ep->host[0] ? "[" : "", ep->host[0] ? ep->host : "any",
@@ -1811,8 +2098,12 @@ static int bind_all(struct generation *g, char *err, size_t errlen)
 			return r;
 		}
 		for (k = 0; k < ne && k < 8; k++) {
+			bool flows = (ops->flags & OC_TRANSPORT_F_FLOWS) &&
+				     OC_OPS_HAS(oc_transport_ops_t, tis[i]->desc->ops_size,
+						datagram_route) && ops->datagram_route;
+
 			if (eps[k].socktype != SOCK_STREAM &&
-			    (eps[k].socktype != SOCK_DGRAM || !ops->datagram_key)) {
+			    (eps[k].socktype != SOCK_DGRAM || (!ops->datagram_key && !flows))) {
 				log_warn("transport %s: endpoint type %d without a datagram_key op; ignored",
 					 tis[i]->mod->name, eps[k].socktype);
 				continue;
@@ -2175,9 +2466,14 @@ int main_run(const struct main_opts *o)
 					    &listeners[i]);
 		event_add(listeners[i].ev, NULL);
 	}
-	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
-		 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
-		 OC_ABI_MINOR);
+	if (per_worker(M.gen))
+		log_info("ocmod %s ready (pid %d, workers on demand, %zu client connection%s each, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), per_worker(M.gen),
+			 per_worker(M.gen) == 1 ? "" : "s", OC_ABI_MAJOR, OC_ABI_MINOR);
+	else
+		log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
+			 OC_ABI_MINOR);
 	event_base_dispatch(M.base);
 	rc = 0;
 	/* the sessions end with the server: their disconnect scripts and

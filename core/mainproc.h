@@ -24,6 +24,8 @@ struct worker_proc {
 	struct generation *gen;
 	bool draining;
 	size_t n_sessions;
+	size_t n_flowkeys;          /* routing keys it registered (IPC_FLOW_KEY) */
+	size_t n_handed;            /* client connections given to it */
 	struct worker_proc *next;
 };
 
