@@ -56,6 +56,7 @@ E2E_TESTS = \
 	tests/e2e/scripts-slow.sh \
 	tests/e2e/iroute.sh \
 	tests/e2e/proxy-proto.sh \
+	tests/e2e/proxy-proto-radius.sh \
 	tests/e2e/camouflage.sh \
 	tests/e2e/persistent-cookies.sh
 TESTS += $(E2E_TESTS)

@@ -12,10 +12,11 @@
 . "$T_LIB_DIR/certs.sh"
 . "$T_LIB_DIR/server.sh"
 . "$T_LIB_DIR/client.sh"
+. "$T_LIB_DIR/haproxy.sh"
 
 t_init proxy-proto
 t_require_basics
-t_require_cmd haproxy
+haproxy_require
 ns_pair
 make_certs "$T_DIR/certs"
 
@@ -34,31 +35,8 @@ server_start
 CTL=${OCMODCTL:-$top_builddir/ocmodctl}
 ctl() { timeout 10 "$CTL" -s "$T_DIR/occtl.sock" "$@"; }
 
-P1=$((SRV_PORT + 1)) P2=$((SRV_PORT + 2))
-cat >"$T_DIR/haproxy.cfg" <<EOF
-global
-	maxconn 200
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 120s
-	timeout server 120s
-frontend v1
-	bind $NS_S_IP:$P1
-	default_backend ocmod_v1
-backend ocmod_v1
-	server s1 127.0.0.1:$SRV_PORT send-proxy
-frontend v2
-	bind $NS_S_IP:$P2
-	default_backend ocmod_v2
-backend ocmod_v2
-	server s2 127.0.0.1:$SRV_PORT send-proxy-v2
-EOF
-in_s haproxy -db -f "$T_DIR/haproxy.cfg" >"$T_DIR/haproxy.log" 2>&1 </dev/null &
-HA_PID=$!
-t_register_pid "$HA_PID"
-ha_listening() { in_s ss -Hltn "sport = :$P2" | grep -q LISTEN && in_s ss -Hltn "sport = :$P1" | grep -q LISTEN; }
-wait_until -p "$HA_PID" 15 ha_listening || t_fail "haproxy did not start: $(tail -n3 "$T_DIR/haproxy.log")"
+haproxy_start
+P1=$HA_PORT_V1
 
 remote_ip_of() {
 	ctl -j show users | "$T_PYTHON" -c 'import json,sys
@@ -68,7 +46,7 @@ for s in json.load(sys.stdin):
 ev_get() { sed -n "s/^$2=//p" "$T_DIR/ev/$1.env" 2>/dev/null | head -n1; }
 
 # --- v1 (send-proxy): alice ---
-SRV_URL=https://$NS_S_IP:$P1/
+SRV_URL=$HA_URL_V1
 oc_connect alice alicepass || t_fail "alice through haproxy (v1): no tunnel: $(oc_log_hint)"
 [ "$(remote_ip_of alice)" = "$NS_C_IP" ] || t_fail "ocmodctl shows alice from '$(remote_ip_of alice)', expected $NS_C_IP"
 [ "$(ev_get alice IP_REAL)" = "$NS_C_IP" ] || t_fail "IP_REAL='$(ev_get alice IP_REAL)' for alice"
@@ -77,7 +55,7 @@ grep -q "user alice (group staff) from $NS_C_IP on" "$SRV_LOG" || t_fail "the lo
 oc_logout || t_fail "openconnect (alice) did not exit"
 
 # --- v2 (send-proxy-v2): bob ---
-SRV_URL=https://$NS_S_IP:$P2/
+SRV_URL=$HA_URL_V2
 oc_connect bob bobpass || t_fail "bob through haproxy (v2): no tunnel: $(oc_log_hint)"
 [ "$(remote_ip_of bob)" = "$NS_C_IP" ] || t_fail "ocmodctl shows bob from '$(remote_ip_of bob)', expected $NS_C_IP"
 [ "$(ev_get bob IP_REAL)" = "$NS_C_IP" ] || t_fail "IP_REAL='$(ev_get bob IP_REAL)' for bob"
@@ -149,7 +127,7 @@ recv=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$
 oc_logout "$B_PID" || t_fail "openconnect (bob) did not exit"
 
 # --- bans hit the real address, not haproxy's ---
-SRV_URL=https://$NS_S_IP:$P1/
+SRV_URL=$HA_URL_V1
 i=0
 while [ "$i" -lt 5 ] && ! ctl show ip bans | grep -q "^$NS_C_IP "; do
 	oc_authenticate alice wrongpass && t_fail "wrong password accepted"

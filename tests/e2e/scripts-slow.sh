@@ -4,7 +4,8 @@
 # ends.  A script still running after script-timeout is killed (with its
 # children) and the session refused.  A session disconnected by ocmodctl
 # while its connect script runs is refused when the script ends, and its
-# disconnect script runs (the connect script had succeeded).
+# disconnect script runs (the connect script had succeeded).  A client
+# that leaves while its connect script runs leaves nothing behind.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/netns.sh"
@@ -92,6 +93,8 @@ ended alice && t_fail "the killed script finished"
 [ -f "$E/disc.alice" ] && t_fail "a disconnect script ran for a session whose connect script failed"
 
 # --- 3. ocmodctl disconnect while the connect script runs ---
+sed -i 's/^script-timeout = .*/script-timeout = 30/' "$SRV_CONF"
+ctl reload >/dev/null || t_fail "reload failed"
 reset_ev
 echo 2 >"$E/delay.alice"
 bg_connect alice alicepass
@@ -102,6 +105,19 @@ wait_until -p "$A_PID" 30 false
 t_child_rc "$A_PID" || t_fail "openconnect (alice) still runs after the disconnect"
 [ "$T_RC" != 0 ] || t_fail "alice's session came up although it was disconnected"
 wait_until 10 test -f "$E/disc.alice" || t_fail "no disconnect script after a successful connect script"
+
+# --- 4. the client goes away while its connect script runs ---
+reset_ev
+echo 3 >"$E/delay.alice"
+bg_connect alice alicepass
+A_PID=$BG_PID
+wait_until 20 started alice || t_fail "alice's connect script did not start"
+oc_drop "$A_PID"
+wait_until 20 ended alice || t_fail "alice's connect script did not end"
+# the session was handed to a worker whose client is gone: it ends at once
+wait_until 10 test -f "$E/disc.alice" || t_fail "no disconnect script for a client that left while opening"
+wait_until 10 eval '! ctl show users | grep -q alice' || t_fail "ocmodctl still lists alice: $(ctl show users)"
+wait_until 10 eval '! ip -n "$NS_S" -o link show | grep -q vpns' || t_fail "a tun device stayed: $(ip -n "$NS_S" -o link show | grep vpns)"
 
 # the server still serves
 oc_connect bob bobpass || t_fail "bob cannot log in at the end: $(oc_log_hint)"

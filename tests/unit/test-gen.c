@@ -455,9 +455,9 @@ static void test_warnings(void)
 	struct generation *g = NULL;
 	int r;
 
-	cfg = good_cfg("connect-script = /bin/true\n");
+	cfg = good_cfg("cgroup = cpuset,cpu:test\n");
 	r = build(cfg, mc, &g, err, sizeof(err));
-	check(r == 0 && g && has_warning(g, CFG ":6: ", "'connect-script' is not implemented"),
+	check(r == 0 && g && has_warning(g, CFG ":6: ", "'cgroup' is not implemented"),
 	      "known-but-unimplemented option is a warning (%s)",
 	      r ? err : g->n_warnings ? g->warnings[0] : "no warning");
 	gen_unref(g);
