@@ -17,6 +17,7 @@ include tests/unit/plain.mk
 include tests/unit/cert.mk
 include tests/unit/cstp.mk
 include tests/unit/dtls.mk
+include tests/unit/ike.mk
 include tests/unit/compress.mk
 include tests/fuzz/fuzz.mk
 

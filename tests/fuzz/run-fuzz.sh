@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-fuzz.sh TARGET SECONDS [LIBFUZZER-OPTION...]
 #
-# Build the libFuzzer target tests/fuzz/fuzz-TARGET.c (TARGET: lzs, lz4)
+# Build the libFuzzer target tests/fuzz/fuzz-TARGET.c (TARGET: lzs, lz4, ike)
 # with clang -fsanitize=fuzzer,address,undefined and run it for SECONDS on
 # a scratch copy of tests/fuzz/corpus/TARGET/.  Exits non-zero if the build
 # fails or the fuzzer finds a crash, a sanitizer report, a leak or a
@@ -15,7 +15,7 @@
 set -eu
 
 if [ $# -lt 2 ]; then
-	echo "usage: $0 lzs|lz4 SECONDS [libFuzzer options]" >&2
+	echo "usage: $0 lzs|lz4|ike SECONDS [libFuzzer options]" >&2
 	exit 2
 fi
 target=$1
@@ -38,8 +38,14 @@ lz4)
 	incs=
 	libs=-llz4
 	;;
+ike)
+	d=$top_srcdir/modules/transport/ike
+	srcs="$d/ike.c $d/ike_p1.c $d/ike_p2.c $d/isakmp.c $d/ikecrypto.c $d/esp.c"
+	incs="-I$d"
+	libs="-lmbedtls -lmbedx509 -lmbedcrypto -levent"
+	;;
 *)
-	echo "$0: unknown target '$target' (lzs or lz4)" >&2
+	echo "$0: unknown target '$target' (lzs, lz4 or ike)" >&2
 	exit 2
 	;;
 esac

@@ -524,7 +524,7 @@ void sa_arm(struct ike_sa *sa)
 		EARLIER(sa->frag.started_ms + IKE_FRAG_TIMEOUT_MS);
 	if (sa->state == S_READY && sa->dpd_ms && sa->v_dpd) {
 		if (sa->dpd_out)
-			EARLIER(sa->dpd_sent_ms + IKE_DPD_RETRY_MS);
+			EARLIER(sa->dpd_sent_ms + dpd_retry(sa));
 		else
 			EARLIER(sa->last_rx_ms + sa->dpd_ms);
 	}
@@ -606,9 +606,27 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 	int r;
 
 	if (inst->n_halfopen >= (size_t)inst->conf->max_halfopen) {
-		h->log(inst->self, OC_LOG_DEBUG1, "%zu IKE SAs negotiating: a new one is refused",
-		       inst->n_halfopen);
-		return NULL;
+		/* full (a flood of first messages?): the oldest SA still in
+		 * phase 1 makes room, so a real client's exchange, which takes
+		 * a round trip, survives all but a much faster flood */
+		struct ike_sa *o, *oldest = NULL;
+
+		for (o = inst->sas; o; o = o->next)
+			if (!o->p1_done && !o->closed &&
+			    (!oldest || o->created_ms < oldest->created_ms))
+				oldest = o;
+		if (!oldest) {
+			h->log(inst->self, OC_LOG_DEBUG1,
+			       "%zu IKE SAs authenticating: a new one is refused", inst->n_halfopen);
+			return NULL;
+		}
+		if (!inst->flood_logged_ms || ike_now() - inst->flood_logged_ms > 10000) {
+			h->log(inst->self, OC_LOG_WARN,
+			       "%zu IKE SAs negotiating (max-halfopen): the oldest make room",
+			       inst->n_halfopen);
+			inst->flood_logged_ms = ike_now();
+		}
+		sa_fail(oldest, OC_CLOSE_AUTH_FAILED, NULL);
 	}
 	sa = h->zalloc(sizeof(*sa));
 	if (!sa)
@@ -632,6 +650,7 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 		goto fail;
 	}
 	sa->state = S_DEAD;
+	sa->created_ms = ike_now();
 	sa->p1_deadline_ms = ike_now() + IKE_P1_TIMEOUT_MS;
 	sa->auth_deadline_ms = ike_now() + (uint64_t)inst->conf->auth_timeout;
 	sa->last_rx_ms = ike_now();

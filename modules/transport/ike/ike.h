@@ -150,6 +150,7 @@ struct ike_sa {
 	struct event *ev_timer, *ev_defer;
 	struct ike_sa *hnext;   /* instance cookie hash */
 	struct ike_sa *next, *prev;
+	uint64_t created_ms;
 
 	uint8_t ic[8], rc[8];
 	struct ike_flow *flow;  /* where IKE and ESP go */
@@ -241,6 +242,7 @@ struct ike_inst {
 	struct ike_flow *flows;
 	struct ike_sa *sas;
 	size_t n_sas, n_halfopen;
+	uint64_t flood_logged_ms;
 	struct ike_sa *by_cookie[4096];
 	struct ike_child *by_spi[4096];
 	uint8_t vid_xauth[8], vid_unity[16], vid_natt_rfc[16], vid_natt_03[16],
@@ -297,6 +299,8 @@ int p2_input(struct ike_sa *sa, const uint8_t *msg, size_t len,
 void xauth_start(struct ike_sa *sa);
 /** Timer: resend outstanding requests, DPD. */
 void p2_timer(struct ike_sa *sa, uint64_t now);
+/** Interval between unanswered R-U-THEREs. */
+uint64_t dpd_retry(const struct ike_sa *sa);
 /** Tell the peer we are going away (deletes), encrypted. */
 void p2_send_deletes(struct ike_sa *sa);
 void p2_send_delete_child(struct ike_sa *sa, uint32_t spi_in);

@@ -1096,6 +1096,17 @@ static int info_input(struct ike_sa *sa, const isakmp_msg_t *m)
 {
 	size_t i;
 
+	if (m->n == 1 && m->pl[0].type == PL_HASH && m->pl[0].len == sa->mdlen) {
+		/* vpnc's IKE keepalive: nothing after HASH = prf(SKEYID_a, 0 | M-ID) */
+		static const uint8_t zero = 0;
+		uint8_t mid[4], h[IKE_MAX_MD];
+		ike_iov_t v[2] = { { &zero, 1 }, { mid, 4 } };
+
+		put32(mid, m->h.msgid);
+		if (ike_prf(sa->md, sa->skeyid_a, sa->mdlen, v, 2, h) == 0 &&
+		    ike_ct_equal(h, m->pl[0].body, sa->mdlen))
+			return 0;
+	}
 	if (p2_verify(sa, m, NULL, 0) < 0)
 		return OC_E_PERM;
 	for (i = 1; i < m->n && !sa->closed; i++) {
@@ -1109,10 +1120,13 @@ static int info_input(struct ike_sa *sa, const isakmp_msg_t *m)
 			if (8 + spi > pl->len)
 				continue;
 			if (type == N_R_U_THERE && pl->len - 8 - spi == 4) {
+				sa_log(sa, OC_LOG_DEBUG1, "R-U-THERE from the client, acknowledged");
 				send_notify(sa, N_R_U_THERE_ACK, data, 4);
 			} else if (type == N_R_U_THERE_ACK && pl->len - 8 - spi == 4) {
-				if (get32(data) == sa->dpd_seq)
+				if (get32(data) == sa->dpd_seq) {
 					sa->dpd_out = 0;
+					sa_log(sa, OC_LOG_DEBUG2, "R-U-THERE-ACK from the client");
+				}
 			} else {
 				sa_log(sa, OC_LOG_DEBUG1, "notification %u from the client", type);
 			}
@@ -1175,6 +1189,11 @@ int p2_input(struct ike_sa *sa, const uint8_t *msg, size_t len,
 	}
 }
 
+uint64_t dpd_retry(const struct ike_sa *sa)
+{
+	return sa->dpd_ms && sa->dpd_ms < IKE_DPD_RETRY_MS ? sa->dpd_ms : IKE_DPD_RETRY_MS;
+}
+
 void p2_timer(struct ike_sa *sa, uint64_t now)
 {
 	size_t i;
@@ -1206,7 +1225,7 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 			send_notify(sa, N_R_U_THERE, seq, 4);
 			sa->dpd_out = 1;
 			sa->dpd_sent_ms = now;
-		} else if (sa->dpd_out && now - sa->dpd_sent_ms >= IKE_DPD_RETRY_MS) {
+		} else if (sa->dpd_out && now - sa->dpd_sent_ms >= dpd_retry(sa)) {
 			uint8_t seq[4];
 
 			if (sa->dpd_out >= IKE_DPD_MAX) {
