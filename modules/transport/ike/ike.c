@@ -842,13 +842,34 @@ static void sa_input(struct ike_sa *sa, struct ike_flow *f, uint8_t *msg, size_t
 	if (m->h.exch == EXCH_MAIN || m->h.exch == EXCH_AGGR) {
 		r = p1_input(sa, plain, plen, m);
 	} else {
+		struct ike_exch tmp;
+
 		if (!sa->p1_done || !(m->h.flags & ISAKMP_FLAG_E))
 			return;
-		if (!ex && m->h.exch != EXCH_INFO)
-			ex = exch_get(sa, m->h.msgid, m->h.exch, true);
-		if (!ex && m->h.exch != EXCH_INFO)
-			return;
-		r = p2_input(sa, plain, plen, m, ex);
+		if (!ex && m->h.exch != EXCH_INFO) {
+			/* a new exchange takes a slot only once its HASH checked
+			 * out: forged messages cannot push real ones out */
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.msgid = m->h.msgid;
+			tmp.type = m->h.exch;
+			tmp.used_ms = ike_now();
+			memcpy(tmp.iv, iv, sizeof(tmp.iv));
+			r = m->h.msgid ? p2_input(sa, plain, plen, m, &tmp) : OC_E_PROTO;
+			if (r == 0 && !sa->closed && tmp.type) {
+				struct ike_exch *slot = exch_get(sa, tmp.msgid, tmp.type, true);
+
+				if (slot) {
+					exch_free(slot);
+					*slot = tmp;
+				} else {
+					exch_free(&tmp);
+				}
+			} else {
+				exch_free(&tmp);
+			}
+		} else {
+			r = p2_input(sa, plain, plen, m, ex);
+		}
 	}
 	if (r < 0 || sa->closed)
 		return;
