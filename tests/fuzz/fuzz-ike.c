@@ -114,9 +114,8 @@ static struct {
 	char *listen_host, *psk, *group_id, *server_cert, *server_key;
 	bool hybrid, aggressive_mode, main_mode;
 	oc_strlist_t dh_groups;
-	int64_t ike_lifetime, ipsec_lifetime, pfs_group, dpd, esp_frag, ike_frag_size,
-		mss_clamp;
-	bool mode_config_push;
+	int64_t ike_lifetime, ipsec_lifetime, dpd, esp_frag, ike_frag_size, mss_clamp;
+	bool mode_config_push, pfs;
 	int64_t auth_timeout, max_halfopen;
 } conf = {
 	.port = 500, .natt_port = 4500, .psk = "fuzz-psk", .hybrid = false,

@@ -69,10 +69,11 @@ static const oc_option_t ike_options[] = {
 	    "MODP Diffie-Hellman groups accepted (2, 5, 14, 15, 16)"),
 	OPT("ike-lifetime", OC_OPT_DURATION, 0, ike_lifetime, "24h", 60000,
 	    30LL * 86400000, NULL, "longest phase 1 (ISAKMP SA) lifetime granted"),
-	OPT("ipsec-lifetime", OC_OPT_DURATION, 0, ipsec_lifetime, "1h", 60000,
-	    7LL * 86400000, NULL, "longest ESP SA lifetime granted; clients rekey before"),
-	OPT("pfs-group", OC_OPT_INT, 0, pfs_group, "0", 0, 16, NULL,
-	    "DH group clients should use for PFS in quick mode (Unity PFS); 0: none"),
+	OPT("ipsec-lifetime", OC_OPT_DURATION, 0, ipsec_lifetime, "1h", 10000,
+	    7LL * 86400000, NULL,
+	    "longest ESP SA lifetime granted; rekeyed at 85% unless the client did"),
+	OPT("pfs", OC_OPT_BOOL, 0, pfs, "false", 0, 0, NULL,
+	    "ask Unity clients for PFS in quick mode (mode config UNITY_PFS)"),
 	OPT("dpd", OC_OPT_DURATION, 0, dpd, "0", 0, 86400000, NULL,
 	    "probe an idle peer after this long (RFC 3706); 0: the session's dpd"),
 	OPT("esp-frag", OC_OPT_SIZE, 0, esp_frag, "0", 0, 65535, NULL,
@@ -531,6 +532,8 @@ void sa_arm(struct ike_sa *sa)
 	for (i = 0; i < IKE_MAX_CHILDREN; i++)
 		if (sa->children[i])
 			EARLIER(sa->children[i]->expire_ms);
+	if (sa->state == S_READY && sa->cur && !sa->cur->rekeyed)
+		EARLIER(sa->cur->rekey_ms);
 #undef EARLIER
 	if (next <= now)
 		next = now + 1;
@@ -1329,11 +1332,6 @@ static int ike_init(const oc_host_t *host, oc_instance_t *self, const void *conf
 	}
 	if (cf->esp_frag && cf->esp_frag < 576) {
 		host->error_set(err, OC_E_INVAL, "ike: esp-frag must be 0 (off) or at least 576");
-		return OC_E_INVAL;
-	}
-	if (cf->pfs_group && !ike_dh_len((int)cf->pfs_group)) {
-		host->error_set(err, OC_E_INVAL, "ike: pfs-group %lld is not a supported MODP group",
-				(long long)cf->pfs_group);
 		return OC_E_INVAL;
 	}
 	inst = host->zalloc(sizeof(*inst));
