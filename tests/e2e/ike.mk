@@ -4,6 +4,7 @@ IKE_E2E_TESTS = \
 	tests/e2e/ike-vpnc-psk.sh \
 	tests/e2e/ike-vpnc-bad-password.sh \
 	tests/e2e/ike-swan.sh \
+	tests/e2e/ike-swan-twostep.sh \
 	tests/e2e/ike-vpnc-hybrid.sh \
 	tests/e2e/ike-vpnc-dpd.sh \
 	tests/e2e/ike-vpnc-rekey.sh \
