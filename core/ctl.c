@@ -603,7 +603,9 @@ static void session_text(struct strbuf *b, const struct session *s)
 
 static bool session_listed(const struct session *s)
 {
-	return !s->replaced && !s->killed;
+	/* live sessions: not being replaced or disconnected, not still
+	 * waiting for their connect script */
+	return !s->replaced && !s->killed && !s->kill_pending && s->stage == SS_LIVE;
 }
 
 /* ---------------- commands ---------------- */
@@ -661,6 +663,35 @@ static void cmd_status_done(struct query *q)
 			  M.reloads_ok, M.reloads_failed, since, fmt_duration(up, d, sizeof(d)),
 			  PACKAGE_VERSION);
 	}
+	reply_ok(c, &b);
+}
+
+static void cmd_workers(struct ctl_client *c)
+{
+	struct strbuf b = { 0 };
+	struct worker_proc *w;
+	bool first = true;
+
+	if (c->json)
+		sb_puts(&b, "[");
+	else
+		sb_printf(&b, "%6s %8s %10s %8s %10s %s\n", "index", "pid", "generation",
+			  "sessions", "connections", "state");
+	for (w = M.workers; w; w = w->next) {
+		if (c->json) {
+			sb_printf(&b, "%s{\"index\":%d,\"pid\":%d,\"generation\":%u,"
+				  "\"sessions\":%zu,\"connections_handed\":%zu,\"draining\":%s}",
+				  first ? "" : ",", w->index, (int)w->pid, w->gen->id,
+				  w->n_sessions, w->n_handed, w->draining ? "true" : "false");
+		} else {
+			sb_printf(&b, "%6d %8d %10u %8zu %10zu %s\n", w->index, (int)w->pid,
+				  w->gen->id, w->n_sessions, w->n_handed,
+				  w->draining ? "draining" : "serving");
+		}
+		first = false;
+	}
+	if (c->json)
+		sb_puts(&b, "]\n");
 	reply_ok(c, &b);
 }
 
@@ -1065,7 +1096,7 @@ static void cmd_disconnect(struct ctl_client *c, bool by_id, const char *arg)
 static const char usage_text[] =
 	"unknown command (try: show status, show users, show user NAME, show id ID, "
 	"show sessions all|valid, show session SID, show ip bans, show ip ban points, "
-	"show metrics, disconnect user NAME, disconnect id ID, terminate session SID, "
+	"show metrics, show workers, disconnect user NAME, disconnect id ID, terminate session SID, "
 	"unban ip IP, modules, check, reload, stop now)";
 
 static void start_query(struct ctl_client *c, unsigned what, const char *sid,
@@ -1105,6 +1136,8 @@ static void dispatch(struct ctl_client *c)
 		if (main_reload_start(c, err, sizeof(err)) < 0)
 			reply_err(c, err);
 		/* else answered when sec-mod has the new generation */
+	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "workers")) {
+		cmd_workers(c);
 	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "users")) {
 		start_query(c, Q_STATS, NULL, cmd_users_done, CMD_USERS, NULL);
 	} else if (is_word(argc, argv, 1, "show") && is_word(argc, argv, 2, "user") && argc >= 4) {

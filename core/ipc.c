@@ -246,7 +246,8 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 		       type == IPC_WORKER_NEW || type == IPC_RELOAD ||
 		       type == IPC_RELOAD_COMMIT || type == IPC_RELOAD_ABORT ||
 		       type == IPC_SECMOD_STATUS || type == IPC_SESSION_STARTED ||
-		       type == IPC_ACCT_STATS || type == IPC_STATS_QUERY ||
+		       type == IPC_ACCT_STATS || type == IPC_WORKER_KEYS ||
+		       type == IPC_STATS_QUERY ||
 		       type == IPC_COOKIE_LIST || type == IPC_COOKIE_TERMINATE;
 	case IPC_PEER_SECMOD:
 		return type == IPC_AUTH_ANSWER || type == IPC_COOKIE_RESULT ||
@@ -256,8 +257,12 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 	case IPC_PEER_WORKER:
 		return type == IPC_SESSION_OPEN || type == IPC_SESSION_CLOSED ||
 		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY ||
-		       type == IPC_CHANNEL_KEY || type == IPC_STATS_REPLY ||
-		       type == IPC_SESSION_INFO;
+		       type == IPC_CHANNEL_KEY || type == IPC_FLOW_KEY ||
+		       type == IPC_STATS_REPLY || type == IPC_SESSION_INFO;
+	case IPC_PEER_KEYCLIENT: /* nothing but these on a key channel */
+		return type == IPC_KEY_OPEN || type == IPC_KEY_SIGN;
+	case IPC_PEER_KEYSERVER:
+		return type == IPC_KEY_INFO || type == IPC_KEY_SIG;
 	}
 	return false;
 }

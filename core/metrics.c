@@ -183,7 +183,7 @@ void metrics_render(struct strbuf *b, const struct secmod_metrics *sm, bool json
 		live[4] += s->drops_rx_rate;
 		live[5] += s->drops_tx_rate;
 		live[6] += s->drops_filter;
-		if (s->replaced || s->killed)
+		if (s->replaced || s->killed || s->stage != SS_LIVE)
 			continue;
 		for (i = 0; i < ntc; i++)
 			if (strcmp(tc[i].name, t) == 0)

@@ -78,6 +78,7 @@ static void usage(FILE *f)
 		"                          module in a scratch process (like ocmod -t)\n"
 		"  reload                  re-read the configuration (same as SIGHUP); on error\n"
 		"                          the running configuration stays and the error is shown\n"
+		"  show workers            worker processes: index, pid, generation, sessions\n"
 		"  stop now                stop the server\n");
 }
 
