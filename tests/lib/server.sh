@@ -175,7 +175,7 @@ server_start() {
 	SRV_PID=$!
 	t_register_pid "$SRV_PID"
 	local rc=0
-	wait_until -p "$SRV_PID" 15 server_listening || rc=$?
+	wait_until -p "$SRV_PID" 30 server_listening || rc=$?
 	case $rc in
 	0) t_info "server pid $SRV_PID listening on $NS_S_IP:$SRV_PORT" ;;
 	2)
