@@ -38,6 +38,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
@@ -63,6 +64,8 @@
 #define MAX_RESP (1024 * 1024)
 #define CHILD_HDRS_CAP 4096
 #define CTX_MAX 512
+/* decoded SPNEGO token from `Authorization: Negotiate` (IPC carries < 64 KiB) */
+#define NEG_TOKEN_MAX (48 * 1024)
 #define MTU_HEADROOM 256
 /* an incomplete frame with no frame completed for this long: close */
 #define PARTIAL_TIMEOUT_MS 3000
@@ -87,6 +90,9 @@ struct cstp_conf {
 	bool cisco_client_compat;
 	int64_t max_header_size;
 	int64_t max_body_size;
+	bool camouflage;
+	char *camouflage_secret;
+	char *camouflage_realm;
 	bool fast_path;
 };
 
@@ -103,8 +109,10 @@ static const oc_option_t cstp_options[] = {
 	OPT("server-cert", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
 	    server_cert, NULL, 0, 0, "server-cert",
 	    "server certificate (chain), PEM; RSA or ECDSA"),
-	OPT("server-key", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
-	    server_key, NULL, 0, 0, "server-key", "server private key, PEM"),
+	OPT("server-key", OC_OPT_PATH,
+	    OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE | OC_OPTF_PRIVATE_KEY,
+	    server_key, NULL, 0, 0, "server-key",
+	    "server private key, PEM (read only by sec-mod; workers ask it to sign)"),
 	OPT("ca-cert", OC_OPT_PATH, OC_OPTF_FILE_READABLE, ca_cert, NULL, 0, 0,
 	    "ca-cert", "CA for optional client certificates"),
 	OPT("auth-timeout", OC_OPT_DURATION, 0, auth_timeout, "240s", 1000,
@@ -118,6 +126,12 @@ static const oc_option_t cstp_options[] = {
 	    1024 * 1024, NULL, "limit of an HTTP request's header block"),
 	OPT("max-body-size", OC_OPT_SIZE, 0, max_body_size, "64k", 1024,
 	    16 * 1024 * 1024, NULL, "limit of an HTTP request body"),
+	OPT("camouflage", OC_OPT_BOOL, 0, camouflage, "false", 0, 0, "camouflage",
+	    "look like a plain web server to requests without the secret"),
+	OPT("camouflage-secret", OC_OPT_STR, OC_OPTF_SECRET, camouflage_secret, NULL,
+	    0, 0, "camouflage_secret", "the URL query that reveals the VPN (https://host/?SECRET)"),
+	OPT("camouflage-realm", OC_OPT_STR, 0, camouflage_realm, NULL, 0, 0,
+	    "camouflage_realm", "answer 401 with this Basic realm instead of 404"),
 	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
 	    "AES-GCM tunnel records sealed and opened with nettle, several per "
 	    "send(), once data flows (false: every record through mbedTLS)"),
@@ -142,6 +156,8 @@ struct cstp_inst {
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crt ca;
 	mbedtls_pk_context key;
+	oc_key_t *hkey;            /* the key sec-mod holds (ABI 1.2 hosts) */
+	oc_key_info_t hkey_info;
 	mbedtls_ssl_config sslc;
 	int suites[8];
 	struct cstp_conn *hs_conn; /* connection whose handshake is running */
@@ -235,6 +251,13 @@ struct cstp_conn {
 	uint64_t partial_mark;
 	bool full_ipv6;
 	unsigned client_base_mtu;
+	/* the attempt a token challenge (401 Negotiate) on this connection
+	 * belongs to: the next request continues it (ocserv keeps this auth
+	 * state per connection too) */
+	uint8_t tok_ctx[CTX_MAX];
+	size_t tok_ctx_len;
+	bool camo_ok;         /* camouflage: a request of this connection had the secret */
+	const struct cstp_conf *camo_conf; /* the vhost instance's (by SNI), else NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -813,6 +836,8 @@ static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
 	memcpy(c->sni, name, len);
 	c->sni[len] = '\0';
 	vi = vhost_find(c->sni);
+	if (vi != NULL)
+		c->camo_conf = vi->conf;
 	if (vi != NULL && vi != inst) {
 		if (mbedtls_ssl_set_hs_own_cert(ssl, &vi->crt, &vi->key) != 0)
 			return -1;
@@ -1026,6 +1051,67 @@ static const char *prompt_type(uint32_t t)
 	}
 }
 
+/*
+ * `WWW-Authenticate: Negotiate <base64>` with the token of @p a (RFC 4559),
+ * or a bare `WWW-Authenticate: Negotiate` with @p bare when it has none.
+ */
+static void put_negotiate(acbuf_t *b, const oc_auth_answer_t *a, bool bare)
+{
+	size_t n;
+	char *e;
+
+	if (a->token.data == NULL || a->token.len == 0) {
+		if (bare)
+			acbuf_puts(b, "WWW-Authenticate: Negotiate\r\n");
+		return;
+	}
+	n = acxml_b64_len(a->token.len) + 1;
+	e = malloc(n);
+	if (e == NULL || acxml_b64_encode(a->token.data, a->token.len, e, n) < 0) {
+		b->err = true;
+		free(e);
+		return;
+	}
+	acbuf_puts(b, "WWW-Authenticate: Negotiate ");
+	acbuf_puts(b, e);
+	acbuf_puts(b, "\r\n");
+	free(e);
+}
+
+/*
+ * A token challenge (OC_AUTH_ANS_F_TOKEN): HTTP 401 with
+ * `WWW-Authenticate: Negotiate [token]` as ocserv's basic_auth_handler, and
+ * `X-HTTP-Auth-Support: fallback` when another method follows (openconnect
+ * then retries without X-Support-HTTP-Auth if it has no ticket).
+ */
+static void send_negotiate(struct cstp_conn *c, const oc_auth_answer_t *a,
+                           bool close_after)
+{
+	acbuf_t b;
+
+	acbuf_init(&b, MAX_RESP);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\n");
+	put_negotiate(&b, a, true);
+	if (a->flags & OC_AUTH_ANS_F_FALLBACK)
+		acbuf_puts(&b, "X-HTTP-Auth-Support: fallback\r\n");
+	acbuf_printf(&b, "Content-Length: 0\r\nConnection: %s\r\n\r\n",
+	             close_after ? "close" : "Keep-Alive");
+	if (b.err) {
+		acbuf_free(&b);
+		schedule_close(c, OC_CLOSE_ERROR);
+		return;
+	}
+	if (!close_after && a->context.data != NULL && a->context.len > 0 &&
+	    a->context.len <= sizeof(c->tok_ctx)) {
+		memcpy(c->tok_ctx, a->context.data, a->context.len);
+		c->tok_ctx_len = a->context.len;
+	}
+	CLOG(c, OC_LOG_DEBUG1, "asking for a Negotiate token%s",
+	     (a->flags & OC_AUTH_ANS_F_FALLBACK) ? " (fallback offered)" : "");
+	respond(c, b.p, b.len, close_after, OC_CLOSE_TEMPORARY);
+	acbuf_free(&b);
+}
+
 static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
                       bool close_after)
 {
@@ -1097,6 +1183,7 @@ static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
 		if (acxml_b64_encode(a->context.data, a->context.len, b64, sizeof(b64)) == 0)
 			acbuf_printf(&ck, "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", b64);
 	}
+	put_negotiate(&ck, a, false);
 	if (ck.err)
 		body.err = true;
 	respond_xml(c, &body, ck.p ? ck.p : "", close_after);
@@ -1121,6 +1208,8 @@ static void send_complete(struct cstp_conn *c, const oc_auth_answer_t *a,
 	acbuf_printf(&ck, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", b64);
 	acbuf_puts(&ck, "Set-Cookie: webvpnc=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; Secure\r\n");
 	c->host->memzero(b64, sizeof(b64));
+	/* e.g. the acceptor's mutual-authentication token (RFC 4559, 5) */
+	put_negotiate(&ck, a, false);
 
 	acbuf_puts(&body,
 	           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1159,7 +1248,11 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 	} else {
 		switch (a->status) {
 		case OC_AUTH_CHALLENGE:
-			send_form(c, a, close_after);
+			if (OC_OPS_HAS(oc_auth_answer_t, a->size, flags) &&
+			    (a->flags & OC_AUTH_ANS_F_TOKEN))
+				send_negotiate(c, a, close_after);
+			else
+				send_form(c, a, close_after);
 			break;
 		case OC_AUTH_OK:
 			CLOG(c, OC_LOG_DEBUG1, "authentication complete");
@@ -1174,7 +1267,43 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 }
 
 /*
+ * The client's token from `Authorization: Negotiate <base64>` (RFC 4559).
+ * Returns 1 with a malloc'ed token in *tok_r, 0 when the request has no
+ * Negotiate authorization (none, or another scheme), OC_E_PROTO when it is
+ * malformed (no token, bad base64, too large), OC_E_NOMEM.
+ */
+static int negotiate_token(const http_req_t *r, uint8_t **tok_r, size_t *len_r)
+{
+	const char *v = http_header_get(r, "Authorization");
+	uint8_t *t;
+	size_t n, cap;
+
+	if (v == NULL || strncasecmp(v, "Negotiate", 9) != 0 ||
+	    (v[9] != '\0' && v[9] != ' ' && v[9] != '\t'))
+		return 0;
+	v += 9;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	if (n == 0 || n > (NEG_TOKEN_MAX / 3) * 4)
+		return OC_E_PROTO;
+	cap = n / 4 * 3 + 3;
+	t = malloc(cap);
+	if (t == NULL)
+		return OC_E_NOMEM;
+	if (acxml_b64_decode(v, n, t, cap, len_r) < 0 || *len_r == 0) {
+		free(t);
+		return OC_E_PROTO;
+	}
+	*tok_r = t;
+	return 1;
+}
+
+/*
  * Start (@p ar NULL or type INIT) or continue an authentication attempt.
+ * A request right after a token challenge on this connection continues
+ * that attempt, whatever it is (with its token, or without one when the
+ * client gave up: the method then falls back).
  */
 static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_context)
 {
@@ -1182,13 +1311,39 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	oc_auth_query_t q;
 	uint8_t ctx[CTX_MAX];
 	size_t ctxlen = 0;
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
 	const char *v;
 	size_t vl;
 	int ret;
 
 	memset(&q, 0, sizeof(q));
 	q.size = sizeof(q);
-	if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
+	ret = negotiate_token(r, &tok, &tok_len);
+	if (ret < 0) {
+		/* never log the header: it is a credential */
+		CLOG(c, OC_LOG_INFO, "%s Authorization: Negotiate header; refused",
+		     ret == OC_E_NOMEM ? "no memory for an" : "malformed");
+		c->tok_ctx_len = 0;
+		respond_auth_failed(c);
+		return;
+	}
+	if (ret > 0) {
+		q.token.data = tok;
+		q.token.len = tok_len;
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	}
+	/* openconnect: only when built with GSSAPI (or given a bearer token) */
+	if (http_header_get(r, "X-Support-HTTP-Auth") != NULL)
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	if (c->tok_ctx_len > 0) {
+		memcpy(ctx, c->tok_ctx, c->tok_ctx_len);
+		ctxlen = c->tok_ctx_len;
+		c->host->memzero(c->tok_ctx, c->tok_ctx_len);
+		c->tok_ctx_len = 0;
+		q.context.data = ctx;
+		q.context.len = ctxlen;
+	} else if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
 	    acxml_b64_decode(v, vl, ctx, sizeof(ctx), &ctxlen) == 0 && ctxlen > 0) {
 		q.context.data = ctx;
 		q.context.len = ctxlen;
@@ -1209,6 +1364,10 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	c->state = ST_WAIT;
 	ret = c->host->auth_query(c->conn, &q, on_auth_answer, c);
 	c->host->memzero(ctx, sizeof(ctx));
+	if (tok != NULL) {
+		c->host->memzero(tok, tok_len);
+		free(tok);
+	}
 	if (ret < 0) {
 		CLOG(c, OC_LOG_WARN, "auth_query failed: %s", oc_strerror(ret));
 		respond_auth_failed(c);
@@ -1257,6 +1416,72 @@ static void handle_post(struct cstp_conn *c)
 	}
 	start_auth(c, &ar, true);
 	acxml_req_free(&ar);
+}
+
+/* ------------------------------------------------------------------ */
+/* camouflage                                                          */
+
+/* Does the target's query string ("/path?QUERY") equal the secret? */
+static bool camo_secret_ok(const struct cstp_conf *cf, const char *target)
+{
+	const char *q = strchr(target, '?'), *sec = cf->camouflage_secret;
+	size_t ql, sl, i;
+	unsigned char d = 0;
+
+	if (q == NULL || sec == NULL)
+		return false;
+	q++;
+	ql = strcspn(q, "#");
+	sl = strlen(sec);
+	if (ql != sl || sl == 0)
+		return false;
+	for (i = 0; i < sl; i++)
+		d |= (unsigned char)(q[i] ^ sec[i]);
+	return d == 0;
+}
+
+/* Answer like a web server that has nothing here: 401 with the realm, or
+ * 404; then close. */
+/* The camouflage settings of this connection: its virtual host's cstp
+ * instance (chosen by SNI), else the listener's. */
+static const struct cstp_conf *camo_conf(const struct cstp_conn *c)
+{
+	return c->camo_conf != NULL ? c->camo_conf : c->inst->conf;
+}
+
+static void camo_refuse(struct cstp_conn *c)
+{
+	const char *realm = camo_conf(c)->camouflage_realm;
+	acbuf_t b;
+	const char *p;
+
+	CLOG(c, OC_LOG_DEBUG1, "camouflage: request without the secret");
+	if (realm == NULL || realm[0] == '\0') {
+		respond_status(c, 404, true, OC_CLOSE_AUTH_FAILED);
+		return;
+	}
+	acbuf_init(&b, 4096);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"");
+	for (p = realm; *p && b.len < 2048; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\')
+			acbuf_add(&b, p, 1);
+	acbuf_puts(&b, "\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	if (b.err)
+		schedule_close(c, OC_CLOSE_ERROR);
+	else
+		respond(c, b.p, b.len, true, OC_CLOSE_AUTH_FAILED);
+	acbuf_free(&b);
+}
+
+/* A CONNECT whose cookie is refused: 401, or under camouflage (when no
+ * request of this connection had the secret) 405 like a web server. */
+static void respond_cookie_bad(struct cstp_conn *c)
+{
+	if (camo_conf(c)->camouflage && !c->camo_ok)
+		respond_status(c, 405, true, OC_CLOSE_AUTH_FAILED);
+	else
+		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
+		        OC_CLOSE_AUTH_FAILED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1490,9 +1715,9 @@ static void on_session_open(void *arg, int status, const oc_session_params_t *p,
 	if (status == 0 && p != NULL) {
 		connect_ok(c, p);
 	} else if (status == OC_E_PERM) {
-		CLOG(c, OC_LOG_INFO, "CONNECT refused: cookie not acceptable");
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		CLOG(c, OC_LOG_INFO, "CONNECT refused: %s", reason && *reason ? reason :
+		     "cookie not acceptable");
+		respond_cookie_bad(c);
 	} else {
 		char rs[128];
 
@@ -1524,8 +1749,7 @@ static void handle_connect(struct cstp_conn *c)
 	    clen != OC_COOKIE_LEN) {
 		CLOG(c, OC_LOG_INFO, "CONNECT without a valid cookie");
 		c->host->memzero(cookie, sizeof(cookie));
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		respond_cookie_bad(c);
 		return;
 	}
 
@@ -1591,7 +1815,18 @@ static void handle_request(struct cstp_conn *c)
 		tgt[pl] = '\0'; /* never log query strings */
 	CLOG(c, OC_LOG_DEBUG1, "HTTP %s %s", meth, tgt);
 
+	if (camo_conf(c)->camouflage && !c->camo_ok &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "POST") == 0)) {
+		/* ocserv's camouflage: only https://host/?SECRET reveals the
+		 * VPN, then for the rest of this connection */
+		if (!camo_secret_ok(camo_conf(c), t)) {
+			camo_refuse(c);
+			return;
+		}
+		c->camo_ok = true;
+	}
 	if (strcmp(r->method, "CONNECT") == 0) {
+		c->tok_ctx_len = 0; /* a token challenge left unanswered */
 		handle_connect(c);
 	} else if (strcmp(r->method, "POST") == 0) {
 		handle_post(c);
@@ -2134,6 +2369,7 @@ static void conn_free(struct cstp_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	h->memzero(c->ms, sizeof(c->ms));
+	h->memzero(c->tok_ctx, sizeof(c->tok_ctx));
 	h->memzero(c->randoms, sizeof(c->randoms));
 	h->free(c);
 }
@@ -2335,9 +2571,123 @@ static void inst_free(struct cstp_inst *inst)
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_x509_crt_free(&inst->ca);
 	mbedtls_pk_free(&inst->key);
+	if (inst->hkey != NULL)
+		inst->host->key_close(inst->hkey);
 	mbedtls_ctr_drbg_free(&inst->drbg);
 	mbedtls_entropy_free(&inst->entropy);
 	inst->host->free(inst);
+}
+
+/*
+ * The server private key through the host (ABI 1.2): sec-mod holds it and
+ * signs; this process only has a handle.  mbedTLS 2.28 reaches it through
+ * an RSA-alt context (MBEDTLS_PK_RSA_ALT_SUPPORT; no MBEDTLS_SSL_ASYNC_PRIVATE
+ * in Debian's build, so the handshake waits for the signature).  For an
+ * ECDSA key the same wrapper carries the ECDSA signature: mbedTLS's server
+ * uses its own key only through mbedtls_pk_sign() for ECDHE suites (no type
+ * check), and takes the signature length from key_len() before signing,
+ * which is why sec-mod makes ECDSA signatures of one fixed DER length
+ * (oc-key.h).  No decryption: RSA key exchange is never offered.
+ */
+static uint32_t oc_hash_of(mbedtls_md_type_t md)
+{
+	switch (md) {
+	case MBEDTLS_MD_SHA1: return OC_HASH_SHA1;
+	case MBEDTLS_MD_SHA224: return OC_HASH_SHA224;
+	case MBEDTLS_MD_SHA256: return OC_HASH_SHA256;
+	case MBEDTLS_MD_SHA384: return OC_HASH_SHA384;
+	case MBEDTLS_MD_SHA512: return OC_HASH_SHA512;
+	default: return 0;
+	}
+}
+
+static int hkey_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
+                     void *p_rng, int mode, mbedtls_md_type_t md_alg,
+                     unsigned int hashlen, const unsigned char *hash,
+                     unsigned char *sig)
+{
+	struct cstp_inst *inst = ctx;
+	uint32_t alg = oc_hash_of(md_alg);
+	size_t n = 0;
+
+	(void)f_rng;
+	(void)p_rng;
+	if (mode != MBEDTLS_RSA_PRIVATE || alg == 0)
+		return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+	if (inst->host->key_sign(inst->hkey, alg, hash, hashlen, sig,
+	                         inst->hkey_info.sig_len, &n) < 0 ||
+	    n != inst->hkey_info.sig_len)
+		return MBEDTLS_ERR_RSA_PRIVATE_FAILED;
+	return 0;
+}
+
+static int hkey_decrypt(void *ctx, int mode, size_t *olen,
+                        const unsigned char *input, unsigned char *output,
+                        size_t output_max_len)
+{
+	(void)ctx;
+	(void)mode;
+	(void)input;
+	(void)output;
+	(void)output_max_len;
+	*olen = 0;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static size_t hkey_len(void *ctx)
+{
+	return ((struct cstp_inst *)ctx)->hkey_info.sig_len;
+}
+
+/* The key sec-mod holds, wrapped; checked against the certificate by
+ * signing a random digest and verifying it with the certificate's key. */
+static int open_host_key(struct cstp_inst *inst, oc_error_t *err)
+{
+	const struct cstp_conf *cf = inst->conf;
+	const oc_host_t *h = inst->host;
+	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	size_t n = 0;
+	oc_error_t e2 = { 0 };
+	int ret;
+
+	inst->hkey_info.size = sizeof(inst->hkey_info);
+	ret = h->key_open(inst->self, "server-key", &inst->hkey, &inst->hkey_info, &e2);
+	if (ret < 0) {
+		h->error_set(err, ret, "cstp: server-key %s: %s", cf->server_key, e2.msg);
+		return ret;
+	}
+	if (inst->hkey_info.type == OC_KEY_EC) {
+		inst->is_ec = true;
+	} else if (inst->hkey_info.type == OC_KEY_RSA) {
+		inst->is_ec = false;
+	} else {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s: only RSA and ECDSA keys are supported",
+		             cf->server_key);
+		return OC_E_INVAL;
+	}
+	if (inst->hkey_info.sig_len == 0 || inst->hkey_info.sig_len > sizeof(sig) ||
+	    !mbedtls_pk_can_do(&inst->crt.pk, inst->is_ec ? MBEDTLS_PK_ECDSA : MBEDTLS_PK_RSA)) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	ret = mbedtls_pk_setup_rsa_alt(&inst->key, inst, hkey_decrypt, hkey_sign, hkey_len);
+	if (ret != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: cannot wrap the server key");
+		return OC_E_INVAL;
+	}
+	if (h->random(hash, sizeof(hash)) < 0 ||
+	    mbedtls_pk_sign(&inst->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &n,
+	                    NULL, NULL) != 0 ||
+	    mbedtls_pk_verify(&inst->crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, n) != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	if (h->log)
+		h->log(inst->self, OC_LOG_DEBUG1, "server key held by sec-mod (%s, %u bits)",
+		       inst->is_ec ? "ECDSA" : "RSA", (unsigned)inst->hkey_info.bits);
+	return 0;
 }
 
 static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
@@ -2354,6 +2704,17 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_cert, e);
 		return OC_E_INVAL;
 	}
+	if (OC_HOST_HAS(h, key_close)) {
+		/* main never reads the key (every worker starts from its
+		 * memory); workers and `ocmod -t` go through the host */
+		if (h->role & OC_ROLE_MAIN)
+			goto ca;
+		ret = open_host_key(inst, err);
+		if (ret < 0)
+			return ret;
+		goto ca;
+	}
+	/* a host older than ABI 1.2: the key is read here */
 	ret = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
 	if (ret != 0) {
 		tls_errstr(ret, e, sizeof(e));
@@ -2376,6 +2737,7 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_key, cf->server_cert);
 		return OC_E_INVAL;
 	}
+ca:
 	if (cf->ca_cert != NULL && cf->ca_cert[0] != '\0') {
 		ret = mbedtls_x509_crt_parse_file(&inst->ca, cf->ca_cert);
 		if (ret != 0) {
@@ -2488,6 +2850,13 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		ret = OC_E_INVAL;
 		goto out;
 	}
+	if (cf->camouflage && (cf->camouflage_secret == NULL || cf->camouflage_secret[0] == '\0' ||
+	                       strpbrk(cf->camouflage_secret, "#? \t") != NULL)) {
+		host->error_set(err, OC_E_INVAL,
+		                "cstp: camouflage = true needs camouflage_secret (no spaces, '?' or '#')");
+		ret = OC_E_INVAL;
+		goto out;
+	}
 	inst = host->zalloc(sizeof(*inst));
 	if (inst == NULL) {
 		ret = OC_E_NOMEM;
@@ -2521,6 +2890,10 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		/* main / check: validated; keep no key material around */
 		mbedtls_pk_free(&inst->key);
 		mbedtls_pk_init(&inst->key);
+		if (inst->hkey != NULL) {
+			host->key_close(inst->hkey);
+			inst->hkey = NULL;
+		}
 	}
 	*inst_r = inst;
 	inst = NULL;

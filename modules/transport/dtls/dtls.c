@@ -51,6 +51,7 @@
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
 #include "oc-module.h"
@@ -139,7 +140,8 @@ static const oc_option_t dtls_options[] = {
 	OPT("server-cert", OC_OPT_PATH, 0, server_cert, NULL, 0, 0, "server-cert",
 	    "certificate for legacy DTLS (RSA; never sent)"),
 	OPT("server-key", OC_OPT_PATH, 0, server_key, NULL, 0, 0,
-	    "server-key", "RSA key for legacy DTLS (never used in a handshake)"),
+	    "server-key", "accepted for symmetry with server-cert; legacy DTLS never "
+	    "uses the private key, so workers do not read it"),
 	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
 	    "AES-GCM records sealed and opened with nettle, recvmmsg()/sendmmsg() "
 	    "batches, once the channel carries data (false: every record through mbedTLS)"),
@@ -1998,10 +2000,49 @@ static int conf_common(struct dtls_inst *inst, mbedtls_ssl_config *c, oc_error_t
 }
 
 /*
- * Legacy DTLS needs an RSA server-cert/server-key (RSA key exchange suites;
- * the certificate is never sent).  Returns NULL when loaded, else why not
- * (details in @p e).
+ * Legacy DTLS needs an RSA server-cert (RSA key exchange suites; the
+ * certificate is never sent).  Its private key is never used either: every
+ * legacy handshake is a resumption of the client's X-DTLS-Master-Secret.
+ * So the worker never reads server-key (the key stays with sec-mod, see
+ * oc-key.h); mbedTLS gets a stand-in that refuses every private-key
+ * operation (a full handshake, which no AnyConnect client makes, fails at
+ * its Finished message).  Returns NULL when set up, else why not (details
+ * in @p e).
  */
+static int standin_decrypt(void *ctx, int mode, size_t *olen,
+                           const unsigned char *input, unsigned char *output,
+                           size_t output_max_len)
+{
+	(void)ctx;
+	(void)mode;
+	(void)input;
+	(void)output;
+	(void)output_max_len;
+	*olen = 0;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static int standin_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
+                        void *p_rng, int mode, mbedtls_md_type_t md_alg,
+                        unsigned int hashlen, const unsigned char *hash,
+                        unsigned char *sig)
+{
+	(void)ctx;
+	(void)f_rng;
+	(void)p_rng;
+	(void)mode;
+	(void)md_alg;
+	(void)hashlen;
+	(void)hash;
+	(void)sig;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static size_t standin_len(void *ctx)
+{
+	return mbedtls_pk_get_len(&((struct dtls_inst *)ctx)->crt.pk);
+}
+
 static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
 {
 	const struct dtls_conf *cf = inst->conf;
@@ -2016,16 +2057,11 @@ static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
 		tls_errstr(ret, e, cap);
 		return "cannot load server-cert";
 	}
-	ret = mbedtls_pk_parse_keyfile(&inst->pk, cf->server_key, NULL);
-	if (ret != 0) {
-		tls_errstr(ret, e, cap);
-		return "cannot load server-key";
-	}
-	if (mbedtls_pk_get_type(&inst->pk) != MBEDTLS_PK_RSA ||
-	    !mbedtls_pk_can_do(&inst->crt.pk, MBEDTLS_PK_RSA))
-		return "the server key is not RSA (legacy DTLS needs RSA key exchange)";
-	if (mbedtls_pk_check_pair(&inst->crt.pk, &inst->pk) != 0)
-		return "server-key does not match server-cert";
+	if (mbedtls_pk_get_type(&inst->crt.pk) != MBEDTLS_PK_RSA)
+		return "the server certificate is not RSA (legacy DTLS needs RSA key exchange)";
+	if (mbedtls_pk_setup_rsa_alt(&inst->pk, inst, standin_decrypt, standin_sign,
+	                             standin_len) != 0)
+		return "cannot set up the key stand-in";
 	return NULL;
 }
 
