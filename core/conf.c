@@ -69,26 +69,34 @@ const oc_option_t core_options[] = {
 	OR("min-reauth-time", OC_OPT_INT, 0, ban_time, NULL, 1, INT32_MAX, "ocserv 1.1's name for ban-time"),
 	OR("ban-points-wrong-password", OC_OPT_INT, 0, ban_points_wrong_password, "10", 0, INT32_MAX, "score added by a failed login"),
 	OR("ban-points-connection", OC_OPT_INT, 0, ban_points_connection, "1", 0, INT32_MAX, "score added by every connection"),
+	O("connect-script", OC_OPT_STR, 0, connect_script, NULL, "program run (as root) when a session starts; a non-zero exit refuses it"),
+	O("disconnect-script", OC_OPT_STR, 0, disconnect_script, NULL, "program run (as root) when a session ends"),
+	O("host-update-script", OC_OPT_STR, 0, host_update_script, NULL, "program run (as root) when a session's client hostname is known"),
+	O("route-add-cmd", OC_OPT_STR, 0, route_add_cmd, NULL, "shell command installing an iroute (%{R} net/mask, %{RI} CIDR, %{D} device)"),
+	O("route-del-cmd", OC_OPT_STR, 0, route_del_cmd, NULL, "shell command removing an iroute (same substitutions)"),
+	OR("script-timeout", OC_OPT_INT, 0, script_timeout, "60", 1, 86400, "kill a script or route command still running after this many seconds"),
+	O("listen-proxy-proto", OC_OPT_BOOL, 0, listen_proxy_proto, "false", "TCP connections start with a PROXY protocol v1/v2 header (haproxy in front)"),
+	O("persistent-cookies", OC_OPT_BOOL, 0, persistent_cookies, "false", "a user's logout does not end the cookie; it stays valid until it expires"),
 	{ 0 }
 };
 
 /* ocserv options not implemented yet: accepted with a warning so an
  * existing ocserv.conf keeps starting. Sorted for bsearch. */
 static const char *const unimplemented[] = {
-	"always-require-cert", "ban-points-kkdcp", "camouflage", "camouflage_realm", "camouflage_secret",
+	"always-require-cert", "ban-points-kkdcp",
 	"cgroup", "chroot-dir",
 	"cisco-svc-client-compat", "client-bypass-protocol",
-	"connect-script", "custom-header",
+	"custom-header",
 	"debug-no-secmod-stats", "dh-params",
-	"disconnect-script", "expose-iroutes",
-	"host-update-script", "included-http-headers", "iroute", "key-pin",
+	"expose-iroutes",
+	"included-http-headers", "key-pin",
 	"kkdcp", "limit-worker-memory", "listen-clear-file",
-	"listen-host-is-dyndns", "listen-netns", "listen-proxy-proto",
+	"listen-host-is-dyndns", "listen-netns",
 	"match-tls-dtls-ciphers", "net-priority", "no-udp", "ocsp-response",
-	"output-buffer", "persistent-cookies", "pin-file", "ping-leases",
+	"output-buffer", "pin-file", "ping-leases",
 	"predictable-ips", "proxy-url", "rate-limit-ms", "rekey-method",
 	"rekey-time", "restrict-user-to-ports", "restrict-user-to-routes",
-	"route-add-cmd", "route-del-cmd", "rx-data-per-sec",
+	"rx-data-per-sec",
 	"sec-mod-scale", "select-group-by-url", "server-drain-ms",
 	"server-stats-reset-time", "srk-pin", "srk-pin-file",
 	"switch-to-tcp-timeout", "syslog-facility",
@@ -113,6 +121,9 @@ bool conf_known_unimplemented(const char *key)
  * loaded, the warning says which module would use them. */
 static const struct { const char *key, *module; } module_keys[] = {
 	{ "ca-cert", "auth cert / transport cstp" },
+	{ "camouflage", "transport cstp" },
+	{ "camouflage_realm", "transport cstp" },
+	{ "camouflage_secret", "transport cstp" },
 	{ "cert-group-oid", "auth cert" },
 	{ "cert-user-oid", "auth cert" },
 	{ "crl", "auth cert" },
@@ -143,7 +154,7 @@ static const char *const global_only[] = {
 	"listen-host", "listen-proxy-proto", "log-level", "max-ban-score",
 	"max-clients", "min-reauth-time", "occtl-socket-file", "pid-file",
 	"ping-leases", "rate-limit-ms", "route-add-cmd", "route-del-cmd",
-	"run-as-group", "run-as-user", "server-drain-ms", "socket-file",
+	"run-as-group", "run-as-user", "script-timeout", "server-drain-ms", "socket-file",
 	"tcp-port", "try-mtu-discovery", "udp-listen-host", "udp-port",
 	"use-occtl", "use-utmp", "workers",
 };

@@ -266,8 +266,9 @@ static void cmd_users(struct ctl_client *c, uint64_t id, const char *user)
 	if (c->json)
 		sb_puts(&b, "[");
 	else
-		sb_printf(&b, "%6s %-16s %-12s %-16s %-16s %-8s %-19s %s\n", "id", "user",
-			  "group", "remote IP", "VPN IP", "device", "since", "TLS cipher");
+		sb_printf(&b, "%6s %-16s %-12s %-16s %-16s %-8s %-19s %-9s %s\n", "id", "user",
+			  "group", "remote IP", "VPN IP", "device", "since", "transport",
+			  "cipher");
 	for (s = M.sessions; s; s = s->next) {
 		if (s->replaced || (id && s->id != id) ||
 		    (user && strcmp(s->username ? s->username : "", user) != 0))
@@ -277,10 +278,11 @@ static void cmd_users(struct ctl_client *c, uint64_t id, const char *user)
 				sb_puts(&b, ",");
 			session_json(&b, s);
 		} else {
-			sb_printf(&b, "%6llu %-16s %-12s %-16s %-16s %-8s %-19s %s\n",
+			sb_printf(&b, "%6llu %-16s %-12s %-16s %-16s %-8s %-19s %-9s %s\n",
 				  (unsigned long long)s->id, s->username,
 				  s->group[0] ? s->group : "-", s->peer, s->ipv4,
 				  s->device, fmt_time(s->since, since, sizeof(since)),
+				  s->transport ? s->transport : "-",
 				  s->tls_cipher ? s->tls_cipher : "-");
 		}
 		first = false;

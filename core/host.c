@@ -141,6 +141,8 @@ const oc_host_t *host_table(void)
 		table.compress_select = worker_compress_select;
 		table.compress_release = worker_compress_release;
 		table.instance_vhost = h_instance_vhost;
+		table.conn_open = worker_conn_open;
+		table.flow_key = worker_flow_key;
 		table.key_open = host_key_open;
 		table.key_sign = host_key_sign;
 		table.key_close = host_key_close;

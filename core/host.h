@@ -26,6 +26,9 @@ int worker_conn_set_channel_key(oc_conn_t *parent, const uint8_t *key, size_t le
 oc_instance_t *worker_conn_instance(oc_conn_t *conn);
 int worker_compress_select(oc_conn_t *conn, const char *accepted, oc_compressor_t *c_r);
 void worker_compress_release(oc_conn_t *conn, oc_compressor_t *c);
+int worker_conn_open(oc_instance_t *self, const oc_sockaddr_t *peer,
+                     const oc_sockaddr_t *local, void *ts, oc_conn_t **conn_r);
+int worker_flow_key(oc_instance_t *self, const uint8_t *key, size_t len, bool add);
 
 /* Implemented by keycli.c (private keys held by sec-mod). */
 int host_key_open(oc_instance_t *self, const char *option, oc_key_t **key_r,

@@ -37,6 +37,7 @@ enum ipc_type {
 	IPC_SESSION_CLOSED = 11,
 	IPC_SESSION_STATS = 12,
 	IPC_CHANNEL_KEY = 13,    /* the key a child channel's flows will carry */
+	IPC_FLOW_KEY = 14,       /* a flow-owning transport's routing key: add/drop */
 	/* worker -> sec-mod */
 	IPC_AUTH_QUERY = 20,
 	/* sec-mod -> worker */

@@ -167,7 +167,14 @@ int loader_check_descriptor(const oc_module_descriptor_t *d, const char *kind,
 				missing = "acct";
 		} else if (d->kind == OC_MOD_TRANSPORT) {
 			const oc_transport_ops_t *o = d->ops;
-			if (!o->accept) missing = "accept";
+			bool flows = (o->flags & OC_TRANSPORT_F_FLOWS) != 0;
+
+			if (flows && (!OC_OPS_HAS(oc_transport_ops_t, d->ops_size, flow_new) ||
+				      !o->datagram_route))
+				missing = "datagram_route";
+			else if (flows && !o->flow_new)
+				missing = "flow_new";
+			else if (!flows && !o->accept) missing = "accept";
 			else if (!o->send) missing = "send";
 			else if (!o->close) missing = "close";
 			else if (!o->session_free) missing = "session_free";

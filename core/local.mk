@@ -9,7 +9,8 @@ ocmod_SOURCES = \
 	core/tun.c core/tun.h core/strbuf.c core/strbuf.h core/util.c \
 	core/usercfg.c core/usercfg.h core/ban.c core/ban.h \
 	core/keys.c core/keys.h core/keysrv.c core/keycli.c \
-	core/isolate.c core/isolate.h
+	core/isolate.c core/isolate.h \
+	core/script.c core/script.h core/hooks.c core/hooks.h core/proxyproto.c core/proxyproto.h
 ocmod_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
 ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS) $(MBEDCRYPTO_LIBS) \
 	$(SECCOMP_LIBS)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -195,6 +197,8 @@ int worker_auth_query(oc_conn_t *c, const oc_auth_query_t *q,
 	ipc_put_str(&m, T_VHOST, q->vhost);
 	ipc_put_str(&m, T_PEER, c->peer_text);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
+	if (OC_OPS_HAS(oc_auth_query_t, q->size, flags) && q->flags)
+		ipc_put_u32(&m, T_FLAGS, q->flags);
 	if (m.overflow) {
 		explicit_bzero(m.buf, m.len);
 		return OC_E_NOSPACE;
@@ -227,6 +231,8 @@ int worker_session_open(oc_conn_t *c, const oc_session_request_t *req,
 	ipc_put_u32(&m, T_BASE_MTU, req->client_base_mtu);
 	ipc_put_u32(&m, T_OVERHEAD, req->overhead);
 	ipc_put_str(&m, T_PEER, c->peer_text);
+	if (c->local.len > 0)
+		ipc_put(&m, T_LOCAL, &c->local.ss, c->local.len);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
 	for (i = 0; i < MAX_INFO; i++) {
 		if (!c->info_key[i])
@@ -577,6 +583,7 @@ static void on_auth_answer(const struct ipc_in *in)
 		a.token.data = v;
 		a.token.len = n;
 	}
+	ipc_get_u32(in, T_FLAGS, &a.flags);
 	a.message = ipc_get_str(in, T_MESSAGE);
 	if (!a.message)
 		a.message = "";
@@ -644,8 +651,9 @@ static void on_session_reply(struct ipc_in *in)
 	const char *reason;
 
 	if (!c || c->closed || !c->sess_pending) {
-		/* the client left meanwhile: main learns it from SESSION_CLOSED */
-		if (c == NULL && in->fd >= 0) {
+		/* the client left meanwhile (main may have waited for a connect
+		 * script): main learns it from SESSION_CLOSED */
+		if ((c == NULL || c->closed) && in->fd >= 0) {
 			static struct ipc_out m;
 			uint64_t sid = 0;
 
@@ -805,7 +813,124 @@ static void on_conn_new(struct ipc_in *in)
 	conn_accept(c, fd, &info);
 }
 
-/* A datagram flow for a child channel (DTLS) of one of our sessions. */
+static void peer_text_of(const oc_sockaddr_t *a, char *text, size_t cap)
+{
+	const struct sockaddr_storage *ss = &a->ss;
+
+	snprintf(text, cap, "?");
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], text, cap);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, text, cap);
+	} else if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, text, cap);
+	}
+}
+
+/* A flow for a flow-owning datagram transport (IKE): no connection yet;
+ * the transport opens them with conn_open(). */
+static void flow_new(struct ipc_in *in, int fd)
+{
+	struct oc_instance *tis[16];
+	oc_accept_info_t info = { 0 };
+	oc_sockaddr_t peer = { 0 }, local = { 0 };
+	oc_error_t err = { 0 };
+	const oc_transport_ops_t *ops;
+	const char *pt = ipc_get_str(in, T_PEER_TEXT);
+	const uint8_t *v;
+	uint32_t idx = 0;
+	size_t n, nt;
+
+	nt = gen_instances(W.gen, OC_MOD_TRANSPORT, tis, 16);
+	if (!ipc_get_u32(in, T_TRANSPORT_IDX, &idx) || idx >= nt || idx >= 16 ||
+	    !tis[idx]->inst) {
+		close(fd);
+		return;
+	}
+	ops = tis[idx]->desc->ops;
+	if (!(ops->flags & OC_TRANSPORT_F_FLOWS) ||
+	    !OC_OPS_HAS(oc_transport_ops_t, tis[idx]->desc->ops_size, flow_new) ||
+	    !ops->flow_new) {
+		close(fd);
+		return;
+	}
+	if (ipc_get(in, T_PEER, &v, &n) && n <= sizeof(peer.ss)) {
+		memcpy(&peer.ss, v, n);
+		peer.len = (socklen_t)n;
+	}
+	if (ipc_get(in, T_LOCAL, &v, &n) && n <= sizeof(local.ss)) {
+		memcpy(&local.ss, v, n);
+		local.len = (socklen_t)n;
+	}
+	if (ipc_get(in, T_DATAGRAM, &v, &n)) {
+		info.first_datagram.data = v;
+		info.first_datagram.len = n;
+	}
+	info.size = sizeof(info);
+	info.peer = &peer;
+	info.local = &local;
+	info.peer_text = pt ? pt : "?";
+	if (ops->flow_new(tis[idx]->inst, fd, &info, &err) < 0 && err.msg[0])
+		log_debug("%s%s: flow refused: %s", tis[idx]->log_prefix, info.peer_text,
+			  err.msg);
+}
+
+int worker_conn_open(oc_instance_t *self, const oc_sockaddr_t *peer,
+                     const oc_sockaddr_t *local, void *ts, oc_conn_t **conn_r)
+{
+	struct oc_conn *c;
+
+	*conn_r = NULL;
+	if (!self || !self->desc || self->desc->kind != OC_MOD_TRANSPORT ||
+	    !(((const oc_transport_ops_t *)self->desc->ops)->flags & OC_TRANSPORT_F_FLOWS))
+		return OC_E_INVAL;
+	if (W.draining || !W.base)
+		return OC_E_STATE;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return OC_E_NOMEM;
+	c->id = ++W.next_id;
+	c->tun_fd = -1;
+	c->ti = self;
+	c->ops = self->desc->ops;
+	c->ts = ts;
+	if (peer && peer->len <= sizeof(c->peer.ss))
+		c->peer = *peer;
+	if (local && local->len <= sizeof(c->local.ss))
+		c->local = *local;
+	peer_text_of(&c->peer, c->peer_text, sizeof(c->peer_text));
+	c->hnext = W.hash[c->id % CONN_BUCKETS];
+	W.hash[c->id % CONN_BUCKETS] = c;
+	c->next = W.conns;
+	if (W.conns)
+		W.conns->prev = c;
+	W.conns = c;
+	W.n_conns++;
+	*conn_r = c;
+	return 0;
+}
+
+int worker_flow_key(oc_instance_t *self, const uint8_t *key, size_t len, bool add)
+{
+	static struct ipc_out m;
+
+	if (!self || !self->mod || !key || len == 0 || len > 32)
+		return OC_E_INVAL;
+	if (!W.base)
+		return OC_E_STATE;
+	ipc_begin(&m, IPC_FLOW_KEY, 0);
+	ipc_put_str(&m, T_TRANSPORT, self->mod->name);
+	ipc_put(&m, T_CHANNEL_KEY, key, len);
+	ipc_put_u32(&m, T_FLAGS, add ? 1 : 0);
+	send_main(&m, -1);
+	return 0;
+}
+
+/* A datagram flow for a child channel (DTLS) of one of our sessions, or
+ * (no session id) for a flow-owning transport. */
 static void on_datagram_new(struct ipc_in *in)
 {
 	oc_accept_info_t info = { 0 };
@@ -818,7 +943,10 @@ static void on_datagram_new(struct ipc_in *in)
 	in->fd = -1;
 	if (fd < 0)
 		return;
-	ipc_get_u64(in, T_SESSION_ID, &sid);
+	if (!ipc_get_u64(in, T_SESSION_ID, &sid) || sid == 0) {
+		flow_new(in, fd);
+		return;
+	}
 	for (p = W.conns; p; p = p->next)
 		if (p->has_session && p->session_id == sid && !p->closed && !p->parent)
 			break;

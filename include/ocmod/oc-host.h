@@ -142,7 +142,27 @@ typedef struct oc_host {
 	 */
 	const char *(*instance_vhost)(oc_instance_t *self);
 
-	/* ---- private keys held by sec-mod (ABI 1.3; check OC_HOST_HAS) ---- */
+	/* ---- flow-owning datagram transports (ABI 1.2; check OC_HOST_HAS) ---- */
+
+	/**
+	 * Create a core connection for a client the transport @p self
+	 * identified on one of its flows (OC_TRANSPORT_F_FLOWS). @p ts is the
+	 * transport's session for it: the core passes it to send(), close()
+	 * and, after conn_close(), session_free(), exactly as for accept().
+	 * Returns 0 and *conn_r; OC_E_STATE when the worker is draining
+	 * (reload: new clients go to new workers), OC_E_NOMEM.
+	 */
+	int (*conn_open)(oc_instance_t *self, const oc_sockaddr_t *peer,
+	                 const oc_sockaddr_t *local, void *ts, oc_conn_t **conn_r);
+	/**
+	 * Register (@p add true) or drop a routing key of transport @p self:
+	 * datagrams that reach main's listening sockets with this key (as
+	 * datagram_route() computes it) are handed to this worker's flow_new().
+	 * At most 32 bytes. The core drops a worker's keys when it exits.
+	 * Returns 0, OC_E_INVAL or OC_E_NOSPACE (too many keys).
+	 */
+	int (*flow_key)(oc_instance_t *self, const uint8_t *key, size_t len, bool add);
+	/* ---- private keys held by sec-mod (ABI 1.2; check OC_HOST_HAS) ---- */
 
 	/**
 	 * Open the private key named by option @p option of @p self (an

@@ -1,5 +1,5 @@
 /*
- * oc-key.h - server private keys that only sec-mod holds (ABI 1.3).
+ * oc-key.h - server private keys that only sec-mod holds (ABI 1.2).
  *
  * A module declares the option that names its private key file with
  * OC_OPTF_PRIVATE_KEY (oc-option.h).  The core then reads that file only in

@@ -40,7 +40,7 @@ typedef enum oc_option_type {
 #define OC_OPTF_SECRET        (1u << 1) /**< value is never printed or logged */
 #define OC_OPTF_FILE_READABLE (1u << 2) /**< PATH must name a readable file */
 /**
- * PATH names a server private key (ABI 1.3): only sec-mod reads the file;
+ * PATH names a server private key (ABI 1.2): only sec-mod reads the file;
  * a transport in a worker uses it through oc_host_t.key_open(). Hosts
  * older than 1.3 ignore the flag (the module then reads the file itself).
  */

@@ -13,8 +13,28 @@
  * Shapes covered: a stream transport with an HTTP front (CSTP), a datagram
  * channel bound to a parent session (DTLS: OC_TRANSPORT_F_NEEDS_PARENT,
  * channel_offer, datagram_key), and a datagram transport with its own key
- * exchange and auth exchange (IKE/ESP: datagram_key routes flows by cookie
- * or SPI).
+ * exchange and auth exchange that demultiplexes its flows itself (IKE/ESP:
+ * OC_TRANSPORT_F_FLOWS, datagram_route, flow_new, and the host's
+ * conn_open / flow_key, ABI 1.2).
+ *
+ * Flow-owning datagram transports (OC_TRANSPORT_F_FLOWS, ABI 1.2):
+ *   - main reads each endpoint's listening UDP socket; every datagram that
+ *     reaches it (i.e. from a peer address no worker holds a socket for)
+ *     goes through datagram_route(), which returns a routing key (IKE: the
+ *     initiator cookie; ESP: the SPI);
+ *   - a key some worker registered with oc_host_t.flow_key() sends the flow
+ *     to that worker; an unregistered key is dropped, unless
+ *     datagram_route() answered OC_ROUTE_OPEN (a message that may start a
+ *     new client, e.g. IKE's first message), which goes to a worker main
+ *     chooses by hashing the key;
+ *   - main then opens a UDP socket bound to the local address and connected
+ *     to the peer (from then on the kernel delivers that peer's datagrams to
+ *     it, not to main) and hands it, with the datagram, to flow_new() in the
+ *     chosen worker; the transport owns the socket and demultiplexes what
+ *     arrives on it;
+ *   - the transport creates one core connection per client with
+ *     oc_host_t.conn_open() (auth_query, session_open, tun and send() work
+ *     on it as for accepted connections) and ends it with conn_close().
  */
 #ifndef OCMOD_OC_TRANSPORT_H
 #define OCMOD_OC_TRANSPORT_H
@@ -31,6 +51,13 @@ extern "C" {
 #define OC_TRANSPORT_F_STREAM       (1u << 0) /**< connection-oriented (TCP) */
 #define OC_TRANSPORT_F_DATAGRAM     (1u << 1) /**< datagram flows (UDP) */
 #define OC_TRANSPORT_F_NEEDS_PARENT (1u << 2) /**< rides on another transport's session */
+#define OC_TRANSPORT_F_FLOWS        (1u << 3) /**< ABI 1.2: owns its datagram flows
+                                                   (datagram_route, flow_new) */
+
+/** datagram_route() results (ABI 1.2); negative: drop the datagram. */
+#define OC_ROUTE_KEY  0 /**< deliver to the worker that registered the key, else drop */
+#define OC_ROUTE_OPEN 1 /**< as OC_ROUTE_KEY, but an unregistered key opens a new
+                             flow on a worker main chooses */
 
 /** A socket the core binds for the transport (in main, while privileged). */
 typedef struct oc_endpoint {
@@ -121,6 +148,30 @@ typedef struct oc_transport_ops {
 	int (*channel_offer)(void *inst, oc_conn_t *parent,
 	                     const oc_channel_offer_t *offer, char *hdrs,
 	                     size_t cap, size_t *len_r);
+
+	/* ---- ABI 1.2: flow-owning datagram transports (OC_TRANSPORT_F_FLOWS) ---- */
+
+	/**
+	 * Routing key of a datagram that reached the listening socket of
+	 * endpoint @p ep (one of those endpoints() returned). Runs in main on
+	 * untrusted input: pure, bounded parsing only. Returns OC_ROUTE_KEY or
+	 * OC_ROUTE_OPEN with the key (at most 32 bytes) in @p key / *len_r, or
+	 * a negative code to drop the datagram. Required with F_FLOWS.
+	 */
+	int (*datagram_route)(void *inst, const oc_endpoint_t *ep,
+	                      const uint8_t *dgram, size_t len, uint8_t *key,
+	                      size_t cap, size_t *len_r);
+
+	/**
+	 * A new flow in a worker: @p fd is a non-blocking UDP socket bound to
+	 * the local address and connected to the peer; info->first_datagram
+	 * is the datagram that opened it (not to be read again from @p fd).
+	 * The transport owns @p fd from the call on (also on failure) and
+	 * creates connections with oc_host_t.conn_open() as it identifies
+	 * clients. Required with F_FLOWS (accept() is then not used).
+	 */
+	int (*flow_new)(void *inst, int fd, const oc_accept_info_t *info,
+	                oc_error_t *err);
 } oc_transport_ops_t;
 
 #ifdef __cplusplus

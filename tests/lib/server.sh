@@ -12,6 +12,7 @@
 #   SRV_ISOLATE_WORKERS=false   workers without the seccomp filter (default:
 #                               isolate-workers = true, so every test runs
 #                               its workers under the allow-list)
+#   SRV_DEBUG=N                 ocmod log level (-d, default 2 = info)
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.
@@ -168,7 +169,7 @@ server_start() {
 	ocmod)
 		: "${OCMOD:=$top_builddir/ocmod}"
 		[ -x "$OCMOD" ] || t_fail "server binary not found: OCMOD=$OCMOD (build ocmod first)"
-		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d 2)
+		cmd=("$OCMOD" -f -c "$SRV_CONF" -M "$T_DIR/modules.conf" --log-stderr -d "${SRV_DEBUG:-2}")
 		;;
 	*) t_fail "unknown TEST_SERVER=$TEST_SERVER (ocmod|ocserv)" ;;
 	esac
