@@ -7,7 +7,7 @@
 # it, so CI runs it.
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${FUZZ_CHECK_SECONDS:-5}
-targets=${FUZZ_TARGETS:-"lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf"}
+targets=${FUZZ_TARGETS:-"lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf ike"}
 
 if ! command -v "${CLANG:-clang}" >/dev/null 2>&1; then
 	echo "SKIP: ${CLANG:-clang} not found (tools/deps.sh test installs it)"
