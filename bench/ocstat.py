@@ -366,14 +366,15 @@ def cmd_report(raw, out_md, info_path):
         if k.startswith("note"):
             md.append("- " + info[k])
     md.append("")
-    det = [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_"))]
+    det = [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_", "par_"))]
     if det:
         md.append("## Details")
         md.append("")
         md.append("Per idle level: sessions up, summed PSS/RSS of the server processes, their number, "
                   "MemAvailable, ocload's own PSS, open fds (max per process, sum), time to bring the "
                   "step up, server CPU for the step. 64-byte UDP: packets sent / lost. stop: time to stop "
-                  "the server and for the kernel to remove its tun devices.")
+                  "the server and for the kernel to remove its tun devices. par: CPU seconds of each "
+                  "server process over a run with several clients at once.")
         md.append("")
         md.append("```")
         for k in det:

@@ -2,7 +2,7 @@
 # bench/run.sh - ocmod vs Debian's ocserv 1.1.6, same workloads, same run.
 #
 #   sudo bench/run.sh [--quick] [--reps N] [--servers "ocmod ocserv"]
-#                     [--workloads "tput logins idle"] [--levels "1 10 100 1000 10000"]
+#                     [--workloads "tput par logins idle"] [--levels "1 10 100 1000 10000"]
 #                     [--logins N] [--time S] [--out FILE] [--no-build]
 #                     [--idle-reps N] [--idle-cap S] [--ocmod-dir DIR [--label TEXT]]
 #                     [--perf DIR] [--parallel N]

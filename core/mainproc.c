@@ -2159,6 +2159,53 @@ static void finish_reload(int status, const char *msg)
 	M.reload_client = NULL;
 }
 
+/*
+ * Instantiate every module of @p g in a scratch child (role CHECK, as
+ * `ocmod -t`), so what only a worker or sec-mod would notice -- a server key
+ * that does not match its certificate -- stops a start or a reload here
+ * instead of making workers fail over and over.  Main itself never reads a
+ * private key: its memory is what every worker starts from.
+ */
+static int check_instances(struct generation *g, char *err, size_t errlen)
+{
+	int pfd[2], st = 0, r;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot check the modules: %s", strerror(errno));
+		return OC_E_IO;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		r = gen_instantiate(g, OC_ROLE_CHECK, err, errlen);
+		if (r < 0 && write(pfd[1], err, strlen(err)) < 0)
+			_exit(2);
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		snprintf(err, errlen, "cannot check the modules: %s", strerror(errno));
+		return OC_E_IO;
+	}
+	do {
+		n = read(pfd[0], err, errlen - 1);
+	} while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (n > 0)
+		err[n] = 0;
+	else
+		snprintf(err, errlen, "module instantiation failed in a check process");
+	return OC_E_INVAL;
+}
+
 int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
 {
 	static struct ipc_out m;
@@ -2174,6 +2221,8 @@ int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
 			    M.opts->module_dir, &g, err, errlen);
 	if (r == 0)
 		r = gen_instantiate(g, OC_ROLE_MAIN, err, errlen);
+	if (r == 0)
+		r = check_instances(g, err, errlen);
 	if (r < 0) {
 		log_err("reload failed, still running generation %u: %s", M.gen->id, err);
 		M.reloads_failed++;
@@ -2426,6 +2475,8 @@ int main_run(const struct main_opts *o)
 	if (o->debug < 0 && gen_conf(g)->log_level > 0)
 		log_setup(o->log_stderr, (int)gen_conf(g)->log_level, "main");
 	r = gen_instantiate(g, OC_ROLE_MAIN, err, sizeof(err));
+	if (r == 0)
+		r = check_instances(g, err, sizeof(err));
 	if (r < 0 || pool_setup(g, &pool, &pool6, err, sizeof(err)) < 0 ||
 	    bind_all(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);

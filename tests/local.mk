@@ -42,6 +42,7 @@ E2E_TESTS = \
 	tests/e2e/dtls-forged.sh \
 	tests/e2e/dtls-legacy.sh \
 	tests/e2e/dtls-mtu-roam.sh \
+	tests/e2e/fastpath-transfer.sh \
 	tests/e2e/core-reload.sh \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \

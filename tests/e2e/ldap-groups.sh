@@ -5,8 +5,9 @@
 # Directory: vpnusers = {alice, bob}, admins = {bob} (groupOfNames, memberOf
 # kept by slapd's memberof overlay), engineers = {alice} (posixGroup,
 # memberUid, so no memberOf).
-#  1. group-attr = memberOf (modules.conf block): bob may pick admins, alice
-#     may not; engineers is not a memberOf group, so alice may not pick it.
+#  1. group-attr = memberOf (modules.conf block): bob may pick admins, and
+#     admins' config-per-group file applies (its route); alice may not pick
+#     admins; engineers is not a memberOf group, so alice may not pick it.
 #  2. a group search: group-base + group-filter '(|(member=%d)(memberUid=%u))'
 #     (brackets, ocserv style): alice may pick engineers and vpnusers, bob
 #     may not pick engineers.
@@ -56,10 +57,18 @@ server_conf_add select-group engineers
 common="uri = $LDAP_URI; base = \"$LDAP_PEOPLE\"; bind-dn = \"$LDAP_READER\"; bind-password-file = $T_DIR/reader.pw;"
 
 # 1. memberOf
+mkdir -p "$T_DIR/groups"
+printf '%s\n' "route = 10.93.0.0/16" >"$T_DIR/groups/admins"
 server_conf_set auth '"ldap"'
+server_conf_add config-per-group "$T_DIR/groups"
 ldap_modules_conf "auth ldap { $common group-attr = memberOf; }"
 server_start
-in_group bob bobpass admins
+oc_connect bob bobpass --authgroup=admins ||
+	t_fail "bob refused in group admins (rc=${OC_RC:-timeout}): $(oc_log_hint) / $(server_log_hint)"
+[ "$(session_group bob)" = admins ] || t_fail "bob's session group is not admins"
+[ "$(oc_env CISCO_SPLIT_INC_0_ADDR)/$(oc_env CISCO_SPLIT_INC)" = "10.93.0.0/1" ] ||
+	t_fail "admins' config-per-group file was not applied (routes: $(oc_env CISCO_SPLIT_INC_0_ADDR), $(oc_env CISCO_SPLIT_INC))"
+oc_logout || t_fail "openconnect did not exit"
 in_group alice alicepass vpnusers
 not_in_group alice alicepass admins
 not_in_group alice alicepass engineers
@@ -67,6 +76,7 @@ server_alive || t_fail "server died"
 server_stop
 
 # 2. group search, ocserv-style brackets (quoted DNs and filter)
+server_conf_unset config-per-group
 server_conf_set auth "\"ldap[uri=$LDAP_URI,base='$LDAP_PEOPLE',bind-dn='$LDAP_READER',bind-password-file=$T_DIR/reader.pw,group-base='$LDAP_GROUPS',group-filter='(|(member=%d)(memberUid=%u))']\""
 ldap_modules_conf ''
 server_start
@@ -93,4 +103,4 @@ g=$(session_group carol) || t_fail "ocmodctl show user carol failed"
 [ -z "$g" ] || t_fail "carol has no LDAP group, yet her session group is '$g'"
 oc_logout || t_fail "openconnect did not exit"
 server_alive || t_fail "server died"
-t_pass "memberOf (rdn), group search (member/memberUid) and group-name=dn groups; non-member groups refused"
+t_pass "memberOf (rdn; config-per-group applied), group search (member/memberUid) and group-name=dn groups; non-member groups refused"

@@ -6,7 +6,9 @@
 # numbers -- RSA d, p, q, dp, dq, qinv, or the ECDSA scalar -- in either
 # byte order, nor a line of the PEM file; sec-mod's memory does (the
 # control that shows the scan finds a key where there is one).  Once with
-# an RSA key, once with an ECDSA key.
+# an RSA key, once with an ECDSA key.  Then a server-key that does not
+# match server-cert stops the start (main checks the modules in a scratch
+# process) instead of making workers fail over and over.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/netns.sh"
@@ -67,5 +69,16 @@ check_key() {
 SUMMARY=
 check_key rsa
 check_key ecdsa
+
+# the RSA certificate with the ECDSA key: refused at start, naming the files
+SERVER_CERT=$T_DIR/certs-rsa/server-cert.pem SERVER_KEY=$T_DIR/certs-ecdsa/server-key.pem
+server_write_config
+timeout -k 3 30 ip netns exec "$NS_S" "${OCMOD:-$top_builddir/ocmod}" -f -c "$SRV_CONF" \
+	-M "$T_DIR/modules.conf" --log-stderr -d 2 </dev/null >"$T_DIR/server-mismatch.log" 2>&1
+rc=$?
+[ "$rc" = 1 ] || t_fail "a mismatched key: the server exited with $rc, not 1 (at once)"
+grep -q "server-key $SERVER_KEY does not match server-cert $SERVER_CERT" "$T_DIR/server-mismatch.log" ||
+	t_fail "a mismatched key: no clear message: $(head -n1 "$T_DIR/server-mismatch.log")"
+! grep -q "started worker" "$T_DIR/server-mismatch.log" || t_fail "a mismatched key: workers were started"
 SUMMARY=${SUMMARY# }
 t_pass "${SUMMARY%;}"

@@ -12,6 +12,7 @@
 #   SRV_ISOLATE_WORKERS=false   workers without the seccomp filter (default:
 #                               isolate-workers = true, so every test runs
 #                               its workers under the allow-list)
+#   SRV_DEBUG=N                 ocmod log level (-d, default 2 = info)
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.

@@ -191,7 +191,7 @@ static int connect_pair(int transport, int suite)
 
 /* ------------------------------------------------------------------ */
 
-static uint8_t payload[RF_MAX_PLAIN];
+static uint8_t payload[RF_MAX_PLAIN + 64]; /* tests read payload + i, i < 64 */
 static uint8_t rec[RF_MAX_PLAIN + 64], got[RF_MAX_PLAIN + 64], raw[PIPE_CAP];
 
 static const size_t sizes[] = { 0, 1, 7, 8, 9, 15, 16, 17, 31, 100, 1399, 1400,

@@ -74,6 +74,7 @@
 #define FAST_RX_CAP (64 * 1024)
 #define FAST_REC_MAX (RF_TLS_HDR + RF_EXPLICIT + RF_MAX_PLAIN + RF_TAG)
 #define FAST_TX_CAP (64 * 1024)
+#define SCRATCH_LEN (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD)
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
@@ -92,6 +93,7 @@ struct cstp_conf {
 	bool camouflage;
 	char *camouflage_secret;
 	char *camouflage_realm;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -130,6 +132,9 @@ static const oc_option_t cstp_options[] = {
 	    0, 0, "camouflage_secret", "the URL query that reveals the VPN (https://host/?SECRET)"),
 	OPT("camouflage-realm", OC_OPT_STR, 0, camouflage_realm, NULL, 0, 0,
 	    "camouflage_realm", "answer 401 with this Basic realm instead of 404"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM tunnel records sealed and opened with nettle, several per "
+	    "send(), once data flows (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -157,9 +162,10 @@ struct cstp_inst {
 	int suites[8];
 	struct cstp_conn *hs_conn; /* connection whose handshake is running */
 	/* a frame on its way into mbedTLS (tunnel data is copied there, or
-	 * queued, before the next one is built) */
-	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
-	/* record fast path, shared by the connections of this worker */
+	 * queued, before the next one is built); SCRATCH_LEN, on first use */
+	uint8_t *scratch;
+	/* record fast path, shared by the connections of this worker (on
+	 * first use: virtual host instances never carry connections) */
 	uint8_t *rx;                 /* FAST_RX_CAP + FAST_REC_MAX: raw TLS input */
 	uint8_t *tx;                 /* FAST_TX_CAP: records sealed for tx_owner */
 	size_t tx_len;
@@ -645,13 +651,16 @@ static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
                      size_t len, bool bounded, bool force)
 {
 	size_t flen = CSTP_HDR_LEN + len;
-	uint8_t *sc = c->inst->scratch;
+	uint8_t *sc;
 	int ret;
 
 	if (len > CSTP_MAX_PAYLOAD)
 		return OC_E_INVAL;
 	if (c->rf != NULL)
 		return fast_frame_out(c, type, payload, len, bounded, force);
+	if (c->inst->scratch == NULL && (c->inst->scratch = malloc(SCRATCH_LEN)) == NULL)
+		return OC_E_NOMEM;
+	sc = c->inst->scratch;
 	if (c->oq_head != NULL) {
 		if (!force) {
 			if (bounded && (c->oq_n >= OQ_MAX_PKTS || c->oq_bytes + flen > OQ_MAX_BYTES))
@@ -2011,6 +2020,18 @@ static void partial_cb(evutil_socket_t fd, short what, void *arg)
 	schedule_close(c, OC_CLOSE_ERROR);
 }
 
+/* the worker's fast path buffers, on first use */
+static bool fast_buffers(struct cstp_inst *inst)
+{
+	if (inst->rx == NULL)
+		inst->rx = malloc(FAST_RX_CAP + FAST_REC_MAX);
+	if (inst->tx == NULL)
+		inst->tx = malloc(FAST_TX_CAP);
+	if (inst->ev_flush == NULL)
+		inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
+	return inst->rx != NULL && inst->tx != NULL && inst->ev_flush != NULL;
+}
+
 /*
  * Hand the record layer to the fast path once tunnel data flows and
  * mbedTLS holds nothing of the stream. True if the fast path is on.
@@ -2019,8 +2040,11 @@ static bool fast_try(struct cstp_conn *c)
 {
 	if (c->rf != NULL)
 		return true;
-	if (!c->rf_want || c->state != ST_TUNNEL || !c->keys.have || c->inst->rx == NULL ||
+	if (!c->rf_want || c->state != ST_TUNNEL || !c->keys.have ||
+	    !c->inst->conf->fast_path || c->inst->base == NULL ||
 	    c->oq_head != NULL || !rf_ssl_idle(&c->ssl))
+		return false;
+	if (!fast_buffers(c->inst))
 		return false;
 	c->rf = rf_new(&c->ssl, &c->keys); /* the keys are wiped either way */
 	if (c->rf == NULL) {
@@ -2189,9 +2213,12 @@ static void drain_finish(struct cstp_conn *c)
 	 * half-close first.
 	 */
 	(void)shutdown(c->fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
-		if (recv(c->fd, c->inst->scratch, sizeof(c->inst->scratch), MSG_DONTWAIT) <= 0)
+	for (i = 0; i < 16; i++) {
+		uint8_t junk[4096];
+
+		if (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
 			break;
+	}
 	schedule_close(c, c->close_reason);
 }
 
@@ -2536,7 +2563,10 @@ static void inst_free(struct cstp_inst *inst)
 		event_free(inst->ev_flush);
 	free(inst->rx);
 	free(inst->tx);
-	inst->host->memzero(inst->scratch, sizeof(inst->scratch));
+	if (inst->scratch != NULL) {
+		inst->host->memzero(inst->scratch, SCRATCH_LEN);
+		free(inst->scratch);
+	}
 	mbedtls_ssl_config_free(&inst->sslc);
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_x509_crt_free(&inst->ca);
@@ -2786,14 +2816,6 @@ static int build_tls(struct cstp_inst *inst, oc_error_t *err)
 	mbedtls_ssl_conf_export_keys_ext_cb(&inst->sslc, export_keys_cb, inst);
 	mbedtls_ssl_conf_sni(&inst->sslc, sni_cb, inst);
 	mbedtls_ssl_conf_renegotiation(&inst->sslc, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-	/* the record fast path's buffers (one set per worker) */
-	inst->rx = malloc(FAST_RX_CAP + FAST_REC_MAX);
-	inst->tx = malloc(FAST_TX_CAP);
-	inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
-	if (inst->rx == NULL || inst->tx == NULL || inst->ev_flush == NULL) {
-		h->error_set(err, OC_E_NOMEM, "cstp: out of memory");
-		return OC_E_NOMEM;
-	}
 	inst->tls_ready = true;
 	return 0;
 }

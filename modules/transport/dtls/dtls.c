@@ -113,6 +113,7 @@ struct dtls_conf {
 	int64_t handshake_timeout; /* ms */
 	char *server_cert;
 	char *server_key;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -141,6 +142,9 @@ static const oc_option_t dtls_options[] = {
 	OPT("server-key", OC_OPT_PATH, 0, server_key, NULL, 0, 0,
 	    "server-key", "accepted for symmetry with server-cert; legacy DTLS never "
 	    "uses the private key, so workers do not read it"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM records sealed and opened with nettle, recvmmsg()/sendmmsg() "
+	    "batches, once the channel carries data (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -819,6 +823,36 @@ static void fast_pause(struct dtls_sess *s)
 	s->fast = false;
 }
 
+/* the worker's fast path batches, on first use */
+static bool fast_buffers(struct dtls_inst *inst)
+{
+	unsigned i;
+
+	if (inst->ev_flush != NULL)
+		return true;
+	if (inst->rx == NULL)
+		inst->rx = malloc((size_t)RX_BATCH * RX_SLOT);
+	if (inst->tx == NULL)
+		inst->tx = malloc((size_t)TX_BATCH * TX_SLOT);
+	if (inst->txbig == NULL)
+		inst->txbig = malloc(RX_SLOT);
+	if (inst->rx == NULL || inst->tx == NULL || inst->txbig == NULL)
+		return false;
+	for (i = 0; i < RX_BATCH; i++) {
+		inst->riov[i].iov_base = inst->rx + (size_t)i * RX_SLOT;
+		inst->riov[i].iov_len = RX_SLOT;
+		inst->rmsg[i].msg_hdr.msg_iov = &inst->riov[i];
+		inst->rmsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (i = 0; i < TX_BATCH; i++) {
+		inst->siov[i].iov_base = inst->tx + (size_t)i * TX_SLOT;
+		inst->smsg[i].msg_hdr.msg_iov = &inst->siov[i];
+		inst->smsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
+	return inst->ev_flush != NULL;
+}
+
 /*
  * Give the record layer to the fast path when the flow is open and mbedTLS
  * holds nothing (its last flight is released once it has read a record of
@@ -830,8 +864,9 @@ static bool fast_try(struct dtls_sess *s)
 
 	if (s->fast)
 		return true;
-	if (s->state != DS_OPEN || s->inst->rx == NULL || (s->rf == NULL && !s->keys.have) ||
-	    !rf_ssl_idle(&s->ssl))
+	if (s->state != DS_OPEN || !s->inst->conf->fast_path ||
+	    (s->rf == NULL && !s->keys.have) || !rf_ssl_idle(&s->ssl) ||
+	    !fast_buffers(s->inst))
 		return false;
 	if (s->rf == NULL) {
 		s->rf = rf_new(&s->ssl, &s->keys); /* the keys are wiped either way */
@@ -2086,33 +2121,6 @@ static void build_legacy(struct dtls_inst *inst)
 		       e[0] ? ": " : "", e);
 }
 
-/* the record fast path's batches (one set per worker) */
-static int fast_setup(struct dtls_inst *inst, oc_error_t *err)
-{
-	unsigned i;
-
-	inst->rx = malloc((size_t)RX_BATCH * RX_SLOT);
-	inst->tx = malloc((size_t)TX_BATCH * TX_SLOT);
-	inst->txbig = malloc(RX_SLOT);
-	inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
-	if (inst->rx == NULL || inst->tx == NULL || inst->txbig == NULL || inst->ev_flush == NULL) {
-		inst->host->error_set(err, OC_E_NOMEM, "dtls: out of memory");
-		return OC_E_NOMEM;
-	}
-	for (i = 0; i < RX_BATCH; i++) {
-		inst->riov[i].iov_base = inst->rx + (size_t)i * RX_SLOT;
-		inst->riov[i].iov_len = RX_SLOT;
-		inst->rmsg[i].msg_hdr.msg_iov = &inst->riov[i];
-		inst->rmsg[i].msg_hdr.msg_iovlen = 1;
-	}
-	for (i = 0; i < TX_BATCH; i++) {
-		inst->siov[i].iov_base = inst->tx + (size_t)i * TX_SLOT;
-		inst->smsg[i].msg_hdr.msg_iov = &inst->siov[i];
-		inst->smsg[i].msg_hdr.msg_iovlen = 1;
-	}
-	return 0;
-}
-
 static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 {
 	const oc_host_t *h = inst->host;
@@ -2152,9 +2160,6 @@ static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 	mbedtls_ssl_conf_ciphersuites(&inst->sslc, inst->suites);
 	mbedtls_ssl_conf_psk_cb(&inst->sslc, psk_cb, inst);
 	build_legacy(inst);
-	ret = fast_setup(inst, err);
-	if (ret < 0)
-		return ret;
 	inst->ev_gc = event_new(inst->base, -1, EV_PERSIST, gc_cb, inst);
 	if (inst->ev_gc == NULL || event_add(inst->ev_gc, &tv) < 0) {
 		h->error_set(err, OC_E_NOMEM, "dtls: cannot create the key timer");
