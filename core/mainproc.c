@@ -892,7 +892,7 @@ static void on_cookie_result(const struct ipc_in *in)
 	uint8_t peer6[16], local6[16];
 	bool want4, want6, have_us = false;
 	struct in_addr a;
-	size_t i, same = 0, n_kv = 0, off = 0, len;
+	size_t i, same = 0, n_kv = 0, off = 0, len, live;
 	const char *kv[2 * 256];
 	const char *kname = NULL;
 	const uint8_t *val;
@@ -963,7 +963,13 @@ static void on_cookie_result(const struct ipc_in *in)
 			same++;
 		}
 	}
-	if (cc->max_clients > 0 && M.n_sessions >= (size_t)cc->max_clients) {
+	/* sessions being replaced (this cookie's old connection, whose close
+	 * main has not heard yet) do not count against max-clients */
+	live = 0;
+	for (old = M.sessions; old; old = old->next)
+		if (!old->replaced)
+			live++;
+	if (cc->max_clients > 0 && live >= (size_t)cc->max_clients) {
 		reply_fail(p->w, p->wseq, OC_E_NOSPACE, "Server is full (max-clients reached)");
 		goto out;
 	}

@@ -18,6 +18,7 @@ include tests/unit/cert.mk
 include tests/unit/cstp.mk
 include tests/unit/dtls.mk
 include tests/unit/recfast.mk
+include tests/unit/ike.mk
 include tests/unit/compress.mk
 include tests/fuzz/fuzz.mk
 

@@ -5,8 +5,9 @@
 #   certificate (checked against the test CA), alice logs in with Xauth;
 #   IKE fragmentation both ways (charon fragment_size 250, server
 #   ike-fragment-size 300: the certificate message goes in fragments);
-#   the CHILD_SA is narrowed to the pushed split include; pings both ways;
-# - group PSK + Xauth: bob logs in, pings;
+#   the configuration is pushed (mode config SET, charon pull = no), the
+#   CHILD_SA is narrowed to the pushed split include; pings both ways;
+# - group PSK + Xauth: bob logs in (configuration pushed), pings;
 # - a wrong Xauth password is refused;
 # - a client that trusts another CA refuses the server's certificate.
 # shellcheck source=tests/lib/common.sh
@@ -24,7 +25,8 @@ ns_pair
 make_certs "$T_DIR/other" rsa
 other_ca=$CA_CERT
 make_certs "$T_DIR/certs" rsa
-ike_server_modules "ike-fragment-size = 300"
+ike_server_modules "ike-fragment-size = 300
+	mode-config-push = yes"
 SRV_DEBUG=3
 server_start
 
@@ -41,7 +43,7 @@ ping_both() {
 }
 
 # hybrid, fragmented
-swan_conn hyb auth=hybrid
+swan_conn hyb auth=hybrid pull=no
 swan_up hyb || t_fail "hybrid login failed: $(swan_log_hint)"
 swan_vip || t_fail "hybrid: no virtual IP installed"
 grep -q "hybrid-RSA+Xauth" "$SRV_LOG" || t_fail "the server did not log a hybrid phase 1"
@@ -58,7 +60,7 @@ swan_down hyb || t_fail "hybrid: terminate failed"
 wait_until 10 server_no_peer "$SWAN_VIP" || t_fail "hybrid: the server kept the session after the delete"
 
 # group PSK + Xauth
-swan_conn psk auth=psk user=bob pass=bobpass
+swan_conn psk auth=psk user=bob pass=bobpass pull=no
 swan_up psk || t_fail "PSK+Xauth login failed: $(swan_log_hint)"
 swan_vip || t_fail "PSK: no virtual IP installed"
 grep -q "IKEv1-MM .* PSK+Xauth" "$SRV_LOG" || t_fail "the server did not log a PSK main mode phase 1"

@@ -2,7 +2,7 @@
 # runs each target for FUZZ_CHECK_SECONDS (5); `make fuzz` runs each for
 # FUZZ_SECONDS (300), FUZZ_TARGETS to pick some.
 TESTS += tests/fuzz/test-fuzz.sh
-FUZZ_TARGET_LIST = lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf
+FUZZ_TARGET_LIST = lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf ike
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh \
 	tests/fuzz/test-fuzz.sh tests/fuzz/fuzz-common.h \
 	$(FUZZ_TARGET_LIST:%=tests/fuzz/fuzz-%.c) \

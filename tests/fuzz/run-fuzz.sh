@@ -2,7 +2,7 @@
 # run-fuzz.sh TARGET SECONDS [LIBFUZZER-OPTION...]
 #
 # Build the libFuzzer target tests/fuzz/fuzz-TARGET.c (TARGET: lzs, lz4,
-# http, acxml, cstp-frame, dtls-hello, cfgfile, modconf)
+# http, acxml, cstp-frame, dtls-hello, cfgfile, modconf, ike)
 # with clang -fsanitize=fuzzer,address,undefined and run it for SECONDS on
 # a scratch copy of tests/fuzz/corpus/TARGET/.  Exits non-zero if the build
 # fails or the fuzzer finds a crash, a sanitizer report, a leak or a
@@ -15,7 +15,7 @@
 # scratch copy (new inputs are then kept there).
 set -eu
 
-FUZZ_TARGETS="lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf"
+FUZZ_TARGETS="lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf ike"
 if [ $# -lt 2 ]; then
 	echo "usage: $0 TARGET SECONDS [libFuzzer options]; TARGET: $FUZZ_TARGETS" >&2
 	exit 2
@@ -70,6 +70,12 @@ modconf)
 	srcs="$t/core/modconf.c $t/core/options.c"
 	incs="-I$t/core -I$top_builddir"
 	libs=
+	;;
+ike)
+	d=$top_srcdir/modules/transport/ike
+	srcs="$d/ike.c $d/ike_p1.c $d/ike_p2.c $d/isakmp.c $d/ikecrypto.c $d/esp.c"
+	incs="-I$d"
+	libs="-lmbedtls -lmbedx509 -lmbedcrypto -levent"
 	;;
 *)
 	echo "$0: unknown target '$target' ($FUZZ_TARGETS)" >&2

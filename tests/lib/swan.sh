@@ -10,6 +10,7 @@
 # swan_conn NAME ...    write a connection; options as KEY=VALUE:
 #                       auth=hybrid|psk  aggressive=yes|no  user=  pass=
 #                       group= psk= proposals= esp= ca=FILE (hybrid)
+#                       pull=yes|no (no: wait for the server's mode config SET)
 # swan_up NAME          swanctl --initiate (bounded); 0 when the child SA is up
 # swan_vip              the virtual IP charon installed (SWAN_VIP)
 # swan_stop             terminate (SIGTERM, bounded)
@@ -96,7 +97,7 @@ swan_conn() {
 	local name=$1; shift
 	local auth=psk aggressive=no user=alice pass=alicepass group=$IKE_GROUP psk=$IKE_PSK
 	local proposals=aes256-sha1-modp1024,aes128-sha256-modp2048 esp=aes256-sha1,aes128-sha256
-	local ca=$CA_CERT
+	local ca=$CA_CERT pull=yes
 	local kv
 	for kv in "$@"; do
 		case $kv in
@@ -109,6 +110,7 @@ swan_conn() {
 		proposals=*) proposals=${kv#*=} ;;
 		esp=*) esp=${kv#*=} ;;
 		ca=*) ca=${kv#*=} ;;
+		pull=*) pull=${kv#*=} ;;
 		*) t_fail "swan_conn: unknown option $kv" ;;
 		esac
 	done
@@ -145,6 +147,7 @@ swan_conn() {
 		remote_addrs = $NS_S_IP
 		vips = 0.0.0.0
 		encap = yes
+		pull = $pull
 		fragmentation = yes
 		dpd_delay = 0
 		rekey_time = 0

@@ -69,10 +69,11 @@ static const oc_option_t ike_options[] = {
 	    "MODP Diffie-Hellman groups accepted (2, 5, 14, 15, 16)"),
 	OPT("ike-lifetime", OC_OPT_DURATION, 0, ike_lifetime, "24h", 60000,
 	    30LL * 86400000, NULL, "longest phase 1 (ISAKMP SA) lifetime granted"),
-	OPT("ipsec-lifetime", OC_OPT_DURATION, 0, ipsec_lifetime, "1h", 60000,
-	    7LL * 86400000, NULL, "longest ESP SA lifetime granted; clients rekey before"),
-	OPT("pfs-group", OC_OPT_INT, 0, pfs_group, "0", 0, 16, NULL,
-	    "DH group clients should use for PFS in quick mode (Unity PFS); 0: none"),
+	OPT("ipsec-lifetime", OC_OPT_DURATION, 0, ipsec_lifetime, "1h", 10000,
+	    7LL * 86400000, NULL,
+	    "longest ESP SA lifetime granted; rekeyed at 85% unless the client did"),
+	OPT("pfs", OC_OPT_BOOL, 0, pfs, "false", 0, 0, NULL,
+	    "ask Unity clients for PFS in quick mode (mode config UNITY_PFS)"),
 	OPT("dpd", OC_OPT_DURATION, 0, dpd, "0", 0, 86400000, NULL,
 	    "probe an idle peer after this long (RFC 3706); 0: the session's dpd"),
 	OPT("esp-frag", OC_OPT_SIZE, 0, esp_frag, "0", 0, 65535, NULL,
@@ -524,13 +525,15 @@ void sa_arm(struct ike_sa *sa)
 		EARLIER(sa->frag.started_ms + IKE_FRAG_TIMEOUT_MS);
 	if (sa->state == S_READY && sa->dpd_ms && sa->v_dpd) {
 		if (sa->dpd_out)
-			EARLIER(sa->dpd_sent_ms + IKE_DPD_RETRY_MS);
+			EARLIER(sa->dpd_sent_ms + dpd_retry(sa));
 		else
 			EARLIER(sa->last_rx_ms + sa->dpd_ms);
 	}
 	for (i = 0; i < IKE_MAX_CHILDREN; i++)
 		if (sa->children[i])
 			EARLIER(sa->children[i]->expire_ms);
+	if (sa->state == S_READY && sa->cur && !sa->cur->rekeyed)
+		EARLIER(sa->cur->rekey_ms);
 #undef EARLIER
 	if (next <= now)
 		next = now + 1;
@@ -606,9 +609,27 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 	int r;
 
 	if (inst->n_halfopen >= (size_t)inst->conf->max_halfopen) {
-		h->log(inst->self, OC_LOG_DEBUG1, "%zu IKE SAs negotiating: a new one is refused",
-		       inst->n_halfopen);
-		return NULL;
+		/* full (a flood of first messages?): the oldest SA still in
+		 * phase 1 makes room, so a real client's exchange, which takes
+		 * a round trip, survives all but a much faster flood */
+		struct ike_sa *o, *oldest = NULL;
+
+		for (o = inst->sas; o; o = o->next)
+			if (!o->p1_done && !o->closed &&
+			    (!oldest || o->created_ms < oldest->created_ms))
+				oldest = o;
+		if (!oldest) {
+			h->log(inst->self, OC_LOG_DEBUG1,
+			       "%zu IKE SAs authenticating: a new one is refused", inst->n_halfopen);
+			return NULL;
+		}
+		if (!inst->flood_logged_ms || ike_now() - inst->flood_logged_ms > 10000) {
+			h->log(inst->self, OC_LOG_WARN,
+			       "%zu IKE SAs negotiating (max-halfopen): the oldest make room",
+			       inst->n_halfopen);
+			inst->flood_logged_ms = ike_now();
+		}
+		sa_fail(oldest, OC_CLOSE_AUTH_FAILED, NULL);
 	}
 	sa = h->zalloc(sizeof(*sa));
 	if (!sa)
@@ -632,6 +653,7 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 		goto fail;
 	}
 	sa->state = S_DEAD;
+	sa->created_ms = ike_now();
 	sa->p1_deadline_ms = ike_now() + IKE_P1_TIMEOUT_MS;
 	sa->auth_deadline_ms = ike_now() + (uint64_t)inst->conf->auth_timeout;
 	sa->last_rx_ms = ike_now();
@@ -823,13 +845,34 @@ static void sa_input(struct ike_sa *sa, struct ike_flow *f, uint8_t *msg, size_t
 	if (m->h.exch == EXCH_MAIN || m->h.exch == EXCH_AGGR) {
 		r = p1_input(sa, plain, plen, m);
 	} else {
+		struct ike_exch tmp;
+
 		if (!sa->p1_done || !(m->h.flags & ISAKMP_FLAG_E))
 			return;
-		if (!ex && m->h.exch != EXCH_INFO)
-			ex = exch_get(sa, m->h.msgid, m->h.exch, true);
-		if (!ex && m->h.exch != EXCH_INFO)
-			return;
-		r = p2_input(sa, plain, plen, m, ex);
+		if (!ex && m->h.exch != EXCH_INFO) {
+			/* a new exchange takes a slot only once its HASH checked
+			 * out: forged messages cannot push real ones out */
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.msgid = m->h.msgid;
+			tmp.type = m->h.exch;
+			tmp.used_ms = ike_now();
+			memcpy(tmp.iv, iv, sizeof(tmp.iv));
+			r = m->h.msgid ? p2_input(sa, plain, plen, m, &tmp) : OC_E_PROTO;
+			if (r == 0 && !sa->closed && tmp.type) {
+				struct ike_exch *slot = exch_get(sa, tmp.msgid, tmp.type, true);
+
+				if (slot) {
+					exch_free(slot);
+					*slot = tmp;
+				} else {
+					exch_free(&tmp);
+				}
+			} else {
+				exch_free(&tmp);
+			}
+		} else {
+			r = p2_input(sa, plain, plen, m, ex);
+		}
 	}
 	if (r < 0 || sa->closed)
 		return;
@@ -1289,11 +1332,6 @@ static int ike_init(const oc_host_t *host, oc_instance_t *self, const void *conf
 	}
 	if (cf->esp_frag && cf->esp_frag < 576) {
 		host->error_set(err, OC_E_INVAL, "ike: esp-frag must be 0 (off) or at least 576");
-		return OC_E_INVAL;
-	}
-	if (cf->pfs_group && !ike_dh_len((int)cf->pfs_group)) {
-		host->error_set(err, OC_E_INVAL, "ike: pfs-group %lld is not a supported MODP group",
-				(long long)cf->pfs_group);
 		return OC_E_INVAL;
 	}
 	inst = host->zalloc(sizeof(*inst));

@@ -40,6 +40,8 @@
 #define IKE_FRAG_MAX 32       /* fragments per message */
 #define IKE_FRAG_TIMEOUT_MS 10000
 #define IKE_CHILD_GRACE_MS 60000
+#define QM_INITIATED 10
+#define IKE_MAX_TS 64          /* traffic selector (ID payload body) we keep */
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
@@ -58,12 +60,12 @@ struct ike_conf {
 	oc_strlist_t dh_groups;
 	int64_t ike_lifetime;   /* ms */
 	int64_t ipsec_lifetime; /* ms */
-	int64_t pfs_group;
 	int64_t dpd;            /* ms; 0: the session's dpd */
 	int64_t esp_frag;       /* bytes; 0: off */
 	int64_t ike_frag_size;  /* bytes */
 	int64_t mss_clamp;      /* bytes; 0: off */
 	bool mode_config_push;
+	bool pfs;
 	int64_t auth_timeout;   /* ms */
 	int64_t max_halfopen;
 };
@@ -93,10 +95,12 @@ struct ike_exch {
 	uint8_t iv[IKE_MAX_BLOCK];
 	uint64_t used_ms;
 	/* quick mode */
-	int qm_stage;           /* 1: answered, waiting for HASH(3); 2: done */
-	uint8_t ni[IKE_MAX_NONCE], nr[IKE_NONCE_LEN];
+	int qm_stage;           /* responder: 1 answered, waiting for HASH(3);
+	                           initiator (rekey): QM_INITIATED, waiting for QM2 */
+	uint8_t ni[IKE_MAX_NONCE], nr[IKE_MAX_NONCE];
 	size_t ni_len, nr_len;
 	uint8_t *gxy;           /* PFS shared secret (malloc) */
+	ike_dh_t *dh;           /* our DH while we wait for the answer (rekey) */
 	size_t gxy_len;
 	uint32_t spi_in, spi_out;
 	int enc;                /* CIPH_* */
@@ -105,6 +109,12 @@ struct ike_exch {
 	size_t icv_len;
 	uint32_t life_s;
 	char desc[64];
+	/* negotiated transform (copied into the child) */
+	uint8_t trans_id;
+	uint16_t keybits, auth_alg, group;
+	uint32_t encap;
+	uint8_t ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS];
+	size_t ts_i_len, ts_r_len;
 };
 
 /** An ESP SA pair. */
@@ -113,8 +123,16 @@ struct ike_child {
 	esp_sa_t in, out;
 	bool out_ready;         /* outbound usable (HASH(3) or first ESP in) */
 	uint64_t created_ms, expire_ms;
+	uint64_t rekey_ms;      /* when the server starts a quick mode to replace it */
+	bool rekeyed;           /* that quick mode was started (or the client rekeyed) */
 	char desc[64];
 	struct ike_child *hnext; /* instance SPI hash */
+	/* what was negotiated, for the server's own rekey */
+	uint8_t trans_id;
+	uint16_t keybits, auth_alg, group;
+	uint32_t encap, life_s;
+	uint8_t ts_i[IKE_MAX_TS], ts_r[IKE_MAX_TS]; /* the client's IDci, IDcr */
+	size_t ts_i_len, ts_r_len;
 };
 
 enum ike_state {
@@ -150,6 +168,7 @@ struct ike_sa {
 	struct event *ev_timer, *ev_defer;
 	struct ike_sa *hnext;   /* instance cookie hash */
 	struct ike_sa *next, *prev;
+	uint64_t created_ms;
 
 	uint8_t ic[8], rc[8];
 	struct ike_flow *flow;  /* where IKE and ESP go */
@@ -241,6 +260,7 @@ struct ike_inst {
 	struct ike_flow *flows;
 	struct ike_sa *sas;
 	size_t n_sas, n_halfopen;
+	uint64_t flood_logged_ms;
 	struct ike_sa *by_cookie[4096];
 	struct ike_child *by_spi[4096];
 	uint8_t vid_xauth[8], vid_unity[16], vid_natt_rfc[16], vid_natt_03[16],
@@ -297,6 +317,8 @@ int p2_input(struct ike_sa *sa, const uint8_t *msg, size_t len,
 void xauth_start(struct ike_sa *sa);
 /** Timer: resend outstanding requests, DPD. */
 void p2_timer(struct ike_sa *sa, uint64_t now);
+/** Interval between unanswered R-U-THEREs. */
+uint64_t dpd_retry(const struct ike_sa *sa);
 /** Tell the peer we are going away (deletes), encrypted. */
 void p2_send_deletes(struct ike_sa *sa);
 void p2_send_delete_child(struct ike_sa *sa, uint32_t spi_in);

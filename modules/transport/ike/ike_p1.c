@@ -756,14 +756,17 @@ int p1_input(struct ike_sa *sa, uint8_t *msg, size_t len, isakmp_msg_t *m)
 
 		if (!enc || !id || id->len < 4 || id->len > IKE_MAX_ID)
 			return OC_E_PROTO;
+		inst->host->free(sa->idi_b);
+		inst->host->free(sa->idr_b);
+		sa->idr_b = NULL;
 		sa->idi_b = dup_bytes(sa, id->body, id->len);
 		sa->idi_len = id->len;
 		if (!sa->idi_b || make_idr(sa) < 0)
 			return OC_E_NOMEM;
-		if (check_hash_i(sa, m) < 0) {
-			sa_fail(sa, OC_CLOSE_AUTH_FAILED, NULL);
+		/* a bad HASH_I (wrong PSK, or a forgery) is dropped; the phase 1
+		 * timeout ends the SA if nothing better comes */
+		if (check_hash_i(sa, m) < 0)
 			return OC_E_PERM;
-		}
 		memcpy(sa->iv, inst->rx_iv, sa->block);
 		ib_init(&b, inst->buf, sizeof(inst->buf));
 		ib_hdr(&b, sa->ic, sa->rc, EXCH_MAIN, 0, 0);
@@ -785,10 +788,8 @@ int p1_input(struct ike_sa *sa, uint8_t *msg, size_t len, isakmp_msg_t *m)
 		return 0;
 	}
 	case S_AM:
-		if (check_hash_i(sa, m) < 0) {
-			sa_fail(sa, OC_CLOSE_AUTH_FAILED, NULL);
+		if (check_hash_i(sa, m) < 0)
 			return OC_E_PERM;
-		}
 		if (enc)
 			memcpy(sa->iv, inst->rx_iv, sa->block);
 		check_natd(sa, m);

@@ -33,6 +33,10 @@ void exch_free(struct ike_exch *ex)
 		memset(ex->gxy, 0, ex->gxy_len);
 		free(ex->gxy);
 	}
+	if (ex->dh) {
+		ike_dh_free(ex->dh);
+		free(ex->dh);
+	}
 	memset(ex, 0, sizeof(*ex));
 }
 
@@ -579,8 +583,8 @@ static void put_cfg(struct ike_sa *sa, isakmp_buf_t *b, const uint16_t *req, siz
 	}
 	if (req && want(req, nreq, CA_UNITY_SAVE_PASSWD))
 		ib_attr_tv(b, CA_UNITY_SAVE_PASSWD, 0);
-	if (want(req, nreq, CA_UNITY_PFS) && sa->inst->conf->pfs_group)
-		ib_attr_tv(b, CA_UNITY_PFS, (uint16_t)sa->inst->conf->pfs_group);
+	if (want(req, nreq, CA_UNITY_PFS))
+		ib_attr_tv(b, CA_UNITY_PFS, sa->inst->conf->pfs ? 1 : 0);
 	if (req && want(req, nreq, CA_APP_VERSION))
 		ib_attr_tlv(b, CA_APP_VERSION, "ocmod " IKE_VERSION, strlen("ocmod " IKE_VERSION));
 }
@@ -706,6 +710,7 @@ struct qm_choice {
 	size_t icv;
 	int group;
 	uint32_t life_s;
+	uint32_t auth_alg, encap, keybits;
 };
 
 static bool qm_acceptable(struct ike_sa *sa, const isakmp_trans_t *t, bool pfs,
@@ -767,6 +772,9 @@ static bool qm_acceptable(struct ike_sa *sa, const isakmp_trans_t *t, bool pfs,
 	if (group && (group > 16 || !sa->inst->groups[group] || !ike_dh_len((int)group)))
 		return false;
 	c->group = (int)group;
+	c->auth_alg = auth;
+	c->encap = encap;
+	c->keybits = t->id == ESP_AES ? keybits : 0;
 	return true;
 }
 
@@ -938,6 +946,28 @@ static uint32_t new_spi(struct ike_sa *sa)
 	return 0;
 }
 
+/* Lifetimes and what was negotiated, from the exchange into the child. */
+static void child_times(struct ike_child *c, const struct ike_exch *ex)
+{
+	uint64_t life = (uint64_t)ex->life_s * 1000;
+
+	c->created_ms = ike_now();
+	c->rekey_ms = c->created_ms + life * 85 / 100;
+	c->expire_ms = c->created_ms + life + (life / 2 < IKE_CHILD_GRACE_MS ? life / 2 :
+						     IKE_CHILD_GRACE_MS);
+	snprintf(c->desc, sizeof(c->desc), "%s", ex->desc);
+	c->trans_id = ex->trans_id;
+	c->keybits = ex->keybits;
+	c->auth_alg = ex->auth_alg;
+	c->encap = ex->encap;
+	c->group = ex->group;
+	c->life_s = ex->life_s;
+	memcpy(c->ts_i, ex->ts_i, ex->ts_i_len);
+	c->ts_i_len = ex->ts_i_len;
+	memcpy(c->ts_r, ex->ts_r, ex->ts_r_len);
+	c->ts_r_len = ex->ts_r_len;
+}
+
 static int qm1_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *ex)
 {
 	const isakmp_pl_t *sa_pl = NULL, *no = NULL, *ke = NULL, *idci = NULL, *idcr = NULL;
@@ -993,6 +1023,17 @@ static int qm1_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 	ex->amd = ch.amd;
 	ex->icv_len = ch.icv;
 	ex->life_s = ch.life_s;
+	ex->trans_id = ch.trans.id;
+	ex->keybits = (uint16_t)ch.keybits;
+	ex->auth_alg = (uint16_t)ch.auth_alg;
+	ex->encap = ch.encap;
+	ex->group = (uint16_t)ch.group;
+	if (idci && idci->len <= IKE_MAX_TS && idcr->len <= IKE_MAX_TS) {
+		memcpy(ex->ts_i, idci->body, idci->len);
+		ex->ts_i_len = idci->len;
+		memcpy(ex->ts_r, idcr->body, idcr->len);
+		ex->ts_r_len = idcr->len;
+	}
 	ex->spi_out = get32(ch.prop.spi);
 	ex->spi_in = new_spi(sa);
 	if (!ex->spi_in)
@@ -1023,9 +1064,7 @@ static int qm1_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 		sa->inst->host->free(c);
 		return OC_E_INVAL;
 	}
-	c->created_ms = ike_now();
-	c->expire_ms = c->created_ms + (uint64_t)ch.life_s * 1000 + IKE_CHILD_GRACE_MS;
-	snprintf(c->desc, sizeof(c->desc), "%s", ex->desc);
+	child_times(c, ex);
 	/* QM2: HASH(2) SA Nr [KE] [IDci IDcr] */
 	memcpy(ex->iv, sa->inst->rx_iv, sa->block);
 	hs = p2_begin(sa, &b, EXCH_QUICK, ex->msgid);
@@ -1075,6 +1114,11 @@ static int qm3_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 	}
 	c = child_by_spi(sa->inst, ex->spi_in);
 	if (c && c->sa == sa) {
+		size_t k;
+
+		for (k = 0; k < IKE_MAX_CHILDREN; k++)
+			if (sa->children[k] && sa->children[k] != c)
+				sa->children[k]->rekeyed = true; /* the client rekeyed */
 		c->out_ready = true;
 		sa->cur = c;
 		sa_log(sa, OC_LOG_INFO, "ESP SA up: %s", c->desc);
@@ -1089,6 +1133,192 @@ static int qm3_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 	return 0;
 }
 
+/* The server's own rekey: a quick mode as initiator with the transform
+ * and traffic selectors of @p old (vpnc switches to the new SA as soon as
+ * it answers; strongSwan waits for HASH(3)). */
+static void qm_initiate(struct ike_sa *sa, struct ike_child *old)
+{
+	struct ike_exch *ex;
+	isakmp_buf_t b;
+	uint8_t gxi[IKE_MAX_DH];
+	size_t hs, s, ps, ts;
+	uint32_t msgid = new_msgid(sa);
+
+	old->rekeyed = true;
+	ex = exch_get(sa, msgid, EXCH_QUICK, true);
+	if (!ex)
+		return;
+	ex->qm_stage = QM_INITIATED;
+	/* 20 bytes: vpnc answers by writing its 20-byte nonce over ours in a
+	 * copy of our message, and uses only those 20 bytes for its keys */
+	ex->ni_len = 20;
+	ex->spi_in = new_spi(sa);
+	if (!ex->spi_in || ike_rng(sa->inst, ex->ni, ex->ni_len) != 0) {
+		exch_free(ex);
+		return;
+	}
+	ex->enc = old->in.ciph.alg;
+	ex->enc_keylen = old->keybits ? old->keybits / 8u : 24;
+	ex->icv_len = old->in.icv_len;
+	ex->amd = old->auth_alg == P2_AUTH_SHA1 ? MBEDTLS_MD_SHA1 :
+		  old->auth_alg == P2_AUTH_SHA256 ? MBEDTLS_MD_SHA256 :
+		  old->auth_alg == P2_AUTH_SHA384 ? MBEDTLS_MD_SHA384 : MBEDTLS_MD_SHA512;
+	ex->life_s = old->life_s;
+	ex->trans_id = old->trans_id;
+	ex->keybits = old->keybits;
+	ex->auth_alg = old->auth_alg;
+	ex->encap = old->encap;
+	ex->group = old->group;
+	/* our selectors are the client's the other way round */
+	memcpy(ex->ts_i, old->ts_r, old->ts_r_len);
+	ex->ts_i_len = old->ts_r_len;
+	memcpy(ex->ts_r, old->ts_i, old->ts_i_len);
+	ex->ts_r_len = old->ts_i_len;
+	snprintf(ex->desc, sizeof(ex->desc), "%s", old->desc);
+	if (ex->group) {
+		ike_dh_t *dh = calloc(1, sizeof(*dh));
+
+		/* the DH state waits in gxy until the answer (freed with the exchange) */
+		if (!dh || ike_dh_start(dh, ex->group, gxi, ike_rng, sa->inst) < 0) {
+			free(dh);
+			exch_free(ex);
+			return;
+		}
+		ex->dh = dh;
+	}
+	hs = p2_begin(sa, &b, EXCH_QUICK, msgid);
+	s = ib_pl_begin(&b, PL_SA);
+	ib_u32(&b, DOI_IPSEC);
+	ib_u32(&b, SIT_IDENTITY_ONLY);
+	ps = b.len;
+	ib_u8(&b, PL_NONE);
+	ib_u8(&b, 0);
+	ib_u16(&b, 0);
+	ib_u8(&b, 1);
+	ib_u8(&b, PROTO_ESP);
+	ib_u8(&b, 4);
+	ib_u8(&b, 1);
+	ib_u32(&b, ex->spi_in);
+	ts = b.len;
+	ib_u8(&b, PL_NONE);
+	ib_u8(&b, 0);
+	ib_u16(&b, 0);
+	ib_u8(&b, 1);
+	ib_u8(&b, ex->trans_id);
+	ib_u16(&b, 0);
+	{
+		uint8_t x[4];
+
+		put32(x, ex->life_s);
+		ib_attr_tv(&b, P2_LIFE_TYPE, LIFE_SECONDS);
+		ib_attr_tlv(&b, P2_LIFE_DUR, x, 4);
+	}
+	if (ex->group)
+		ib_attr_tv(&b, P2_GROUP, ex->group);
+	ib_attr_tv(&b, P2_ENCAP, (uint16_t)ex->encap);
+	ib_attr_tv(&b, P2_AUTH, ex->auth_alg);
+	if (ex->keybits)
+		ib_attr_tv(&b, P2_KEYLEN, ex->keybits);
+	if (!b.err) {
+		put16(b.p + ts + 2, (uint16_t)(b.len - ts));
+		put16(b.p + ps + 2, (uint16_t)(b.len - ps));
+	}
+	ib_pl_end(&b, s);
+	ib_pl(&b, PL_NONCE, ex->ni, ex->ni_len);
+	if (ex->group)
+		ib_pl(&b, PL_KE, gxi, ike_dh_len(ex->group));
+	if (ex->ts_i_len && ex->ts_r_len) {
+		ib_pl(&b, PL_ID, ex->ts_i, ex->ts_i_len);
+		ib_pl(&b, PL_ID, ex->ts_r, ex->ts_r_len);
+	}
+	if (p2_finish(sa, &b, hs, NULL, 0, ex->iv) < 0) {
+		exch_free(ex);
+		return;
+	}
+	sa_log(sa, OC_LOG_DEBUG1, "rekeying ESP SA %08x (quick mode as initiator)", old->in.spi);
+	sa_send_req(sa, b.p, b.len, msgid);
+}
+
+/* The answer to our quick mode: HASH(2) SA Nr [KE] [IDs]; then HASH(3). */
+static int qm2_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *ex)
+{
+	const isakmp_pl_t *sa_pl = NULL, *no = NULL, *ke = NULL;
+	const uint8_t *props, *pp;
+	struct ike_child *c, *old = sa->cur;
+	static const uint8_t zero = 0;
+	isakmp_prop_t pr;
+	isakmp_buf_t b;
+	uint32_t doi, sit;
+	uint8_t mid[4], h[IKE_MAX_MD];
+	size_t plen, i, hs;
+	ike_iov_t pre = { ex->ni, ex->ni_len };
+
+	if (p2_verify(sa, m, &pre, 1) < 0)
+		return OC_E_PERM;
+	for (i = 1; i < m->n; i++) {
+		if (m->pl[i].type == PL_SA && !sa_pl)
+			sa_pl = &m->pl[i];
+		else if (m->pl[i].type == PL_NONCE && !no)
+			no = &m->pl[i];
+		else if (m->pl[i].type == PL_KE && !ke)
+			ke = &m->pl[i];
+	}
+	if (!sa_pl || !no || no->len < 8 || no->len > IKE_MAX_NONCE ||
+	    (ex->group && (!ke || ke->len != ike_dh_len(ex->group))) ||
+	    isakmp_sa_open(sa_pl->body, sa_pl->len, &doi, &sit, &props, &plen) < 0)
+		return OC_E_PROTO;
+	pp = props;
+	if (isakmp_prop_next(&pp, props + plen, &pr) != 1 || pr.proto != PROTO_ESP ||
+	    pr.spi_size != 4 || get32(pr.spi) < 256)
+		return OC_E_PROTO;
+	sa_req_done(sa);
+	ex->spi_out = get32(pr.spi);
+	memcpy(ex->nr, no->body, no->len);
+	ex->nr_len = no->len;
+	if (ex->group) {
+		ex->gxy_len = ike_dh_len(ex->group);
+		ex->gxy = calloc(1, ex->gxy_len);
+		if (!ex->gxy || ike_dh_shared(ex->dh, ke->body, ke->len, ex->gxy, ike_rng,
+					      sa->inst) < 0)
+			return OC_E_PROTO;
+	}
+	c = sa->inst->host->zalloc(sizeof(*c));
+	if (!c)
+		return OC_E_NOMEM;
+	if (make_child_dir(sa, ex, &c->in, true, ex->spi_in) < 0 ||
+	    make_child_dir(sa, ex, &c->out, false, ex->spi_out) < 0) {
+		esp_sa_free(&c->in);
+		esp_sa_free(&c->out);
+		sa->inst->host->free(c);
+		return OC_E_INVAL;
+	}
+	child_times(c, ex);
+	child_add(sa, c);
+	c->out_ready = true;
+	sa->cur = c;
+	/* the old pair stays a little for packets in flight */
+	if (old && old != c && old->expire_ms > ike_now() + 10000)
+		old->expire_ms = ike_now() + 10000;
+	/* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b) */
+	memcpy(ex->iv, sa->inst->rx_iv, sa->block);
+	hs = p2_begin(sa, &b, EXCH_QUICK, ex->msgid);
+	put32(mid, ex->msgid);
+	{
+		ike_iov_t v[4] = { { &zero, 1 }, { mid, 4 }, { ex->ni, ex->ni_len },
+				   { ex->nr, ex->nr_len } };
+
+		if (ike_prf(sa->md, sa->skeyid_a, sa->mdlen, v, 4, h) < 0)
+			return OC_E_INVAL;
+	}
+	memcpy(b.p + hs + 4, h, sa->mdlen);
+	if (sa_encrypt(sa, &b, ex->iv) == 0)
+		sa_reply(sa, b.p, b.len);
+	sa_log(sa, OC_LOG_INFO, "ESP SA rekeyed: %s, SPIs in %08x out %08x", c->desc,
+	       ex->spi_in, ex->spi_out);
+	exch_free(ex);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* informational                                                       */
 
@@ -1096,6 +1326,17 @@ static int info_input(struct ike_sa *sa, const isakmp_msg_t *m)
 {
 	size_t i;
 
+	if (m->n == 1 && m->pl[0].type == PL_HASH && m->pl[0].len == sa->mdlen) {
+		/* vpnc's IKE keepalive: nothing after HASH = prf(SKEYID_a, 0 | M-ID) */
+		static const uint8_t zero = 0;
+		uint8_t mid[4], h[IKE_MAX_MD];
+		ike_iov_t v[2] = { { &zero, 1 }, { mid, 4 } };
+
+		put32(mid, m->h.msgid);
+		if (ike_prf(sa->md, sa->skeyid_a, sa->mdlen, v, 2, h) == 0 &&
+		    ike_ct_equal(h, m->pl[0].body, sa->mdlen))
+			return 0;
+	}
 	if (p2_verify(sa, m, NULL, 0) < 0)
 		return OC_E_PERM;
 	for (i = 1; i < m->n && !sa->closed; i++) {
@@ -1109,10 +1350,13 @@ static int info_input(struct ike_sa *sa, const isakmp_msg_t *m)
 			if (8 + spi > pl->len)
 				continue;
 			if (type == N_R_U_THERE && pl->len - 8 - spi == 4) {
+				sa_log(sa, OC_LOG_DEBUG1, "R-U-THERE from the client, acknowledged");
 				send_notify(sa, N_R_U_THERE_ACK, data, 4);
 			} else if (type == N_R_U_THERE_ACK && pl->len - 8 - spi == 4) {
-				if (get32(data) == sa->dpd_seq)
+				if (get32(data) == sa->dpd_seq) {
 					sa->dpd_out = 0;
+					sa_log(sa, OC_LOG_DEBUG2, "R-U-THERE-ACK from the client");
+				}
 			} else {
 				sa_log(sa, OC_LOG_DEBUG1, "notification %u from the client", type);
 			}
@@ -1169,10 +1413,17 @@ int p2_input(struct ike_sa *sa, const uint8_t *msg, size_t len,
 		}
 		if (ex->qm_stage == 1)
 			return qm3_input(sa, m, ex);
+		if (ex->qm_stage == QM_INITIATED)
+			return qm2_input(sa, m, ex);
 		return OC_E_STATE;
 	default:
 		return OC_E_PROTO;
 	}
+}
+
+uint64_t dpd_retry(const struct ike_sa *sa)
+{
+	return sa->dpd_ms && sa->dpd_ms < IKE_DPD_RETRY_MS ? sa->dpd_ms : IKE_DPD_RETRY_MS;
 }
 
 void p2_timer(struct ike_sa *sa, uint64_t now)
@@ -1187,7 +1438,9 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 			int st = sa->state;
 
 			sa_req_done(sa);
-			if (st == S_CFG_PUSH) {
+			if (st == S_CFG_PUSH || st == S_READY) {
+				/* no answer to a pushed config or to our rekey: the
+				 * session goes on (DPD and the lifetimes decide) */
 				sa->state = S_READY;
 			} else {
 				sa_fail(sa, st == S_FAILING || st == S_XAUTH_REQ ?
@@ -1206,7 +1459,7 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 			send_notify(sa, N_R_U_THERE, seq, 4);
 			sa->dpd_out = 1;
 			sa->dpd_sent_ms = now;
-		} else if (sa->dpd_out && now - sa->dpd_sent_ms >= IKE_DPD_RETRY_MS) {
+		} else if (sa->dpd_out && now - sa->dpd_sent_ms >= dpd_retry(sa)) {
 			uint8_t seq[4];
 
 			if (sa->dpd_out >= IKE_DPD_MAX) {
@@ -1219,6 +1472,9 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 			sa->dpd_sent_ms = now;
 		}
 	}
+	if (sa->state == S_READY && sa->cur && sa->cur->out_ready && !sa->cur->rekeyed &&
+	    sa->cur->rekey_ms && now >= sa->cur->rekey_ms && !sa->req)
+		qm_initiate(sa, sa->cur);
 	for (i = 0; i < IKE_EXCH; i++)
 		if (sa->ex[i].type && now - sa->ex[i].used_ms > 120000)
 			exch_free(&sa->ex[i]);
