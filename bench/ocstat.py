@@ -10,6 +10,7 @@
                                 ones (zombies) still show their own times, so
                                 nothing is counted twice or lost.
                                 Prints: "<seconds> <nprocs>"
+  ocstat.py cpus ROOTPID        the same per process: "<pid> <seconds>" lines
   ocstat.py pss ROOTPID         summed Pss/Rss (kB) of the tree
                                 (/proc/PID/smaps_rollup).
                                 Prints: "<pss_kB> <rss_kB> <nprocs>"
@@ -86,6 +87,13 @@ def cmd_cpu(root):
         r = stats[p][1]
         ticks += int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])
     print("%.2f %d" % (ticks / CLK, len(pids)))
+
+
+def cmd_cpus(root):
+    pids, stats = tree(root)
+    for p in pids:
+        r = stats[p][1]
+        print("%d %.2f" % (p, (int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])) / CLK))
 
 
 def cmd_pss(root):
@@ -230,6 +238,18 @@ ROWS = [
     ("dtls_down_cpu_gb", "DTLS down: server CPU per GB", "CPU s/GB", "%.2f", "lower"),
     ("dtls_udp64_pps", "DTLS 64-byte UDP up, received", "pkt/s", "%.0f", "higher"),
     ("dtls_udp64_cpu_mpkt", "DTLS 64-byte UDP: server CPU per million packets received", "CPU s/Mpkt", "%.2f", "lower"),
+    ("par_tls_up_mbps", "TLS, PAR clients at once: throughput up, sum", "Mbit/s", "%.0f", "higher"),
+    ("par_tls_down_mbps", "TLS, PAR clients at once: throughput down, sum", "Mbit/s", "%.0f", "higher"),
+    ("par_tls_up_cpu_gb", "TLS, PAR clients up: server CPU per GB", "CPU s/GB", "%.2f", "lower"),
+    ("par_tls_down_cpu_gb", "TLS, PAR clients down: server CPU per GB", "CPU s/GB", "%.2f", "lower"),
+    ("par_tls_up_top_pct", "TLS, PAR clients up: busiest server process's share of the server CPU", "%", "%.0f", "lower"),
+    ("par_tls_down_top_pct", "TLS, PAR clients down: busiest server process's share of the server CPU", "%", "%.0f", "lower"),
+    ("par_dtls_up_mbps", "DTLS, PAR clients at once: throughput up, sum", "Mbit/s", "%.0f", "higher"),
+    ("par_dtls_down_mbps", "DTLS, PAR clients at once: throughput down, sum", "Mbit/s", "%.0f", "higher"),
+    ("par_dtls_up_cpu_gb", "DTLS, PAR clients up: server CPU per GB", "CPU s/GB", "%.2f", "lower"),
+    ("par_dtls_down_cpu_gb", "DTLS, PAR clients down: server CPU per GB", "CPU s/GB", "%.2f", "lower"),
+    ("par_dtls_up_top_pct", "DTLS, PAR clients up: busiest server process's share of the server CPU", "%", "%.0f", "lower"),
+    ("par_dtls_down_top_pct", "DTLS, PAR clients down: busiest server process's share of the server CPU", "%", "%.0f", "lower"),
     ("login_median_ms", "Login latency, median", "ms", "%.1f", "lower"),
     ("login_p90_ms", "Login latency, p90", "ms", "%.1f", "lower"),
     ("login_cpu_ms", "Server CPU per login", "CPU ms", "%.2f", "lower"),
@@ -284,6 +304,7 @@ def cmd_report(raw, out_md, info_path):
     lines.append("| metric | unit | ocmod | ocserv | ocmod/ocserv | better |")
     lines.append("|---|---|---|---|---|---|")
     for key, label, unit, f, better in ROWS:
+        label = label.replace("PAR", info.get("par_n", "N"))
         cells = []
         med = {}
         present = False
@@ -345,14 +366,15 @@ def cmd_report(raw, out_md, info_path):
         if k.startswith("note"):
             md.append("- " + info[k])
     md.append("")
-    det = [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_"))]
+    det = [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_", "par_"))]
     if det:
         md.append("## Details")
         md.append("")
         md.append("Per idle level: sessions up, summed PSS/RSS of the server processes, their number, "
                   "MemAvailable, ocload's own PSS, open fds (max per process, sum), time to bring the "
                   "step up, server CPU for the step. 64-byte UDP: packets sent / lost. stop: time to stop "
-                  "the server and for the kernel to remove its tun devices.")
+                  "the server and for the kernel to remove its tun devices. par: CPU seconds of each "
+                  "server process over a run with several clients at once.")
         md.append("")
         md.append("```")
         for k in det:
@@ -385,6 +407,8 @@ def main():
         cmd_pids(int(sys.argv[2]))
     elif c == "cpu":
         cmd_cpu(int(sys.argv[2]))
+    elif c == "cpus":
+        cmd_cpus(int(sys.argv[2]))
     elif c == "pss":
         cmd_pss(int(sys.argv[2]))
     elif c == "fds":

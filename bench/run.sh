@@ -2,9 +2,10 @@
 # bench/run.sh - ocmod vs Debian's ocserv 1.1.6, same workloads, same run.
 #
 #   sudo bench/run.sh [--quick] [--reps N] [--servers "ocmod ocserv"]
-#                     [--workloads "tput logins idle"] [--levels "1 10 100 1000 10000"]
+#                     [--workloads "tput par logins idle"] [--levels "1 10 100 1000 10000"]
 #                     [--logins N] [--time S] [--out FILE] [--no-build]
 #                     [--idle-reps N] [--idle-cap S] [--ocmod-dir DIR [--label TEXT]]
+#                     [--perf DIR] [--parallel N]
 #
 # Sets up a server and a client network namespace (tests/lib/netns.sh), one
 # ocserv.conf-syntax configuration for both servers (tests/lib/server.sh plus
@@ -12,6 +13,8 @@
 # repetition:
 #   tput    openconnect (TLS only, and DTLS) + iperf3 up/down and a 64-byte
 #           UDP flood through the tunnel; server CPU from /proc
+#   par     N (--parallel, 2) openconnect sessions at once, iperf3 each:
+#           summed throughput, CPU/GB, how the CPU spreads over processes
 #   logins  N sequential full logins with bench/ocload; latency, CPU/login
 #   idle    1/10/100/1000/10000 idle sessions held by bench/ocload; summed
 #           PSS of all server processes
@@ -28,7 +31,7 @@ START_S=$SECONDS
 QUICK=0
 REPS=
 SERVERS="ocmod ocserv"
-WORKLOADS="tput logins idle"
+WORKLOADS="tput par logins idle"
 LEVELS=
 NLOGINS=
 IPERF_T=
@@ -38,6 +41,8 @@ IDLE_REPS=1
 IDLE_CAP=240
 OCMOD_DIR=
 LABEL=
+PERF_DIR=
+PAR_N=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -53,6 +58,8 @@ while [ $# -gt 0 ]; do
 	--idle-cap) IDLE_CAP=$2; shift ;;
 	--ocmod-dir) OCMOD_DIR=$2; NO_BUILD=1; shift ;;
 	--label) LABEL=$2; shift ;;
+	--perf) PERF_DIR=$2; shift ;;
+	--parallel) PAR_N=$2; shift ;;
 	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -74,51 +81,90 @@ say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root (network namespaces, tun devices)" >&2; exit 1; }
 
-# ---------------------------------------------------------------- tools
+# ---------------------------------------------------------------- packages
+# Everything comes from Debian 12's archive, installed only when missing:
+# the build dependencies (tools/deps.sh build) when ocmod is to be built
+# here, and the benchmark's peers and tools.
+export DEBIAN_FRONTEND=noninteractive
+APT_UPDATED=0
+apt_install() { # PACKAGES...
+	say "installing: $*"
+	if [ "$APT_UPDATED" = 0 ]; then
+		apt-get update -qq >/tmp/ocmod-bench-apt.log 2>&1
+		APT_UPDATED=1
+	fi
+	apt-get install -y -qq --no-install-recommends "$@" >>/tmp/ocmod-bench-apt.log 2>&1 ||
+		{ tail -20 /tmp/ocmod-bench-apt.log >&2; echo "run.sh: package installation failed" >&2; exit 1; }
+}
 need_pkgs=()
-command -v ocserv >/dev/null 2>&1 || need_pkgs+=(ocserv)
+OCSERV_NEW=0
+command -v ocserv >/dev/null 2>&1 || { need_pkgs+=(ocserv); OCSERV_NEW=1; }
 command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
 command -v openconnect >/dev/null 2>&1 || need_pkgs+=(openconnect)
-for c in ip ss openssl timeout cc pkg-config; do
-	command -v "$c" >/dev/null 2>&1 || need_pkgs+=(iproute2 openssl coreutils gcc pkg-config)
-done
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v ss >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
+command -v perf >/dev/null 2>&1 || [ -z "$PERF_DIR" ] || need_pkgs+=(linux-perf)
 # Debian's python (never a pyenv shim: those cost ~0.5 s per call)
 PY=/usr/bin/python3
 [ -x "$PY" ] || need_pkgs+=(python3-minimal)
-[ -f /usr/include/mbedtls/ssl.h ] || need_pkgs+=(libmbedtls-dev)
-[ -f /usr/include/event2/event.h ] || need_pkgs+=(libevent-dev)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	say "installing: ${need_pkgs[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null 2>&1
-	apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/tmp/ocmod-bench-apt.log 2>&1 ||
-		{ tail -20 /tmp/ocmod-bench-apt.log >&2; echo "run.sh: package installation failed" >&2; exit 1; }
+if [ "$NO_BUILD" = 0 ]; then
+	build_ok=1
+	for c in cc make autoreconf libtoolize pkg-config; do
+		command -v "$c" >/dev/null 2>&1 || build_ok=0
+	done
+	for h in mbedtls/ssl.h event2/event.h nettle/gcm.h ltdl.h lz4.h security/pam_appl.h crypt.h; do
+		[ -f "/usr/include/$h" ] || build_ok=0
+	done
+	if [ "$build_ok" = 0 ]; then
+		say "installing the build dependencies (tools/deps.sh build)"
+		"$TOP/tools/deps.sh" build >/tmp/ocmod-bench-deps.log 2>&1 ||
+			{ tail -20 /tmp/ocmod-bench-deps.log >&2; echo "run.sh: tools/deps.sh build failed" >&2; exit 1; }
+		APT_UPDATED=1
+	fi
+fi
+[ ${#need_pkgs[@]} -gt 0 ] && apt_install $(printf '%s\n' "${need_pkgs[@]}" | sort -u)
+if [ "$OCSERV_NEW" = 1 ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+	# Debian starts the packaged ocserv on port 443; the benchmark runs its
+	# own instances in network namespaces
+	systemctl disable --now ocserv.service >/dev/null 2>&1 &&
+		say "note: the ocserv package's service was stopped and disabled (the benchmark starts its own)"
 fi
 
 # ---------------------------------------------------------------- build
-if [ -f "$TOP/Makefile" ] && [ "$NO_BUILD" = 0 ] && ! make -q -C "$TOP" all >/dev/null 2>&1; then
-	say "make -C $TOP (ocmod is not up to date)"
-	if ! make -C "$TOP" -j"$(nproc)" >/tmp/ocmod-bench-make.log 2>&1; then
-		if [ -x "$TOP/ocmod" ] && [ -f "$TOP/modules/.libs/transport_cstp.so" ]; then
-			say "WARNING: make failed (see /tmp/ocmod-bench-make.log); using the existing build"
-			BUILD_NOTE="make failed at benchmark start; the existing build was used"
-		else
-			tail -20 /tmp/ocmod-bench-make.log >&2
-			echo "run.sh: build failed and there is no previous build" >&2
-			exit 1
+# The build to measure: --ocmod-dir DIR, else a tree configured in place,
+# else $TOP/build-bench (configured here on first use).
+if [ -n "$OCMOD_DIR" ]; then
+	BUILD_DIR=$(cd "$OCMOD_DIR" && pwd) || { echo "run.sh: no directory $OCMOD_DIR" >&2; exit 1; }
+elif [ -f "$TOP/Makefile" ]; then
+	BUILD_DIR=$TOP
+else
+	BUILD_DIR=$TOP/build-bench
+fi
+if [ "$NO_BUILD" = 0 ]; then
+	if [ ! -f "$BUILD_DIR/Makefile" ]; then
+		say "configuring ocmod in $BUILD_DIR"
+		{ [ -x "$TOP/configure" ] || (cd "$TOP" && ./autogen.sh); } >/tmp/ocmod-bench-make.log 2>&1 &&
+			mkdir -p "$BUILD_DIR" && (cd "$BUILD_DIR" && "$TOP/configure") >>/tmp/ocmod-bench-make.log 2>&1 ||
+			{ tail -20 /tmp/ocmod-bench-make.log >&2; echo "run.sh: configure failed" >&2; exit 1; }
+	fi
+	if ! make -q -C "$BUILD_DIR" all >/dev/null 2>&1; then
+		say "make -C $BUILD_DIR"
+		if ! make -C "$BUILD_DIR" -j"$(nproc)" all >>/tmp/ocmod-bench-make.log 2>&1; then
+			if [ -x "$BUILD_DIR/ocmod" ] && [ -f "$BUILD_DIR/modules/.libs/transport_cstp.so" ]; then
+				say "WARNING: make failed (see /tmp/ocmod-bench-make.log); using the existing build"
+				BUILD_NOTE="make failed at benchmark start; the existing build was used"
+			else
+				tail -20 /tmp/ocmod-bench-make.log >&2
+				echo "run.sh: build failed and there is no previous build" >&2
+				exit 1
+			fi
 		fi
 	fi
-else
-	[ -x "$TOP/ocmod" ] || { echo "run.sh: $TOP is not configured and has no ./ocmod (./autogen.sh && ./configure first)" >&2; exit 1; }
 fi
-OCLOAD=$BENCH_DIR/ocload
-if [ ! -x "$OCLOAD" ] || [ "$BENCH_DIR/ocload.c" -nt "$OCLOAD" ]; then
-	say "building bench/ocload"
-	# shellcheck disable=SC2046
-	cc -O2 -g -Wall -Wextra "$BENCH_DIR/ocload.c" -o "$OCLOAD" $(pkg-config --cflags --libs libevent) \
-		-lmbedtls -lmbedx509 -lmbedcrypto >/tmp/ocmod-bench-ocload.log 2>&1 ||
-		{ cat /tmp/ocmod-bench-ocload.log >&2; echo "run.sh: cannot build bench/ocload" >&2; exit 1; }
-fi
+[ -x "$BUILD_DIR/ocmod" ] && [ -f "$BUILD_DIR/modules/.libs/transport_cstp.so" ] ||
+	{ echo "run.sh: no ocmod build in $BUILD_DIR" >&2; exit 1; }
 OCSTAT=$BENCH_DIR/ocstat.py
 
 # ---------------------------------------------------------------- test helpers
@@ -160,11 +206,23 @@ stop_pid() { # PID [SIG] [TIMEOUT]
 # while the benchmark runs
 BIN=$T_DIR/bin
 mkdir -p "$BIN/modules"
-SRC=${OCMOD_DIR:-$TOP}
+SRC=$BUILD_DIR
 cp "$SRC/ocmod" "$BIN/ocmod" || t_fail "cannot copy $SRC/ocmod"
 cp "$SRC"/modules/.libs/*.so "$BIN/modules/" || t_fail "cannot copy the modules from $SRC/modules/.libs"
 chmod 0755 "$BIN" "$BIN/modules" "$BIN/ocmod"
 chmod 0644 "$BIN"/modules/*.so
+# the load generator is built with the project (bench/local.mk); a build
+# from before that gets a private one
+OCLOAD=$BIN/ocload
+if [ -x "$SRC/bench/ocload" ]; then
+	cp "$SRC/bench/ocload" "$OCLOAD" || t_fail "cannot copy $SRC/bench/ocload"
+else
+	say "building ocload (not in $SRC)"
+	# shellcheck disable=SC2046
+	cc -O2 -g -Wall -Wextra "$BENCH_DIR/ocload.c" -o "$OCLOAD" $(pkg-config --cflags --libs libevent) \
+		-lmbedtls -lmbedx509 -lmbedcrypto >"$T_DIR/ocload-build.log" 2>&1 ||
+		t_fail "cannot build ocload: $(head -n3 "$T_DIR/ocload-build.log")"
+fi
 export OCMOD=$BIN/ocmod OCMOD_MODULE_DIR=$BIN/modules
 
 case ${OCMOD_DTLS:-auto} in
@@ -198,6 +256,7 @@ info iperf_t "$IPERF_T"
 info logins "$NLOGINS"
 info idle_levels "$LEVELS, in the last $IDLE_REPS repetition(s); the top level in the last one only; at most $IDLE_CAP s per level"
 info quick "$QUICK"
+info par_n "$PAR_N"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 note "$(nproc) CPUs shared by everything: the server, openconnect/ocload, iperf3 (both ends) and the kernel's tun/veth work all run on the same cores, so throughput is what the whole box can push, and the server's share of it is the CPU column."
@@ -329,10 +388,10 @@ srv_check_alive() { # WHAT
 # ---------------------------------------------------------------- openconnect
 OCP=
 # oc_up MODE(tls|dtls): openconnect in the client namespace; OC_IP, OCP, OCD
-oc_up() {
+oc_up() { # MODE [TAG]
 	local mode=$1 extra=(--no-dtls)
 	[ "$mode" = dtls ] && extra=()
-	OCD=$T_DIR/oc.$TEST_SERVER.$mode.$REP
+	OCD=$T_DIR/oc.$TEST_SERVER.$mode.$REP${2:+.$2}
 	mkdir -p "$OCD"
 	printf 'alicepass\n' >"$OCD/stdin"
 	OCM_SCRIPT_DIR=$OCD ip netns exec "$NS_C" openconnect --servercert "$CERT_PIN" "${extra[@]}" \
@@ -372,12 +431,21 @@ oc_down() {
 iperf_run() { # NAME ARGS...
 	local name=$1; shift
 	local f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.json c0 c1 line
+	local perfp=
+	if [ -n "$PERF_DIR" ]; then
+		# call graphs of the whole server tree while iperf3 runs
+		perf record -q -g -F 999 -o "$PERF_DIR/$TEST_SERVER.$name.$REP.data" \
+			-p "$("$PY" -S "$OCSTAT" pids "$SRV_PID" | paste -sd,)" -- sleep $((IPERF_T + 1)) \
+			>"$PERF_DIR/$TEST_SERVER.$name.$REP.log" 2>&1 &
+		perfp=$!
+	fi
 	win_start
 	c0=$(srv_cpu)
 	timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "$SRV_TUN_IP" -p 5201 \
 		-t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err"
 	c1=$(srv_cpu)
 	win_end
+	[ -n "$perfp" ] && wait "$perfp"
 	CPU_D=$(calc "$c1 - $c0")
 	line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
 	read -r IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST _ <<<"$line"
@@ -430,6 +498,110 @@ wl_tput() { # MODE(tls|dtls)
 	fi
 	oc_down
 	srv_check_alive "throughput ($mode)"
+}
+
+# ---------------------------------------------------------------- workload: parallel clients
+# PAR_N sessions at once, one iperf3 pair each, all up then all down: the
+# summed throughput, server CPU per GB, and the busiest server process's
+# share of the server's CPU (about 100/PAR_N when the clients are spread
+# over processes: ocmod's workers, ocserv's per-client workers).
+par_cpus() { "$PY" -S "$OCSTAT" cpus "$SRV_PID"; }
+par_run() { # NAME ARGS...: all iperf3 clients at once; sets PAR_BYTES PAR_BPS PAR_CPU PAR_TOP
+	local name=$1; shift
+	local i f c0 c1 line b secs bps pids=()
+	c0=$(par_cpus)
+	win_start
+	for i in $(seq 1 "$PAR_N"); do
+		f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.$i.json
+		timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "${PAR_IP[$i]}" -p $((5210 + i)) \
+			-B "${PAR_SRC[$i]}" -t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	win_end
+	c1=$(par_cpus)
+	PAR_BYTES=0 PAR_BPS=0
+	for i in $(seq 1 "$PAR_N"); do
+		f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.$i.json
+		line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
+		read -r b secs bps _ <<<"$line"
+		if [ "${b:-0}" -le 0 ] 2>/dev/null; then
+			finding "$TEST_SERVER: iperf3 $name client $i of $PAR_N moved no data"
+			return 1
+		fi
+		PAR_BYTES=$((PAR_BYTES + b))
+		PAR_BPS=$(calc "$PAR_BPS + $bps")
+	done
+	# per-process CPU over the run: total and the busiest process's share
+	read -r PAR_CPU PAR_TOP PAR_SPLIT <<<"$(printf '%s\n--\n%s\n' "$c0" "$c1" | "$PY" -S -c '
+import sys
+a, b, seen = {}, {}, False
+for l in sys.stdin.read().split("\n"):
+    if l == "--":
+        seen = True
+        continue
+    p = l.split()
+    if len(p) == 2:
+        (b if seen else a)[p[0]] = float(p[1])
+d = sorted(((v - a.get(k, 0.0), k) for k, v in b.items()), reverse=True)
+t = sum(x for x, _ in d)
+top = 100.0 * d[0][0] / t if t > 0 else 0
+print("%.2f %.1f %s" % (t, top, ",".join("%.2f" % x for x, _ in d[:4] if x > 0.005)))
+')"
+	info "par_${TEST_SERVER}_${name}_$REP" "per-process server CPU seconds, busiest first: $PAR_SPLIT"
+	return 0
+}
+
+wl_par() { # MODE(tls|dtls)
+	local mode=$1 i rc ok=1 ipps=()
+	if [ "$mode" = dtls ] && [ "$TEST_SERVER" = ocmod ] && [ "$OCMOD_HAS_DTLS" = 0 ]; then
+		return 0
+	fi
+	say "$TEST_SERVER: $PAR_N clients at once over $mode (rep $REP)"
+	PAR_OCP=() PAR_IP=() PAR_SRC=()
+	for i in $(seq 1 "$PAR_N"); do
+		rc=0
+		oc_up "$mode" "p$i" || rc=$?
+		if [ $rc != 0 ]; then
+			ok=0
+			break
+		fi
+		PAR_OCP[$i]=$OCP PAR_IP[$i]=$SRV_TUN_IP PAR_SRC[$i]=$OC_IP
+		# each client's traffic into its own tunnel: every session routes
+		# the VPN network, so pick the tunnel by source address
+		ip -n "$NS_C" rule add from "$OC_IP" table $((100 + i)) 2>/dev/null
+		ip -n "$NS_C" route replace default dev "$(sed -n 's/^TUNDEV=//p' "$OCD/connect.env" | head -n1)" \
+			table $((100 + i)) 2>/dev/null ||
+			{ finding "cannot route client $i into its tunnel"; ok=0; break; }
+		ip netns exec "$NS_S" iperf3 -s -B "$SRV_TUN_IP" -p $((5210 + i)) >"$T_DIR/iperf-server.p$i.log" 2>&1 &
+		ipps+=($!)
+		t_register_pid "$!"
+	done
+	if [ "$ok" = 1 ]; then
+		for i in $(seq 1 "$PAR_N"); do
+			wait_until 10 eval "in_s ss -Hltn 'sport = :$((5210 + i))' | grep -q $((5210 + i))" ||
+				{ finding "iperf3 server $i did not start"; ok=0; }
+		done
+	fi
+	if [ "$ok" = 1 ]; then
+		local dir
+		for dir in up down; do
+			if [ $dir = up ]; then par_run "par_${mode}_$dir"; else par_run "par_${mode}_$dir" -R; fi || continue
+			rec "$TEST_SERVER" "par_${mode}_${dir}_mbps" "$REP" "$(calc "$PAR_BPS / 1e6")"
+			rec "$TEST_SERVER" "par_${mode}_${dir}_cpu_gb" "$REP" "$(calc "$PAR_CPU / ($PAR_BYTES / 1e9)")"
+			rec "$TEST_SERVER" "par_${mode}_${dir}_top_pct" "$REP" "$PAR_TOP"
+		done
+	else
+		for dir in up_mbps down_mbps; do rec "$TEST_SERVER" "par_${mode}_$dir" "$REP" na "failed (see notes)"; done
+	fi
+	for i in "${ipps[@]}"; do stop_pid "$i" TERM 5; done
+	for i in $(seq 1 "$PAR_N"); do
+		[ -n "${PAR_SRC[$i]:-}" ] && ip -n "$NS_C" rule del from "${PAR_SRC[$i]}" table $((100 + i)) 2>/dev/null
+		ip -n "$NS_C" route flush table $((100 + i)) 2>/dev/null
+		OCP=${PAR_OCP[$i]:-}
+		oc_down
+	done
+	srv_check_alive "$PAR_N clients at once ($mode)"
 }
 
 # ---------------------------------------------------------------- workload: logins
@@ -591,6 +763,14 @@ for REP in $(seq 1 "$REPS"); do
 			srv_start "$s"
 			wl_tput tls
 			wl_tput dtls
+			srv_stop
+		fi
+		if has_wl par; then
+			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+			WL_TAG=par.$REP
+			srv_start "$s"
+			wl_par tls
+			wl_par dtls
 			srv_stop
 		fi
 		if has_wl logins; then

@@ -503,6 +503,67 @@ static char *strndup_trim(const char *s, const char *e)
 	return strndup(s, (size_t)(e - s));
 }
 
+/* Skip a value in single quotes starting at @p q ('\''); returns the byte
+ * after the closing quote, or NULL if it is missing. */
+static const char *skip_quoted(const char *q)
+{
+	const char *c = strchr(q + 1, '\'');
+
+	return c != NULL ? c + 1 : NULL;
+}
+
+/*
+ * The ',' or ']' that ends the bracket item starting at @p p, skipping a
+ * value (or bare item) written in single quotes. NULL if there is none;
+ * *bad_quote_r then says whether a quote was left open.
+ */
+static const char *item_end(const char *p, bool *bad_quote_r)
+{
+	const char *q = p;
+
+	*bad_quote_r = false;
+	while (is_blank(*q))
+		q++;
+	if (*q != '\'') {
+		while (*q != '\0' && *q != '=' && *q != ',' && *q != ']')
+			q++;
+		if (*q == '=') {
+			q++;
+			while (is_blank(*q))
+				q++;
+		}
+	}
+	if (*q == '\'') {
+		q = skip_quoted(q);
+		if (q == NULL) {
+			*bad_quote_r = true;
+			return NULL;
+		}
+	}
+	while (*q != '\0' && *q != ',' && *q != ']')
+		q++;
+	return *q != '\0' ? q : NULL;
+}
+
+/*
+ * Remove the single quotes of a (trimmed) value written as 'text'. Returns
+ * false when text follows the closing quote.
+ */
+static bool unquote_value(char *v)
+{
+	size_t n = strlen(v);
+	const char *c = NULL;
+
+	if (v[0] != '\'')
+		return true;
+	c = strchr(v + 1, '\'');
+	if (c == NULL || c != v + n - 1)
+		return false;
+	memmove(v, v + 1, n - 2);
+	v[n - 2] = '\0';
+	return true;
+}
+
 int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
                      size_t errlen)
 {
@@ -558,12 +619,32 @@ int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
 		goto out;
 	}
 	p++;
-	close = strchr(p, ']');
-	if (close == NULL) {
-		ret = OC_E_INVAL;
-		seterr(err, errlen, "method '%s': unterminated '[' (missing ']')",
-		       s);
-		goto out;
+	{
+		const char *q = p;
+		bool bad_quote = false;
+
+		close = NULL;
+		for (;;) {
+			const char *ie = item_end(q, &bad_quote);
+
+			if (ie == NULL || *ie == ']') {
+				close = ie;
+				break;
+			}
+			q = ie + 1;
+		}
+		if (close == NULL) {
+			ret = OC_E_INVAL;
+			if (bad_quote)
+				seterr(err, errlen,
+				       "method '%s': unterminated quoted value (missing closing \"'\")",
+				       s);
+			else
+				seterr(err, errlen,
+				       "method '%s': unterminated '[' (missing ']')",
+				       s);
+			goto out;
+		}
 	}
 	{
 		const char *q = close + 1;
@@ -592,12 +673,14 @@ int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
 		goto out;
 	}
 	while (p <= close) {
-		const char *ie = memchr(p, ',', (size_t)(close - p));
+		bool bad_quote = false;
+		const char *ie = item_end(p, &bad_quote);
 		const char *eq;
+		const char *ks = p;
 		struct cfg_method_opt *o;
 
-		if (ie == NULL)
-			ie = close;
+		if (ie == NULL || ie > close)
+			ie = close; /* not reached: close was found this way */
 		if (r.n_opts == CFG_MAX_METHOD_OPTS) {
 			ret = OC_E_INVAL;
 			seterr(err, errlen,
@@ -606,7 +689,11 @@ int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
 			goto out;
 		}
 		o = &r.opts[r.n_opts];
-		eq = memchr(p, '=', (size_t)(ie - p));
+		while (ks < ie && is_blank(*ks))
+			ks++;
+		/* a bare item in quotes ('a=b,c') has no key */
+		eq = ks < ie && *ks == '\'' ? NULL :
+		     memchr(p, '=', (size_t)(ie - p));
 		if (eq != NULL) {
 			o->key = strndup_trim(p, eq);
 			o->value = strndup_trim(eq + 1, ie);
@@ -625,10 +712,18 @@ int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
 				goto out;
 			}
 			if (strchr(o->key, '[') != NULL ||
-			    strchr(o->key, '"') != NULL) {
+			    strchr(o->key, '"') != NULL ||
+			    strchr(o->key, '\'') != NULL) {
 				ret = OC_E_INVAL;
 				seterr(err, errlen,
 				       "method '%s': invalid option name '%s'",
+				       r.name, o->key);
+				goto out;
+			}
+			if (!unquote_value(o->value)) {
+				ret = OC_E_INVAL;
+				seterr(err, errlen,
+				       "method '%s': unexpected text after the quoted value of '%s'",
 				       r.name, o->key);
 				goto out;
 			}
@@ -645,6 +740,13 @@ int cfg_parse_method(const char *s, struct cfg_method *m, char *err,
 				ret = OC_E_INVAL;
 				seterr(err, errlen,
 				       "method '%s': empty option %zu (stray ',')",
+				       r.name, r.n_opts);
+				goto out;
+			}
+			if (!unquote_value(o->value)) {
+				ret = OC_E_INVAL;
+				seterr(err, errlen,
+				       "method '%s': unexpected text after the quoted option %zu",
 				       r.name, r.n_opts);
 				goto out;
 			}

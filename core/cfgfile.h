@@ -51,8 +51,10 @@ void cfg_file_free(struct cfg_file *f);
  * Split an ocserv method string such as `plain[passwd=/etc/x,otp=/y]`,
  * `radius[config=/etc/r.conf,groupconfig=true]`, `certificate` or the legacy
  * `plain[/etc/passwd]` into its name and bracket options.  A bracket item
- * without '=' gets key NULL.  Values may not contain ',' or ']'.  Returns 0
- * or OC_E_INVAL with a message in @p err.
+ * without '=' gets key NULL.  A bare value may not contain ',' or ']'; a
+ * value written in single quotes may (ldap[base='dc=example,dc=com']: the
+ * quotes are removed, there are no escapes, so it cannot contain '\'').
+ * Returns 0 or OC_E_INVAL with a message in @p err.
  */
 struct cfg_method_opt {
 	char *key;   /* NULL for a bare item */

@@ -31,6 +31,7 @@ struct core_conf {
 	char *default_select_group;
 	bool auto_select_group;
 	int64_t workers;
+	int64_t sessions_per_worker;
 	int64_t log_level;
 	bool isolate_workers;
 	int64_t auth_offload_threads;
@@ -48,8 +49,14 @@ struct core_conf {
 	/* ban points (main) */
 	int64_t max_ban_score, ban_reset_time, ban_time;
 	int64_t ban_points_wrong_password, ban_points_connection;
-	/* scripts (main) */
+	/* scripts and iroutes (main: hooks.c) */
 	char *connect_script, *disconnect_script, *host_update_script;
+	char *route_add_cmd, *route_del_cmd;
+	int64_t script_timeout;
+	/* PROXY protocol on the TCP listeners (main: proxyproto.c) */
+	bool listen_proxy_proto;
+	/* a user logout (BYE) keeps the cookie until it expires (sec-mod) */
+	bool persistent_cookies;
 };
 
 /* The core option table ({0}-terminated). */

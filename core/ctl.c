@@ -142,6 +142,36 @@ static void cmd_status(struct ctl_client *c)
 	sb_free(&b);
 }
 
+static void cmd_workers(struct ctl_client *c)
+{
+	struct strbuf b = { 0 };
+	struct worker_proc *w;
+	bool first = true;
+
+	if (c->json)
+		sb_puts(&b, "[");
+	else
+		sb_printf(&b, "%6s %8s %10s %8s %10s %s\n", "index", "pid", "generation",
+			  "sessions", "connections", "state");
+	for (w = M.workers; w; w = w->next) {
+		if (c->json) {
+			sb_printf(&b, "%s{\"index\":%d,\"pid\":%d,\"generation\":%u,"
+				  "\"sessions\":%zu,\"connections_handed\":%zu,\"draining\":%s}",
+				  first ? "" : ",", w->index, (int)w->pid, w->gen->id,
+				  w->n_sessions, w->n_handed, w->draining ? "true" : "false");
+		} else {
+			sb_printf(&b, "%6d %8d %10u %8zu %10zu %s\n", w->index, (int)w->pid,
+				  w->gen->id, w->n_sessions, w->n_handed,
+				  w->draining ? "draining" : "serving");
+		}
+		first = false;
+	}
+	if (c->json)
+		sb_puts(&b, "]\n");
+	reply(c, "OK\n", &b);
+	sb_free(&b);
+}
+
 static size_t instances_of(struct loaded_module *m)
 {
 	size_t i, n = 0;
@@ -418,6 +448,8 @@ static void dispatch(struct ctl_client *c)
 		if (main_reload_start(c, err, sizeof(err)) < 0)
 			reply_err(c, err);
 		/* else answered when sec-mod has the new generation */
+	} else if (argc >= 3 && !strcmp(argv[1], "show") && !strcmp(argv[2], "workers")) {
+		cmd_workers(c);
 	} else if (argc >= 3 && !strcmp(argv[1], "show") &&
 		   (!strcmp(argv[2], "users") || !strcmp(argv[2], "sessions"))) {
 		cmd_users(c, 0, NULL);
@@ -476,7 +508,7 @@ static void dispatch(struct ctl_client *c)
 		sb_free(&b);
 		main_stop();
 	} else {
-		reply_err(c, "unknown command (try: status, modules, check, reload, show users, show user NAME, show id ID, show ip bans, show ip ban points, unban ip IP, disconnect user NAME, disconnect id ID, stop now)");
+		reply_err(c, "unknown command (try: status, modules, check, reload, show users, show workers, show user NAME, show id ID, show ip bans, show ip ban points, unban ip IP, disconnect user NAME, disconnect id ID, stop now)");
 	}
 }
 

@@ -126,6 +126,63 @@ static const struct modconf_block *disabled_block(const struct modconf *mc,
 	return NULL;
 }
 
+/*
+ * A method line's bracket options against those an earlier line set on the
+ * same instance: 0 if each one was set there (bracket priority) to the same
+ * value; otherwise OC_E_INVAL with *diff_r the first option that differs or
+ * was not set there (or *diff_r NULL and a parse error in @p err).
+ */
+static int same_bracket_options(struct oc_instance *in, const struct cfg_method *m,
+                                const char *where, const char **diff_r,
+                                char *err, size_t errlen)
+{
+	const oc_option_t *table = in->desc->options;
+	struct opt_conf tmp = { 0 };
+	size_t k;
+	int r;
+
+	*diff_r = NULL;
+	r = opt_conf_init(&tmp, table, in->desc->conf_size, err, errlen);
+	if (r < 0)
+		return r;
+	for (k = 0; k < m->n_opts; k++) {
+		const char *key = m->opts[k].key;
+		const oc_option_t *o;
+		char *a, *b;
+		size_t i;
+		bool same;
+
+		if (!key && table && table[0].name)
+			key = table[0].name; /* legacy bare item: the first option */
+		o = key ? opt_find(table, key) : NULL;
+		if (!o) {
+			/* let opt_conf_set word the error (unknown option) */
+			r = opt_conf_set(&tmp, key ? key : "", m->opts[k].value, 3, where, err, errlen);
+			if (r >= 0)
+				r = OC_E_INVAL;
+			goto out;
+		}
+		i = (size_t)(o - table);
+		r = opt_conf_set(&tmp, key, m->opts[k].value, 3, where, err, errlen);
+		if (r < 0)
+			goto out;
+		a = opt_conf_format(&tmp, i);
+		b = opt_conf_format(&in->conf, i);
+		same = in->conf.set[i] == 3 && a && b && strcmp(a, b) == 0;
+		free(a);
+		free(b);
+		if (!same) {
+			*diff_r = o->name;
+			r = OC_E_INVAL;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	opt_conf_free(&tmp);
+	return r;
+}
+
 static int inst_clone_for(struct generation *g, const struct modconf *mc,
                           const struct cfg_file *cf, struct oc_instance *orig,
                           struct vhost *vh, struct oc_instance **c_r, char *err,
@@ -203,12 +260,27 @@ static int resolve_method(struct generation *g, const struct modconf *mc,
 	}
 	if (m.n_opts > 0) {
 		/* two method lines may share an instance only if at most one of
-		 * them sets options; otherwise one would silently override the
-		 * other */
+		 * them sets options, or the later one only repeats options the
+		 * first set to the same values (ocserv's sample config has
+		 * auth = "radius[config=X,groupconfig=true]" with
+		 * acct = "radius[config=X]"); otherwise one would silently
+		 * override the other */
 		if (in->bracket_where) {
-			snprintf(err, errlen, "%s: %s method '%s' sets options, but %s already set options for the same module instance; define named instances in modules.conf (auth %s NAME { ... }) and refer to them by name",
-				 where, e->key, m.name, in->bracket_where, modname);
-			r = OC_E_INVAL;
+			const char *diff = NULL;
+
+			r = same_bracket_options(in, &m, where, &diff, merr, sizeof(merr));
+			if (r < 0 && diff == NULL) {
+				snprintf(err, errlen, "%s", merr);
+				goto out;
+			}
+			if (r < 0) {
+				snprintf(err, errlen, "%s: %s method '%s' sets option '%s', which %s does not set to the same value for the same module instance; define named instances in modules.conf (auth %s NAME { ... }) and refer to them by name",
+					 where, e->key, m.name, diff, in->bracket_where, modname);
+				goto out;
+			}
+			in->used = true;
+			*i_r = in;
+			r = 0;
 			goto out;
 		}
 		if (!(in->bracket_where = strdup(where)) ||

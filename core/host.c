@@ -143,6 +143,9 @@ const oc_host_t *host_table(void)
 		table.instance_vhost = h_instance_vhost;
 		table.conn_open = worker_conn_open;
 		table.flow_key = worker_flow_key;
+		table.key_open = host_key_open;
+		table.key_sign = host_key_sign;
+		table.key_close = host_key_close;
 	}
 	return &table;
 }

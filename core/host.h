@@ -30,4 +30,11 @@ int worker_conn_open(oc_instance_t *self, const oc_sockaddr_t *peer,
                      const oc_sockaddr_t *local, void *ts, oc_conn_t **conn_r);
 int worker_flow_key(oc_instance_t *self, const uint8_t *key, size_t len, bool add);
 
+/* Implemented by keycli.c (private keys held by sec-mod). */
+int host_key_open(oc_instance_t *self, const char *option, oc_key_t **key_r,
+                  oc_key_info_t *info, oc_error_t *err);
+int host_key_sign(oc_key_t *key, uint32_t hash_alg, const uint8_t *hash,
+                  size_t hash_len, uint8_t *sig, size_t cap, size_t *sig_len_r);
+void host_key_close(oc_key_t *key);
+
 #endif

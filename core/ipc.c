@@ -246,7 +246,7 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 		       type == IPC_WORKER_NEW || type == IPC_RELOAD ||
 		       type == IPC_RELOAD_COMMIT || type == IPC_RELOAD_ABORT ||
 		       type == IPC_SECMOD_STATUS || type == IPC_SESSION_STARTED ||
-		       type == IPC_ACCT_STATS;
+		       type == IPC_ACCT_STATS || type == IPC_WORKER_KEYS;
 	case IPC_PEER_SECMOD:
 		return type == IPC_AUTH_ANSWER || type == IPC_COOKIE_RESULT ||
 		       type == IPC_COOKIE_EXPIRED || type == IPC_RELOAD_RESULT ||
@@ -255,6 +255,10 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 		return type == IPC_SESSION_OPEN || type == IPC_SESSION_CLOSED ||
 		       type == IPC_SESSION_STATS || type == IPC_AUTH_QUERY ||
 		       type == IPC_CHANNEL_KEY || type == IPC_FLOW_KEY;
+	case IPC_PEER_KEYCLIENT: /* nothing but these on a key channel */
+		return type == IPC_KEY_OPEN || type == IPC_KEY_SIGN;
+	case IPC_PEER_KEYSERVER:
+		return type == IPC_KEY_INFO || type == IPC_KEY_SIG;
 	}
 	return false;
 }

@@ -20,7 +20,9 @@
 enum ipc_peer {
 	IPC_PEER_MAIN = 1,
 	IPC_PEER_SECMOD = 2,
-	IPC_PEER_WORKER = 3
+	IPC_PEER_WORKER = 3,
+	IPC_PEER_KEYCLIENT = 4,  /* a worker on its key channel */
+	IPC_PEER_KEYSERVER = 5   /* sec-mod on a worker's key channel */
 };
 
 enum ipc_type {
@@ -40,6 +42,12 @@ enum ipc_type {
 	IPC_AUTH_QUERY = 20,
 	/* sec-mod -> worker */
 	IPC_AUTH_ANSWER = 21,
+	/* worker -> sec-mod, on the key channel (keys.h) */
+	IPC_KEY_OPEN = 22,       /* path of a private key sec-mod holds */
+	IPC_KEY_SIGN = 23,       /* key id, hash algorithm, digest */
+	/* sec-mod -> worker, on the key channel */
+	IPC_KEY_INFO = 24,       /* status, key id, type, bits, signature length */
+	IPC_KEY_SIG = 25,        /* status, signature */
 	/* main -> sec-mod */
 	IPC_COOKIE_CHECK = 30,
 	IPC_COOKIE_END = 31,     /* session over: logout kills the cookie, else expiry starts */
@@ -50,6 +58,7 @@ enum ipc_type {
 	IPC_SECMOD_STATUS = 36,
 	IPC_SESSION_STARTED = 37, /* a tunnel is up: accounting start (once per cookie) */
 	IPC_ACCT_STATS = 38,      /* a live session's counters: accounting interim */
+	IPC_WORKER_KEYS = 39,    /* fd: sec-mod's end of a worker's key channel */
 	/* sec-mod -> main */
 	IPC_COOKIE_RESULT = 40,
 	IPC_COOKIE_EXPIRED = 41,
@@ -74,6 +83,7 @@ enum ipc_tag {
 	T_INFO_NAME, T_INFO_VALUE, T_WORKER, T_COUNT, T_SELECTED_GROUP,
 	T_CREATED, T_PEER_TEXT, T_USER_AGENT_INFO, T_DATAGRAM, T_CHANNEL_KEY,
 	T_NO_UDP, T_STATS_INTERVAL, T_POINTS,
+	T_KEY_ID, T_KEY_TYPE, T_BITS, T_SIG_LEN, T_HASH_ALG, T_HASH, T_SIG,
 };
 
 /* Outgoing message builder. */

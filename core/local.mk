@@ -7,7 +7,11 @@ ocmod_SOURCES = \
 	core/ipc.c core/ipc.h core/cfgfile.c core/cfgfile.h core/modconf.c \
 	core/modconf.h core/options.c core/options.h core/pool.c core/pool.h \
 	core/tun.c core/tun.h core/strbuf.c core/strbuf.h core/util.c \
-	core/usercfg.c core/usercfg.h core/ban.c core/ban.h
+	core/usercfg.c core/usercfg.h core/ban.c core/ban.h \
+	core/keys.c core/keys.h core/keysrv.c core/keycli.c \
+	core/isolate.c core/isolate.h \
+	core/script.c core/script.h core/hooks.c core/hooks.h core/proxyproto.c core/proxyproto.h
 ocmod_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
-ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS)
+ocmod_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS) $(MBEDCRYPTO_LIBS) \
+	$(SECCOMP_LIBS)
 

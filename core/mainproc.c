@@ -30,6 +30,9 @@
 #include "tun.h"
 #include "usercfg.h"
 #include "ban.h"
+#include "hooks.h"
+#include "proxyproto.h"
+#include "script.h"
 
 #define MAX_LISTENERS 16
 #define MAX_PENDING 4096
@@ -66,6 +69,8 @@ struct pending_open {
 	uint32_t wseq;              /* the worker's SESSION_OPEN seq */
 	uint8_t cookie[OC_COOKIE_LEN];
 	char *hostname, *user_agent, *peer, *tls_cipher, *transport, *platform;
+	char *device_type;
+	char local[INET6_ADDRSTRLEN];   /* our address the client reached */
 	uint32_t flags, base_mtu, overhead;
 	struct pending_open *next;
 };
@@ -88,6 +93,9 @@ static struct event *sig_evs[6], *secmod_ev;
 static size_t rr_next;
 static struct session *chkeys[CHKEY_BUCKETS];
 static struct flowkey *flowkeys[FLOWKEY_BUCKETS];
+/* sessions that ended while their connect script or route command ran:
+ * kept until that child finishes (session_finish) */
+static struct session *limbo;
 
 /* ---------------- channel keys (DTLS App-IDs) ---------------- */
 
@@ -228,13 +236,19 @@ static void pending_free(struct pending_open *p)
 	free(p->tls_cipher);
 	free(p->transport);
 	free(p->platform);
+	free(p->device_type);
 	explicit_bzero(p->cookie, sizeof(p->cookie));
 	free(p);
 }
 
 static void session_free(struct session *s)
 {
+	child_detach(s);
 	chkey_remove(s);
+	hooks_session_free(s);
+	if (s->tunfd >= 0)
+		close(s->tunfd); /* a tun device never handed over disappears */
+	free(s->reply);
 	free(s->username);
 	free(s->group);
 	free(s->user_agent);
@@ -242,8 +256,26 @@ static void session_free(struct session *s)
 	free(s->tls_cipher);
 	free(s->transport);
 	free(s->vhost);
+	free(s->device_type);
+	free(s->platform);
 	explicit_bzero(s->cookie, sizeof(s->cookie));
 	free(s);
+}
+
+/* The address in @p sa as text ("1.2.3.4", "::1"; IPv4-mapped as IPv4). */
+static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)cap);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)cap);
+	} else if (sa->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+	}
 }
 
 static void send_secmod(struct ipc_out *m)
@@ -434,30 +466,35 @@ static void worker_msg_cb(evutil_socket_t fd, short what, void *arg);
 static int spawn_worker(struct generation *g)
 {
 	static struct ipc_out m;
-	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 };
+	int wm[2] = { -1, -1 }, ws[2] = { -1, -1 }, wk[2] = { -1, -1 };
 	struct worker_proc *w;
 	pid_t pid;
 
 	w = calloc(1, sizeof(*w));
-	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0)
+	if (!w || ipc_pair(wm) < 0 || ipc_pair(ws) < 0 || ipc_pair(wk) < 0)
 		goto fail;
 	w->index = M.next_worker_index++;
 	pid = fork_child();
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
-		int keep[2] = { wm[1], ws[1] };
+		int keep[3] = { wm[1], ws[1], wk[1] };
 
-		close_inherited(keep, 2);
-		_exit(worker_run(g, w->index, wm[1], ws[1]));
+		close_inherited(keep, 3);
+		_exit(worker_run(g, w->index, wm[1], ws[1], wk[1]));
 	}
 	close(wm[1]);
 	close(ws[1]);
-	/* hand sec-mod its end of the worker's channel */
+	close(wk[1]);
+	/* hand sec-mod its ends of the worker's auth and key channels */
 	ipc_begin(&m, IPC_WORKER_NEW, 0);
 	if (ipc_send(M.secmod_fd, &m, ws[0]) < 0)
 		log_err("cannot give sec-mod the channel of worker %d", w->index);
 	close(ws[0]);
+	ipc_begin(&m, IPC_WORKER_KEYS, 0);
+	if (ipc_send(M.secmod_fd, &m, wk[0]) < 0)
+		log_err("cannot give sec-mod the key channel of worker %d", w->index);
+	close(wk[0]);
 	w->pid = pid;
 	w->fd = wm[0];
 	w->gen = g;
@@ -471,6 +508,7 @@ static int spawn_worker(struct generation *g)
 fail:
 	if (wm[0] >= 0) { close(wm[0]); close(wm[1]); }
 	if (ws[0] >= 0) { close(ws[0]); close(ws[1]); }
+	if (wk[0] >= 0) { close(wk[0]); close(wk[1]); }
 	free(w);
 	log_err("cannot start a worker: %s", strerror(errno));
 	return OC_E_IO;
@@ -488,9 +526,24 @@ static size_t worker_count(const struct generation *g)
 	return (size_t)n;
 }
 
+/* sessions-per-worker > 0: workers are started on demand and serve that
+ * many client connections each, then drain and exit; one spare waits. */
+static size_t per_worker(const struct generation *g)
+{
+	return (size_t)gen_conf(g)->sessions_per_worker;
+}
+
+/* how many on-demand workers may live at once */
+static size_t ondemand_limit(const struct generation *g)
+{
+	int64_t mc = gen_conf(g)->max_clients;
+
+	return mc > 0 ? (size_t)mc + 64 : 4096;
+}
+
 static void spawn_workers(struct generation *g)
 {
-	size_t i, n = worker_count(g);
+	size_t i, n = per_worker(g) ? 1 : worker_count(g);
 
 	for (i = 0; i < n; i++)
 		spawn_worker(g);
@@ -541,13 +594,43 @@ static void release_leases(uint64_t key)
 		pool6_release(pool6, &key, sizeof(key));
 }
 
-/* Release what a finished session holds; frees @p s (already unlinked). */
+static void limbo_unlink(struct session *s)
+{
+	struct session **pp;
+
+	for (pp = &limbo; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	s->closed = false;
+}
+
+/* The end of a session for the admin's side: the disconnect script (for a
+ * session that went live or whose connect script succeeded), the iroutes
+ * removed; then @p s is freed. */
+static void session_finish(struct session *s)
+{
+	const struct core_conf *cc = gen_conf(M.gen);
+
+	if (s->closed)
+		limbo_unlink(s);
+	if (s->connect_ok)
+		hooks_script(cc, HOOK_DISCONNECT, s, NULL, NULL);
+	hooks_iroutes_remove(cc, s);
+	session_free(s);
+}
+
+/* Release what a finished session holds; frees @p s (already unlinked),
+ * or keeps it in limbo until its connect script / route command ends. */
 static void session_closed(struct session *s, uint32_t reason)
 {
 	static struct ipc_out m;
-	bool cookie_dead = reason == OC_CLOSE_USER_LOGOUT ||
-			   reason == OC_CLOSE_ADMIN ||
-			   reason == OC_CLOSE_SESSION_TIMEOUT;
+	bool cookie_dead = reason == OC_CLOSE_ADMIN ||
+			   reason == OC_CLOSE_SESSION_TIMEOUT ||
+			   (reason == OC_CLOSE_USER_LOGOUT &&
+			    !gen_conf_vhost(M.gen, s->vhost)->persistent_cookies);
 
 	M.n_sessions--;
 	if (s->w && s->w->n_sessions)
@@ -564,9 +647,19 @@ static void session_closed(struct session *s, uint32_t reason)
 		ipc_put_u64(&m, T_PKTS_OUT, s->pkts_out);
 		send_secmod(&m);
 	}
-	log_info("session %llu of user %s from %s ended", (unsigned long long)s->id,
-		 s->username ? s->username : "?", s->peer);
-	session_free(s);
+	if (s->stage == SS_LIVE)
+		log_info("session %llu of user %s from %s ended", (unsigned long long)s->id,
+			 s->username ? s->username : "?", s->peer);
+	if (s->stage != SS_LIVE && child_running(s)) {
+		/* its connect script or route command still runs: finish when
+		 * it does (ocserv waits for it too) */
+		s->w = NULL;
+		s->closed = true;
+		s->next = limbo;
+		limbo = s;
+		return;
+	}
+	session_finish(s);
 }
 
 static void reply_fail(struct worker_proc *w, uint32_t wseq, int status,
@@ -622,6 +715,168 @@ static bool same_host(const char *a, const char *b)
 	return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* ---------------- opening a session: connect script, iroutes ---------------- */
+
+#define MAX_RTS 256
+
+static void session_unlink(struct session *s)
+{
+	struct session **pp;
+
+	for (pp = &M.sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+	}
+}
+
+/* Opening failed after the session was counted: tell the worker, close it
+ * with @p close_reason (OC_CLOSE_ADMIN: the cookie dies, the address is
+ * freed), run what its end runs. */
+static void session_refuse(struct session *s, int status, const char *why,
+                           uint32_t close_reason)
+{
+	session_unlink(s);
+	if (s->w)
+		reply_fail(s->w, s->wseq, status, why);
+	if (s->replaced)
+		close_reason = OC_CLOSE_REPLACED;
+	else if (s->kill_pending)
+		close_reason = s->kill_reason;
+	session_closed(s, close_reason);
+}
+
+/* Hand the session to its worker: the reply and the tun device. */
+static void session_go_live(struct session *s)
+{
+	static struct ipc_out m;
+
+	memcpy(m.buf, s->reply, s->reply_len);
+	m.len = s->reply_len;
+	m.overflow = false;
+	if (!s->w || ipc_send(s->w->fd, &m, s->tunfd) < 0) {
+		log_err("session %llu: cannot hand it to its worker", (unsigned long long)s->id);
+		session_unlink(s);
+		session_closed(s, OC_CLOSE_ERROR);
+		return;
+	}
+	close(s->tunfd);
+	s->tunfd = -1;
+	free(s->reply);
+	s->reply = NULL;
+	s->stage = SS_LIVE;
+	s->connect_ok = true;
+	s->since = time(NULL);
+	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
+		 (unsigned long long)s->id, s->username, s->group, s->peer, s->device,
+		 s->ipv4, s->ipv4[0] && s->ipv6[0] ? " + " : "", s->ipv6);
+	/* accounting start (sec-mod sends it once per cookie) */
+	ipc_begin(&m, IPC_SESSION_STARTED, 0);
+	ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
+	ipc_put_u64(&m, T_SESSION_ID, s->id);
+	ipc_put_str(&m, T_PEER, s->peer);
+	ipc_put_str(&m, T_DEVICE, s->device);
+	if (s->ipv4[0])
+		ipc_put_str(&m, T_IPV4, s->ipv4);
+	if (s->ipv6[0])
+		ipc_put_str(&m, T_IPV6, s->ipv6);
+	send_secmod(&m);
+	if (s->hostname && s->hostname[0])
+		hooks_script(gen_conf(M.gen), HOOK_HOST_UPDATE, s, NULL, NULL);
+}
+
+/* Something (ocmodctl, a reconnect with the same cookie) ended the session
+ * while it was opening: refuse it now.  True if it did. */
+static bool session_open_cancelled(struct session *s)
+{
+	if (s->replaced) {
+		session_refuse(s, OC_E_STATE, "The session was replaced by a new connection",
+			       OC_CLOSE_REPLACED);
+		return true;
+	}
+	if (s->kill_pending) {
+		session_refuse(s, OC_E_PERM, "Disconnected by the administrator", s->kill_reason);
+		return true;
+	}
+	return false;
+}
+
+static void on_iroutes_done(void *arg, int status)
+{
+	struct session *s = arg;
+
+	if (status == 0)
+		s->iroutes_applied = true;
+	if (s->closed) {
+		session_finish(s);
+		return;
+	}
+	if (status != 0) {
+		log_warn("session %llu of %s: route-add-cmd failed (status %d); session refused",
+			 (unsigned long long)s->id, s->username, status);
+		session_refuse(s, OC_E_IO, "Cannot install the routes of this user", OC_CLOSE_ERROR);
+		return;
+	}
+	if (!session_open_cancelled(s))
+		session_go_live(s);
+}
+
+static void session_open_iroutes(struct session *s)
+{
+	int r;
+
+	s->stage = SS_IROUTES;
+	r = hooks_iroutes_apply(gen_conf(M.gen), s, on_iroutes_done, s);
+	if (r == 1)
+		return; /* route-add-cmd runs: on_iroutes_done */
+	if (r < 0) {
+		session_refuse(s, OC_E_IO, "Cannot install the routes of this user", OC_CLOSE_ERROR);
+		return;
+	}
+	session_go_live(s);
+}
+
+static void on_connect_done(void *arg, int status)
+{
+	struct session *s = arg;
+
+	if (status == 0)
+		s->connect_ok = true;
+	if (s->closed) {
+		session_finish(s);
+		return;
+	}
+	if (status != 0) {
+		if (status == CHILD_KILLED)
+			log_info("session %llu of %s: the connect script did not finish; session refused",
+				 (unsigned long long)s->id, s->username);
+		else
+			log_info("session %llu of %s: the connect script refused it (status %d)",
+				 (unsigned long long)s->id, s->username, status);
+		session_refuse(s, OC_E_PERM, "Refused by the server's connect script", OC_CLOSE_ADMIN);
+		return;
+	}
+	if (!session_open_cancelled(s))
+		session_open_iroutes(s);
+}
+
+/* First step of opening a counted session (it holds its address and tun). */
+static void session_open_connect(struct session *s)
+{
+	pid_t pid;
+
+	s->stage = SS_CONNECT_SCRIPT;
+	pid = hooks_script(gen_conf(M.gen), HOOK_CONNECT, s, on_connect_done, s);
+	if (pid > 0)
+		return;
+	if (pid < 0) {
+		session_refuse(s, OC_E_IO, "Cannot run the connect script", OC_CLOSE_ERROR);
+		return;
+	}
+	session_open_iroutes(s);
+}
+
 static void on_cookie_result(const struct ipc_in *in)
 {
 	static struct ipc_out m;
@@ -646,6 +901,8 @@ static void on_cookie_result(const struct ipc_in *in)
 	struct pool4 *p4;
 	int tunfd = -1;
 	bool mobile;
+	char rts[MAX_RTS][128], *rtp[MAX_RTS];
+	size_t n_rts = 0, n_nrts = 0;
 
 	for (pp = &pending; (p = *pp); pp = &p->next)
 		if (p->seq == in->seq)
@@ -781,6 +1038,9 @@ static void on_cookie_result(const struct ipc_in *in)
 		goto out;
 	}
 	s->id = ++M.next_session_id;
+	s->tunfd = -1;
+	s->stage = SS_CONNECT_SCRIPT;
+	s->wseq = p->wseq;
 	s->w = p->w;
 	memcpy(s->cookie, p->cookie, OC_COOKIE_LEN);
 	s->key = key;
@@ -794,6 +1054,9 @@ static void on_cookie_result(const struct ipc_in *in)
 	s->vhost = vhost && vhost[0] ? strdup(vhost) : NULL;
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
+	s->device_type = p->device_type ? strdup(p->device_type) : NULL;
+	s->platform = p->platform ? strdup(p->platform) : NULL;
+	snprintf(s->local, sizeof(s->local), "%s", p->local);
 	s->since = time(NULL);
 	s->mtu = mtu;
 	ip[0] = lip[0] = mask[0] = 0;
@@ -806,10 +1069,13 @@ static void on_cookie_result(const struct ipc_in *in)
 		inet_ntop(AF_INET, &a, mask, sizeof(mask));
 	}
 	snprintf(s->ipv4, sizeof(s->ipv4), "%s", ip);
+	snprintf(s->ipv4_local, sizeof(s->ipv4_local), "%s", lip);
 	if (want6) {
 		inet_ntop(AF_INET6, peer6, ip6, sizeof(ip6));
 		inet_ntop(AF_INET6, local6, lip6, sizeof(lip6));
 		snprintf(s->ipv6, sizeof(s->ipv6), "%s", ip6);
+		snprintf(s->ipv6_local, sizeof(s->ipv6_local), "%s", lip6);
+		s->ipv6_prefix = pool6_prefix(pool6);
 	}
 	mobile = (p->flags & OC_SESS_F_MOBILE) != 0;
 
@@ -833,17 +1099,21 @@ static void on_cookie_result(const struct ipc_in *in)
 	}
 	put_strvec(&m, T_DNS, &us.dns);
 	put_strvec(&m, T_NBNS, &us.nbns);
-	for (i = 0; i < us.route.n; i++) {
-		char rt[128];
-
-		if (route_normalize(us.route.v[i], rt, sizeof(rt)) == 0)
-			ipc_put_str(&m, T_ROUTE, rt);
+	for (i = 0; i < us.route.n && n_rts < MAX_RTS; i++) {
+		if (route_normalize(us.route.v[i], rts[n_rts], sizeof(rts[0])) == 0) {
+			ipc_put_str(&m, T_ROUTE, rts[n_rts]);
+			rtp[n_rts] = rts[n_rts];
+			n_rts++;
+		}
 	}
-	for (i = 0; i < us.no_route.n; i++) {
-		char rt[128];
+	for (i = 0; i < us.no_route.n && n_rts + n_nrts < MAX_RTS; i++) {
+		char *rt = rts[n_rts + n_nrts];
 
-		if (route_normalize(us.no_route.v[i], rt, sizeof(rt)) == 0)
+		if (route_normalize(us.no_route.v[i], rt, sizeof(rts[0])) == 0) {
 			ipc_put_str(&m, T_NO_ROUTE, rt);
+			rtp[n_rts + n_nrts] = rt;
+			n_nrts++;
+		}
 	}
 	put_strvec(&m, T_SPLIT_DNS, &us.split_dns);
 	ipc_put_str(&m, T_DEFAULT_DOMAIN, us.default_domain);
@@ -866,30 +1136,25 @@ static void on_cookie_result(const struct ipc_in *in)
 	ipc_put_u32(&m, T_NO_UDP, us.no_udp);
 	if (us.interim_secs > 0)
 		ipc_put_u32(&m, T_STATS_INTERVAL, (uint32_t)us.interim_secs);
-	if (ipc_send(p->w->fd, &m, tunfd) < 0) {
-		log_err("cannot hand the session to worker %d", p->w->index);
+	if (m.overflow || hooks_env_build(s, &us, rtp, n_rts, rtp + n_rts, n_nrts) < 0 ||
+	    hooks_iroutes_init(s, &us) < 0 || !(s->reply = malloc(m.len))) {
+		log_err("user %s: cannot prepare the session (out of memory)", user);
+		reply_fail(p->w, p->wseq, OC_E_NOMEM, "Out of memory");
 		session_free(s);
 		s = NULL;
 		goto out;
 	}
+	/* the reply (with the tun fd) waits for the connect script and the
+	 * iroutes; meanwhile the session counts and holds its address */
+	memcpy(s->reply, m.buf, m.len);
+	s->reply_len = m.len;
+	s->tunfd = tunfd;
+	tunfd = -1;
 	s->next = M.sessions;
 	M.sessions = s;
 	M.n_sessions++;
 	s->w->n_sessions++;
-	log_info("session %llu: user %s (group %s) from %s on %s as %s%s%s",
-		 (unsigned long long)s->id, s->username, s->group, s->peer, devname,
-		 ip[0] ? ip : "", ip[0] && ip6[0] ? " + " : "", ip6);
-	/* accounting start (sec-mod sends it once per cookie) */
-	ipc_begin(&m, IPC_SESSION_STARTED, 0);
-	ipc_put(&m, T_COOKIE, s->cookie, OC_COOKIE_LEN);
-	ipc_put_u64(&m, T_SESSION_ID, s->id);
-	ipc_put_str(&m, T_PEER, s->peer);
-	ipc_put_str(&m, T_DEVICE, s->device);
-	if (ip[0])
-		ipc_put_str(&m, T_IPV4, ip);
-	if (ip6[0])
-		ipc_put_str(&m, T_IPV6, ip6);
-	send_secmod(&m);
+	session_open_connect(s);
 out:
 	if (have_us)
 		usercfg_settings_free(&us);
@@ -922,7 +1187,15 @@ static void on_session_open(struct worker_proc *w, const struct ipc_in *in)
 	DUP(peer, T_PEER);
 	DUP(transport, T_TRANSPORT);
 	DUP(platform, T_PLATFORM);
+	DUP(device_type, T_DEVICE_TYPE);
 #undef DUP
+	if (ipc_get(in, T_LOCAL, &v, &n) && n <= sizeof(struct sockaddr_storage)) {
+		struct sockaddr_storage ss;
+
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, v, n);
+		addr_text(&ss, p->local, sizeof(p->local));
+	}
 	ipc_get_u32(in, T_FLAGS, &p->flags);
 	ipc_get_u32(in, T_BASE_MTU, &p->base_mtu);
 	ipc_get_u32(in, T_OVERHEAD, &p->overhead);
@@ -975,7 +1248,7 @@ static void on_session_stats(struct worker_proc *w, const struct ipc_in *in)
 	for (s = M.sessions; s; s = s->next)
 		if (s->id == id && s->w == w)
 			break;
-	if (!s || s->replaced)
+	if (!s || s->replaced || s->stage != SS_LIVE)
 		return;
 	ipc_get_u64(in, T_BYTES_IN, &s->bytes_in);
 	ipc_get_u64(in, T_BYTES_OUT, &s->bytes_out);
@@ -1158,11 +1431,57 @@ static int transport_index(struct generation *g, const char *name)
 	return -1;
 }
 
+/* sessions-per-worker: a worker with room (the spare), else a new one */
+static struct worker_proc *pick_ondemand(void)
+{
+	struct worker_proc *w;
+	size_t live = 0;
+
+	for (w = M.workers; w; w = w->next) {
+		live++;
+		if (!w->draining && w->gen == M.gen && w->n_handed < per_worker(M.gen))
+			return w;
+	}
+	if (live >= ondemand_limit(M.gen)) {
+		log_warn("%zu workers are running (sessions-per-worker %zu): no new worker",
+			 live, per_worker(M.gen));
+		return NULL;
+	}
+	if (spawn_worker(M.gen) < 0)
+		return NULL;
+	return M.workers; /* the new one is first */
+}
+
+/* After a connection went to @p w: a full worker drains (it exits when its
+ * connections are over) and a spare is started for the next client. */
+static void handed(struct worker_proc *w)
+{
+	static struct ipc_out m;
+	struct worker_proc *x;
+	size_t live = 0;
+
+	w->n_handed++;
+	if (!per_worker(M.gen) || w->n_handed < per_worker(M.gen))
+		return;
+	w->draining = true;
+	ipc_begin(&m, IPC_DRAIN, 0);
+	ipc_send(w->fd, &m, -1);
+	for (x = M.workers; x; x = x->next) {
+		live++;
+		if (!x->draining && x->gen == M.gen)
+			return; /* a spare is there */
+	}
+	if (live < ondemand_limit(M.gen))
+		spawn_worker(M.gen);
+}
+
 static struct worker_proc *pick_worker(void)
 {
 	struct worker_proc *w, *best = NULL;
 	size_t i = 0, n = 0;
 
+	if (per_worker(M.gen))
+		return pick_ondemand();
 	for (w = M.workers; w; w = w->next)
 		if (!w->draining && w->gen == M.gen)
 			n++;
@@ -1182,19 +1501,211 @@ static struct worker_proc *pick_worker(void)
 
 static uint64_t last_ban_sweep;
 
-static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+/*
+ * An accepted connection from the client at @p peer (its real address, from
+ * the PROXY header when listen-proxy-proto is on): refused if the address
+ * is banned, else handed to a worker.  Closes @p fd in any case.
+ */
+static void conn_dispatch(struct listener *l, int fd, const struct sockaddr_storage *peer,
+                          socklen_t pl, const struct sockaddr_storage *local, socklen_t ll)
 {
 	static struct ipc_out m;
+	char text[INET6_ADDRSTRLEN + 8];
+	struct worker_proc *w;
+	struct ban_addr ba;
+	int idx;
+
+	addr_text(peer, text, sizeof(text));
+	if (ban_addr_from_sockaddr((const struct sockaddr *)peer, &ba) == 0) {
+		const struct core_conf *cc = gen_conf(M.gen);
+		uint64_t now = now_ms();
+
+		if (now - last_ban_sweep > 60000) {
+			ban_sweep(cc, now);
+			last_ban_sweep = now;
+		}
+		if (ban_is_banned(cc, &ba, now)) {
+			log_debug("%s: address is banned; connection refused", text);
+			close(fd);
+			return;
+		}
+		if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+			log_info("%s: address banned for %lld s (too many connections)",
+				 text, (long long)cc->ban_time);
+	}
+	w = pick_worker();
+	idx = w ? transport_index(w->gen, l->transport) : -1;
+	if (!w || idx < 0) {
+		log_warn("%s: no worker available; connection dropped", text);
+		close(fd);
+		return;
+	}
+	ipc_begin(&m, IPC_CONN_NEW, 0);
+	ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
+	ipc_put(&m, T_PEER, peer, pl);
+	ipc_put(&m, T_LOCAL, local, ll);
+	ipc_put_str(&m, T_PEER_TEXT, text);
+	if (ipc_send(w->fd, &m, fd) < 0)
+		log_warn("%s: cannot pass the connection to worker %d", text, w->index);
+	else
+		handed(w);
+	close(fd);
+}
+
+/* ---------------- PROXY protocol (listen-proxy-proto) ---------------- */
+
+#define PROXY_TIMEOUT_MS 5000
+#define PROXY_MAX_WAITING 1024
+
+/* A connection whose PROXY header has not fully arrived.  Bytes are
+ * peeked, and only those of the header are consumed: the TLS bytes after
+ * it stay in the socket for the worker. */
+struct proxy_wait {
+	int fd;
+	struct listener *l;
+	struct sockaddr_storage peer, local;
+	socklen_t pl, ll;
+	uint64_t deadline;
+	struct event *ev;
+	struct proxy_wait *next;
+	size_t len;
+	uint8_t buf[PP_MAX];
+};
+
+static struct proxy_wait *proxy_waiting;
+static size_t n_proxy_waiting;
+
+static void proxy_wait_free(struct proxy_wait *pw, bool close_fd)
+{
+	struct proxy_wait **pp;
+
+	for (pp = &proxy_waiting; *pp; pp = &(*pp)->next) {
+		if (*pp == pw) {
+			*pp = pw->next;
+			n_proxy_waiting--;
+			break;
+		}
+	}
+	if (pw->ev)
+		event_free(pw->ev);
+	if (close_fd && pw->fd >= 0)
+		close(pw->fd);
+	free(pw);
+}
+
+static void proxy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_wait *pw = arg;
+	struct pp_result res;
+	char text[INET6_ADDRSTRLEN + 8];
+	uint64_t now = now_ms();
+	ssize_t n;
+	int r;
+
+	addr_text(&pw->peer, text, sizeof(text));
+	if (now >= pw->deadline) {
+		log_info("%s: no complete PROXY header within %d s; connection closed",
+			 text, PROXY_TIMEOUT_MS / 1000);
+		proxy_wait_free(pw, true);
+		return;
+	}
+	n = recv(fd, pw->buf + pw->len, sizeof(pw->buf) - pw->len, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		goto rearm;
+	if (n <= 0) {
+		log_debug("%s: connection closed before its PROXY header", text);
+		proxy_wait_free(pw, true);
+		return;
+	}
+	r = pp_parse(pw->buf, pw->len + (size_t)n, &res);
+	if (r < 0) {
+		log_info("%s: not a valid PROXY protocol header; connection closed", text);
+		proxy_wait_free(pw, true);
+		return;
+	}
+	if (r == 0) {
+		/* all of it is header: take it out of the socket */
+		if (recv(fd, pw->buf + pw->len, (size_t)n, 0) != n) {
+			proxy_wait_free(pw, true);
+			return;
+		}
+		pw->len += (size_t)n;
+		goto rearm;
+	}
+	/* complete: consume exactly the rest of the header */
+	if ((size_t)r > pw->len &&
+	    recv(fd, pw->buf + pw->len, (size_t)r - pw->len, 0) != (ssize_t)((size_t)r - pw->len)) {
+		proxy_wait_free(pw, true);
+		return;
+	}
+	if (!res.local) {
+		char real[INET6_ADDRSTRLEN + 8];
+
+		addr_text(&res.src, real, sizeof(real));
+		log_debug("%s: PROXY v%d header: client %s", text, res.version, real);
+		pw->peer = res.src;
+		pw->pl = res.src_len;
+		pw->local = res.dst;
+		pw->ll = res.dst_len;
+	}
+	{
+		struct listener *l = pw->l;
+		struct sockaddr_storage peer = pw->peer, local = pw->local;
+		socklen_t pl = pw->pl, ll = pw->ll;
+
+		proxy_wait_free(pw, false);
+		conn_dispatch(l, (int)fd, &peer, pl, &local, ll);
+	}
+	return;
+rearm:
+	{
+		uint64_t left = pw->deadline - now;
+		struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+
+		event_add(pw->ev, &tv);
+	}
+}
+
+static void proxy_wait_start(struct listener *l, int fd, const struct sockaddr_storage *peer,
+                             socklen_t pl, const struct sockaddr_storage *local, socklen_t ll)
+{
+	struct proxy_wait *pw;
+	struct timeval tv = { PROXY_TIMEOUT_MS / 1000, (PROXY_TIMEOUT_MS % 1000) * 1000 };
+
+	if (n_proxy_waiting >= PROXY_MAX_WAITING || !(pw = calloc(1, sizeof(*pw)))) {
+		log_warn("too many connections waiting for their PROXY header; one dropped");
+		close(fd);
+		return;
+	}
+	pw->fd = fd;
+	pw->l = l;
+	pw->peer = *peer;
+	pw->pl = pl;
+	pw->local = *local;
+	pw->ll = ll;
+	pw->deadline = now_ms() + PROXY_TIMEOUT_MS;
+	pw->ev = event_new(M.base, fd, EV_READ, proxy_cb, pw);
+	if (!pw->ev || event_add(pw->ev, &tv) < 0) {
+		if (pw->ev)
+			event_free(pw->ev);
+		free(pw);
+		close(fd);
+		return;
+	}
+	pw->next = proxy_waiting;
+	proxy_waiting = pw;
+	n_proxy_waiting++;
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
 	struct listener *l = arg;
 	int budget = 64;
 
 	while (budget-- > 0) {
 		struct sockaddr_storage peer, local;
 		socklen_t pl = sizeof(peer), ll = sizeof(local);
-		char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
-		struct worker_proc *w;
-		struct ban_addr ba;
-		int fd, idx;
+		int fd;
 
 		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -1202,51 +1713,15 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		getsockname(fd, (struct sockaddr *)&local, &ll);
-		host[0] = 0;
-		if (peer.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer;
-
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
-			else
-				inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		} else if (peer.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof(host));
-		}
-		snprintf(text, sizeof(text), "%s", host);
-		if (ban_addr_from_sockaddr((struct sockaddr *)&peer, &ba) == 0) {
-			const struct core_conf *cc = gen_conf(M.gen);
-			uint64_t now = now_ms();
-
-			if (now - last_ban_sweep > 60000) {
-				ban_sweep(cc, now);
-				last_ban_sweep = now;
-			}
-			if (ban_is_banned(cc, &ba, now)) {
-				log_debug("%s: address is banned; connection refused", text);
-				close(fd);
-				continue;
-			}
-			if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
-				log_info("%s: address banned for %lld s (too many connections)",
-					 text, (long long)cc->ban_time);
-		}
-		w = pick_worker();
-		idx = w ? transport_index(w->gen, l->transport) : -1;
-		if (!w || idx < 0) {
-			log_warn("%s: no worker available; connection dropped", text);
-			close(fd);
-			continue;
-		}
-		ipc_begin(&m, IPC_CONN_NEW, 0);
-		ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
-		ipc_put(&m, T_PEER, &peer, pl);
-		ipc_put(&m, T_LOCAL, &local, ll);
-		ipc_put_str(&m, T_PEER_TEXT, text);
-		if (ipc_send(w->fd, &m, fd) < 0)
-			log_warn("%s: cannot pass the connection to worker %d", text, w->index);
-		close(fd);
+		memset(&local, 0, sizeof(local));
+		if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
+			ll = 0;
+		/* with a load balancer in front, the client's address (for
+		 * bans, logs, scripts) comes in the PROXY header */
+		if (gen_conf(M.gen)->listen_proxy_proto)
+			proxy_wait_start(l, fd, &peer, pl, &local, ll);
+		else
+			conn_dispatch(l, fd, &peer, pl, &local, ll);
 	}
 }
 
@@ -1684,6 +2159,53 @@ static void finish_reload(int status, const char *msg)
 	M.reload_client = NULL;
 }
 
+/*
+ * Instantiate every module of @p g in a scratch child (role CHECK, as
+ * `ocmod -t`), so what only a worker or sec-mod would notice -- a server key
+ * that does not match its certificate -- stops a start or a reload here
+ * instead of making workers fail over and over.  Main itself never reads a
+ * private key: its memory is what every worker starts from.
+ */
+static int check_instances(struct generation *g, char *err, size_t errlen)
+{
+	int pfd[2], st = 0, r;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot check the modules: %s", strerror(errno));
+		return OC_E_IO;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		r = gen_instantiate(g, OC_ROLE_CHECK, err, errlen);
+		if (r < 0 && write(pfd[1], err, strlen(err)) < 0)
+			_exit(2);
+		_exit(r < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		snprintf(err, errlen, "cannot check the modules: %s", strerror(errno));
+		return OC_E_IO;
+	}
+	do {
+		n = read(pfd[0], err, errlen - 1);
+	} while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (n > 0)
+		err[n] = 0;
+	else
+		snprintf(err, errlen, "module instantiation failed in a check process");
+	return OC_E_INVAL;
+}
+
 int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
 {
 	static struct ipc_out m;
@@ -1699,6 +2221,8 @@ int main_reload_start(struct ctl_client *requester, char *err, size_t errlen)
 			    M.opts->module_dir, &g, err, errlen);
 	if (r == 0)
 		r = gen_instantiate(g, OC_ROLE_MAIN, err, errlen);
+	if (r == 0)
+		r = check_instances(g, err, errlen);
 	if (r < 0) {
 		log_err("reload failed, still running generation %u: %s", M.gen->id, err);
 		M.reloads_failed++;
@@ -1735,6 +2259,13 @@ int main_disconnect(uint64_t id, const char *user, int reason)
 		if (s->replaced || (id && s->id != id) ||
 		    (user && (!s->username || strcmp(s->username, user) != 0)))
 			continue;
+		if (s->stage != SS_LIVE) {
+			/* still opening: refused when its connect script ends */
+			s->kill_pending = true;
+			s->kill_reason = (uint32_t)reason;
+			n++;
+			continue;
+		}
 		ipc_begin(&m, IPC_SESSION_KILL, 0);
 		ipc_put_u64(&m, T_SESSION_ID, s->id);
 		ipc_put_u32(&m, T_REASON, (uint32_t)reason);
@@ -1760,6 +2291,8 @@ static void reap_children(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct worker_proc *w;
 
+		if (child_reaped(pid, status))
+			continue; /* a script or route command */
 		if (pid == M.secmod_pid) {
 			log_err("sec-mod (pid %d) exited (%s %d); stopping the server",
 				(int)pid, WIFSIGNALED(status) ? "signal" : "status",
@@ -1942,6 +2475,8 @@ int main_run(const struct main_opts *o)
 	if (o->debug < 0 && gen_conf(g)->log_level > 0)
 		log_setup(o->log_stderr, (int)gen_conf(g)->log_level, "main");
 	r = gen_instantiate(g, OC_ROLE_MAIN, err, sizeof(err));
+	if (r == 0)
+		r = check_instances(g, err, sizeof(err));
 	if (r < 0 || pool_setup(g, &pool, &pool6, err, sizeof(err)) < 0 ||
 	    bind_all(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -1955,6 +2490,7 @@ int main_run(const struct main_opts *o)
 	if (!M.base)
 		goto out;
 	host_set_event_base(M.base);
+	child_init(M.base);
 	M.gen = g;
 	g = NULL;
 	ban_set_exempt(gen_conf(M.gen));
@@ -1981,13 +2517,32 @@ int main_run(const struct main_opts *o)
 					    &listeners[i]);
 		event_add(listeners[i].ev, NULL);
 	}
-	log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
-		 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
-		 OC_ABI_MINOR);
+	if (per_worker(M.gen))
+		log_info("ocmod %s ready (pid %d, workers on demand, %zu client connection%s each, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), per_worker(M.gen),
+			 per_worker(M.gen) == 1 ? "" : "s", OC_ABI_MAJOR, OC_ABI_MINOR);
+	else
+		log_info("ocmod %s ready (pid %d, %zu workers, module ABI %d.%d)",
+			 PACKAGE_VERSION, (int)getpid(), worker_count(M.gen), OC_ABI_MAJOR,
+			 OC_ABI_MINOR);
 	event_base_dispatch(M.base);
 	rc = 0;
+	/* the sessions end with the server: their disconnect scripts and
+	 * iroute removal run (not waited for) */
+	{
+		struct session *s;
+
+		for (s = M.sessions; s; s = s->next) {
+			if (s->stage != SS_LIVE)
+				continue;
+			if (s->connect_ok)
+				hooks_script(gen_conf(M.gen), HOOK_DISCONNECT, s, NULL, NULL);
+			hooks_iroutes_remove(gen_conf(M.gen), s);
+		}
+	}
 out:
 	stop_children();
+	child_cleanup();
 	ctl_close_all();
 	if (M.ctl_path)
 		unlink(M.ctl_path);

@@ -10,9 +10,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <time.h>
 #include "gen.h"
 #include "procs.h"
+#include "script.h"
 
 struct worker_proc {
 	pid_t pid;
@@ -23,6 +25,7 @@ struct worker_proc {
 	bool draining;
 	size_t n_sessions;
 	size_t n_flowkeys;          /* routing keys it registered (IPC_FLOW_KEY) */
+	size_t n_handed;            /* client connections given to it */
 	struct worker_proc *next;
 };
 
@@ -46,8 +49,29 @@ struct session {
 	struct session *chnext;     /* channel-key hash chain */
 	uint64_t last_fwd_ms;       /* last flow handed to the worker ... */
 	struct sockaddr_storage last_fwd_peer; /* ... and from whom */
+	/* scripts and iroutes (hooks.c) */
+	char *device_type, *platform;
+	char local[INET6_ADDRSTRLEN];   /* our address the client reached (IP_REAL_LOCAL) */
+	char ipv4_local[16], ipv6_local[46];
+	unsigned ipv6_prefix;
+	struct envlist env;             /* what every script of the session sees */
+	char **iroutes;
+	size_t n_iroutes;
+	bool iroutes_applied;
+	/* Opening: the worker's reply (and the tun fd) wait until the connect
+	 * script and the iroutes are done; see session_advance in mainproc.c */
+	int stage;                      /* SS_* */
+	bool connect_ok;                /* connect-script exited 0 (or none): disconnect-script runs */
+	bool closed;                    /* ended while opening (limbo list) */
+	bool kill_pending;              /* ocmodctl disconnected it while opening */
+	uint32_t kill_reason, wseq;
+	int tunfd;
+	uint8_t *reply;
+	size_t reply_len;
 	struct session *next;
 };
+
+enum { SS_LIVE = 0, SS_CONNECT_SCRIPT, SS_IROUTES };
 
 struct ctl_client;
 

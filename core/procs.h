@@ -20,8 +20,10 @@ struct main_opts {
 /* sec-mod: runs until main goes away; returns the exit status. */
 int secmod_run(struct generation *g, int main_fd);
 
-/* a worker: @p index for logs; returns the exit status. */
-int worker_run(struct generation *g, int index, int main_fd, int secmod_fd);
+/* a worker: @p index for logs; @p key_fd its key channel to sec-mod;
+ * returns the exit status. */
+int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
+               int key_fd);
 
 /* main */
 int main_run(const struct main_opts *o);

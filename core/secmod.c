@@ -21,6 +21,7 @@
 #include "gen.h"
 #include "host.h"
 #include "ipc.h"
+#include "keys.h"
 #include "log.h"
 #include "procs.h"
 #include "usercfg.h"
@@ -67,6 +68,18 @@ struct attempt {
 	size_t field_store_len;
 	oc_auth_status_t job_status;
 	struct attempt *job_next;
+	bool job_in;               /* the offloaded step has an input */
+	uint32_t job_flags;
+	/* token methods: flags of the first query (they order the
+	 * alternatives), the current query's token and flags (owned, wiped
+	 * once the query is answered), and a token a method returned with OK
+	 * (mutual authentication) that goes out with the next answer */
+	uint32_t first_flags;
+	uint32_t qflags;
+	uint8_t *tok;
+	size_t tok_len;
+	uint8_t *ans_tok;
+	size_t ans_tok_len;
 };
 
 struct cookie {
@@ -198,6 +211,16 @@ static struct attempt *attempt_find(const uint8_t *ctx, size_t len)
 	return NULL;
 }
 
+static void bytes_wipe_free(uint8_t **p, size_t *len)
+{
+	if (*p) {
+		explicit_bzero(*p, *len);
+		free(*p);
+	}
+	*p = NULL;
+	*len = 0;
+}
+
 static void attempt_free(struct attempt *a)
 {
 	struct attempt **pp;
@@ -231,6 +254,8 @@ static void attempt_free(struct attempt *a)
 		explicit_bzero(a->field_store, a->field_store_len);
 		free(a->field_store);
 	}
+	bytes_wipe_free(&a->tok, &a->tok_len);
+	bytes_wipe_free(&a->ans_tok, &a->ans_tok_len);
 	gen_unref(a->gen);
 	explicit_bzero(a, sizeof(*a));
 	free(a);
@@ -335,14 +360,19 @@ static void add_group_choices(struct ipc_out *m, const struct attempt *a)
 	}
 }
 
+static size_t alt_at(const struct attempt *a, size_t pos);
+
 static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie)
 {
 	static struct ipc_out m;
 	const struct core_conf *cc = gen_conf_vhost(a->gen, a->vhost);
-	size_t i;
+	const oc_auth_ops_t *ops = a->mi ? a->mi->desc->ops : NULL;
+	const uint8_t *tok = a->ans_tok;
+	size_t tok_len = a->ans_tok_len, i;
+	uint32_t flags = 0;
 
 	if (!a->wc)
-		return;
+		goto out;
 	ipc_begin(&m, IPC_AUTH_ANSWER, a->seq);
 	ipc_put_u32(&m, T_STATUS, (uint32_t)st);
 	ipc_put(&m, T_CONTEXT, a->ctx, CTX_LEN);
@@ -356,17 +386,33 @@ static void answer(struct attempt *a, oc_auth_status_t st, const uint8_t *cookie
 			p.value[sizeof(p.value) - 1] = 0;
 			ipc_put(&m, T_PROMPT, &p, sizeof(p));
 		}
-		if (a->out.token.data && a->out.token.len)
-			ipc_put(&m, T_TOKEN, a->out.token.data, a->out.token.len);
+		if (a->out.token.data && a->out.token.len) {
+			tok = a->out.token.data;
+			tok_len = a->out.token.len;
+		}
+		/* a token method asking for no input asks for a token */
+		if (ops && (ops->flags & OC_AUTH_F_TOKEN) && a->out.n_prompts == 0) {
+			flags |= OC_AUTH_ANS_F_TOKEN;
+			if (alt_at(a, a->alt_pos + 1) < a->n_alts)
+				flags |= OC_AUTH_ANS_F_FALLBACK;
+		}
 		add_group_choices(&m, a);
 		ipc_put_str(&m, T_SELECTED_GROUP, a->group);
 	} else if (st == OC_AUTH_OK) {
 		ipc_put(&m, T_COOKIE, cookie, OC_COOKIE_LEN);
 		ipc_put_str(&m, T_BANNER, cc->banner);
 	}
+	if ((st == OC_AUTH_CHALLENGE || st == OC_AUTH_OK) && tok && tok_len)
+		ipc_put(&m, T_TOKEN, tok, tok_len);
+	if (flags)
+		ipc_put_u32(&m, T_FLAGS, flags);
 	if (ipc_send(a->wc->fd, &m, -1) < 0)
 		log_warn("cannot answer worker: %s", strerror(errno));
 	a->wc = NULL;
+out:
+	/* the query is answered: its token is spent */
+	bytes_wipe_free(&a->tok, &a->tok_len);
+	bytes_wipe_free(&a->ans_tok, &a->ans_tok_len);
 }
 
 /* ---------------- the chain ---------------- */
@@ -506,15 +552,16 @@ fail:
 static void run_chain(struct attempt *a, const oc_auth_input_t *in);
 static void job_submit(struct attempt *a, const oc_auth_input_t *in);
 
-static bool alt_uses_cert(const struct auth_alt *alt)
+/* The first alternative of @p a's chain with a method flagged @p flag, or n_alts. */
+static size_t first_alt_with(const struct attempt *a, uint32_t flag)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < alt->n; i++)
-		if (((const oc_auth_ops_t *)alt->methods[i]->desc->ops)->flags &
-		    OC_AUTH_F_CERT)
-			return true;
-	return false;
+	for (i = 0; i < a->n_alts; i++)
+		for (j = 0; j < a->alts[i].n; j++)
+			if (((const oc_auth_ops_t *)a->alts[i].methods[j]->desc->ops)->flags & flag)
+				return i;
+	return a->n_alts;
 }
 
 /*
@@ -522,19 +569,22 @@ static bool alt_uses_cert(const struct auth_alt *alt)
  * (ws_switch_auth_to(AUTH_TYPE_CERTIFICATE)), a client that presented a
  * certificate starts with the first alternative using a certificate method,
  * so `auth = "plain[...]"` + `enable-auth = "certificate"` logs it in
- * without a password; the others follow in configuration order.  Without a
- * certificate: configuration order.
+ * without a password; otherwise a client that can answer a token challenge
+ * (X-Support-HTTP-Auth; ocserv's ws_switch_auth_to(AUTH_TYPE_GSSAPI))
+ * starts with the first alternative using a token method, so
+ * `auth = "pam"` + `enable-auth = "gssapi"` tries Kerberos first.  The
+ * others follow in configuration order.  Otherwise: configuration order.
  */
 static size_t alt_at(const struct attempt *a, size_t pos)
 {
-	size_t first = 0, i;
+	size_t first = a->n_alts, i;
 
-	if (a->cert_len > 0) {
-		while (first < a->n_alts && !alt_uses_cert(&a->alts[first]))
-			first++;
-		if (first == a->n_alts)
-			first = 0;
-	}
+	if (a->cert_len > 0)
+		first = first_alt_with(a, OC_AUTH_F_CERT);
+	if (first == a->n_alts && (a->first_flags & OC_AUTH_IN_F_TOKEN_OK))
+		first = first_alt_with(a, OC_AUTH_F_TOKEN);
+	if (first == a->n_alts)
+		first = 0;
 	if (pos == 0)
 		return first;
 	for (i = 0; i < a->n_alts; i++) {
@@ -578,6 +628,14 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		a->busy = true;
 		return;
 	case OC_AUTH_OK:
+		if (a->out.token.data && a->out.token.len && !a->ans_tok) {
+			/* e.g. mutual authentication: goes out with the answer */
+			a->ans_tok = malloc(a->out.token.len);
+			if (a->ans_tok) {
+				memcpy(a->ans_tok, a->out.token.data, a->out.token.len);
+				a->ans_tok_len = a->out.token.len;
+			}
+		}
 		r = merge_identity(a);
 		ops->session_free(a->msess);
 		a->msess = NULL;
@@ -593,6 +651,8 @@ static void handle_status(struct attempt *a, oc_auth_status_t st)
 		run_chain(a, NULL);
 		return;
 	case OC_AUTH_NEXT:
+		if (a->out.log_reason[0])
+			log_info("%s: %s%s", a->peer, a->mi->log_prefix, a->out.log_reason);
 		ops->session_free(a->msess);
 		a->msess = NULL;
 		a->idx = 0;
@@ -642,6 +702,7 @@ static void run_chain(struct attempt *a, const oc_auth_input_t *in)
 {
 	const oc_auth_ops_t *ops;
 	oc_error_t err = { 0 };
+	oc_auth_input_t tin;
 	oc_auth_status_t st;
 
 	if (a->alt >= a->n_alts || a->idx >= a->alts[a->alt].n) {
@@ -675,6 +736,17 @@ static void run_chain(struct attempt *a, const oc_auth_input_t *in)
 			return;
 		}
 		in = NULL; /* a new method starts without input */
+	}
+	if (ops->flags & OC_AUTH_F_TOKEN) {
+		/* token methods always see the query's token and flags */
+		tin = (oc_auth_input_t){ .size = sizeof(tin),
+					 .token = { a->tok, a->tok_len },
+					 .flags = a->qflags };
+		if (in) {
+			tin.fields = in->fields;
+			tin.n_fields = in->n_fields;
+		}
+		in = &tin;
 	}
 	memset(&a->out, 0, sizeof(a->out));
 	a->out.size = sizeof(a->out);
@@ -713,8 +785,15 @@ static void *pool_thread(void *arg)
 
 		ops = a->mi->desc->ops;
 		in = (oc_auth_input_t){ .size = sizeof(in), .fields = a->fields,
-					.n_fields = a->n_fields };
-		a->job_status = ops->step(a->msess, a->n_fields ? &in : NULL,
+					.n_fields = a->n_fields,
+					.token = { a->tok, a->tok_len },
+					.flags = a->job_flags };
+		/* token methods get their input as given; the others an
+		 * input only when it has fields */
+		a->job_status = ops->step(a->msess,
+					  ((ops->flags & OC_AUTH_F_TOKEN) ? a->job_in
+									  : a->n_fields > 0)
+						  ? &in : NULL,
 					  &a->out, NULL, NULL);
 		if (a->job_status == OC_AUTH_PENDING)
 			a->job_status = OC_AUTH_ERROR; /* blocking modules finish here */
@@ -743,6 +822,8 @@ static void job_submit(struct attempt *a, const oc_auth_input_t *in)
 		a->field_store = NULL;
 	}
 	a->n_fields = 0;
+	a->job_in = in != NULL;
+	a->job_flags = in ? in->flags : 0;
 	for (i = 0; in && i < in->n_fields && i < MAX_FIELDS; i++)
 		need += strlen(in->fields[i].name) + strlen(in->fields[i].value) + 2;
 	if (need) {
@@ -838,9 +919,15 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 	size_t ctx_len = 0, off = 0, n, nf = 0;
 	oc_kv_t fields[MAX_FIELDS];
 	const char *pending_name = NULL, *s;
+	const uint8_t *tok = NULL;
+	size_t tok_len = 0;
+	uint32_t qflags = 0;
 	struct attempt *a;
 	uint16_t tag;
 
+	ipc_get_u32(in, T_FLAGS, &qflags);
+	if (!ipc_get(in, T_TOKEN, &tok, &tok_len))
+		tok_len = 0;
 	if (ipc_get(in, T_CONTEXT, &ctx, &ctx_len) && ctx_len > 0) {
 		a = attempt_find(ctx, ctx_len);
 		if (!a || a->busy) {
@@ -882,6 +969,7 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 			a->cert_len = n;
 		}
 		gen_chain_vhost(a->gen, a->vhost, &a->alts, &a->n_alts, NULL);
+		a->first_flags = qflags;
 		a->alt = alt_at(a, 0);
 		a->next = S.attempts[bucket(a->ctx)];
 		S.attempts[bucket(a->ctx)] = a;
@@ -906,15 +994,25 @@ static void on_auth_query(struct wchan *wc, const struct ipc_in *in)
 	}
 	a->wc = wc;
 	a->seq = in->seq;
+	/* this query's token and flags (kept: a blocking step runs later) */
+	bytes_wipe_free(&a->tok, &a->tok_len);
+	a->qflags = qflags;
+	if (tok_len > 0) {
+		if (!(a->tok = malloc(tok_len))) {
+			answer(a, OC_AUTH_ERROR, NULL);
+			attempt_free(a);
+			return;
+		}
+		memcpy(a->tok, tok, tok_len);
+		a->tok_len = tok_len;
+	}
 	if (ctx_len == 0) {
 		run_chain(a, NULL);
 	} else {
 		oc_auth_input_t inp = { .size = sizeof(inp), .fields = fields,
-					.n_fields = nf };
-		if (ipc_get(in, T_TOKEN, &v, &n)) {
-			inp.token.data = v;
-			inp.token.len = n;
-		}
+					.n_fields = nf,
+					.token = { a->tok, a->tok_len },
+					.flags = qflags };
 		run_chain(a, &inp);
 	}
 }
@@ -1073,7 +1171,7 @@ static void acct_send(struct cookie *c, uint32_t type, const uint64_t cnt[4],
 		.duration_s = (now_ms() - c->created) / 1000,
 		.stop_reason = reason,
 	};
-	if (!(ops->flags & OC_AUTH_F_BLOCKING)) {
+	if (!(ops->flags & (OC_AUTH_F_BLOCKING | OC_AUTH_F_ACCT_BLOCKING))) {
 		acct_job_run(j);
 		acct_job_free(j);
 		return;
@@ -1221,6 +1319,11 @@ static void on_cookie_end(const struct ipc_in *in)
 	c->last_reason = reason;
 	switch (reason) {
 	case OC_CLOSE_USER_LOGOUT:
+		/* persistent-cookies: a logout (AnyConnect sends one before a
+		 * planned reconnect) leaves the cookie valid until it expires */
+		if (gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->persistent_cookies)
+			goto keep;
+		/* fall through */
 	case OC_CLOSE_ADMIN:
 	case OC_CLOSE_SESSION_TIMEOUT:
 		acct_stop(c);
@@ -1228,6 +1331,7 @@ static void on_cookie_end(const struct ipc_in *in)
 		cookie_free(c);
 		return;
 	default:
+	keep:
 		c->active = false;
 		c->expires = now_ms() + (uint64_t)gen_conf_vhost(c->gen ? c->gen : S.gen, c->vhost)->cookie_timeout * 1000;
 	}
@@ -1254,6 +1358,8 @@ static void on_reload(const struct ipc_in *in)
 		      S.gen->module_dir, &g, err, sizeof(err));
 	if (r == 0)
 		r = gen_instantiate(g, OC_ROLE_SECMOD, err, sizeof(err));
+	if (r == 0)
+		r = keysrv_stage(g, err, sizeof(err));
 	if (r < 0) {
 		gen_unref(g);
 		ipc_put_u32(&m, T_STATUS, (uint32_t)r);
@@ -1314,6 +1420,12 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 				in.fd = -1;
 			}
 			break;
+		case IPC_WORKER_KEYS:
+			if (in.fd >= 0) {
+				keysrv_add_channel(in.fd); /* takes the fd */
+				in.fd = -1;
+			}
+			break;
 		case IPC_COOKIE_CHECK: on_cookie_check(&in); break;
 		case IPC_COOKIE_END: on_cookie_end(&in); break;
 		case IPC_RELOAD: on_reload(&in); break;
@@ -1322,12 +1434,14 @@ static void main_cb(evutil_socket_t fd, short what, void *arg)
 				gen_unref(S.gen);
 				S.gen = S.staged;
 				S.staged = NULL;
+				keysrv_commit();
 				log_info("now serving configuration generation %u", S.gen->id);
 			}
 			break;
 		case IPC_RELOAD_ABORT:
 			gen_unref(S.staged);
 			S.staged = NULL;
+			keysrv_abort();
 			break;
 		case IPC_SECMOD_STATUS: on_status(&in); break;
 		case IPC_SESSION_STARTED: on_session_started(&in); break;
@@ -1403,6 +1517,18 @@ int secmod_run(struct generation *g, int main_fd)
 	if (pool_start((size_t)gen_conf(g)->auth_offload_threads) < 0) {
 		log_err("cannot start the auth offload threads");
 		return 1;
+	}
+	/* the server private keys live here and nowhere else; a key that
+	 * does not load stops the server (main stops when sec-mod exits) */
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (keysrv_start(S.base, ncpu > 4 ? 4 : ncpu < 1 ? 1 : (size_t)ncpu) < 0 ||
+		    keysrv_stage(g, err, sizeof(err)) < 0) {
+			log_err("%s", err[0] ? err : "cannot start the key service");
+			return 1;
+		}
+		keysrv_commit();
 	}
 	S.main_ev = event_new(S.base, main_fd, EV_READ | EV_PERSIST, main_cb, NULL);
 	S.job_ev = event_new(S.base, S.job_pipe[0], EV_READ | EV_PERSIST, jobs_done_cb, NULL);

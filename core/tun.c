@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -341,4 +342,121 @@ out:
 	if (fd >= 0)
 		close(fd); /* a non-persistent tun device disappears with it */
 	return ret;
+}
+
+int tun_route_parse(const char *route, int *family, uint8_t addr[16], unsigned *plen)
+{
+	char buf[INET6_ADDRSTRLEN + 64], *slash, *end;
+	struct in_addr m;
+	unsigned i, n;
+	long l;
+
+	if (route == NULL || strlen(route) >= sizeof(buf))
+		return OC_E_INVAL;
+	memcpy(buf, route, strlen(route) + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = AF_INET;
+		n = 32;
+		if (slash && strchr(slash, '.')) {
+			uint32_t mh;
+
+			if (inet_pton(AF_INET, slash, &m) != 1)
+				return OC_E_INVAL;
+			mh = ntohl(m.s_addr);
+			for (n = 0; n < 32 && (mh & (0x80000000u >> n)); n++)
+				;
+			if (n < 32 && (mh << n) != 0)
+				return OC_E_INVAL; /* not contiguous */
+		} else if (slash) {
+			l = strtol(slash, &end, 10);
+			if (*slash < '0' || *slash > '9' || *end || l < 0 || l > 32)
+				return OC_E_INVAL;
+			n = (unsigned)l;
+		}
+	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
+		*family = AF_INET6;
+		n = 128;
+		if (slash) {
+			l = strtol(slash, &end, 10);
+			if (*slash < '0' || *slash > '9' || *end || l < 0 || l > 128)
+				return OC_E_INVAL;
+			n = (unsigned)l;
+		}
+	} else {
+		return OC_E_INVAL;
+	}
+	/* clear the host bits */
+	for (i = n; i < (*family == AF_INET ? 32u : 128u); i++)
+		addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	*plen = n;
+	return 0;
+}
+
+int tun_route(const char *dev, const char *route, bool add, char *err, size_t errlen)
+{
+	uint8_t a[16];
+	unsigned plen;
+	int family, s = -1, ret, e;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (dev == NULL || dev[0] == '\0' || strlen(dev) >= IFNAMSIZ ||
+	    tun_route_parse(route, &family, a, &plen) < 0) {
+		tun_err(err, errlen, "tun: '%s' is not a route", route ? route : "(null)");
+		return OC_E_INVAL;
+	}
+	inet_ntop(family, a, txt, sizeof(txt));
+	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		e = errno;
+		tun_err(err, errlen, "tun: cannot create a socket for route %s/%u: %s",
+		        txt, plen, strerror(e));
+		return errno_code(e);
+	}
+	if (family == AF_INET) {
+		struct rtentry rt;
+		char devbuf[IFNAMSIZ];
+		uint32_t mask = plen ? 0xffffffffu << (32 - plen) : 0;
+		uint32_t net;
+
+		memcpy(&net, a, 4);
+		memset(&rt, 0, sizeof(rt));
+		sin_set(&rt.rt_dst, ntohl(net));
+		sin_set(&rt.rt_genmask, mask);
+		rt.rt_flags = RTF_UP | (plen == 32 ? RTF_HOST : 0);
+		memcpy(devbuf, dev, strlen(dev) + 1);
+		rt.rt_dev = devbuf;
+		ret = ioctl(s, add ? SIOCADDRT : SIOCDELRT, &rt);
+	} else {
+		struct in6_rtmsg rt;
+		unsigned idx = if_nametoindex(dev);
+
+		if (idx == 0) {
+			e = errno;
+			close(s);
+			if (!add)
+				return 0; /* the device is gone, and its routes with it */
+			tun_err(err, errlen, "tun: no device %s: %s", dev, strerror(e));
+			return errno_code(e);
+		}
+		memset(&rt, 0, sizeof(rt));
+		memcpy(&rt.rtmsg_dst, a, 16);
+		rt.rtmsg_dst_len = (unsigned short)plen;
+		rt.rtmsg_metric = 1;
+		rt.rtmsg_flags = RTF_UP | (plen == 128 ? RTF_HOST : 0);
+		rt.rtmsg_ifindex = (int)idx;
+		ret = ioctl(s, add ? SIOCADDRT : SIOCDELRT, &rt);
+	}
+	e = errno;
+	close(s);
+	if (ret == 0)
+		return 0;
+	if (!add && (e == ESRCH || e == ENODEV || e == ENXIO))
+		return 0;
+	tun_err(err, errlen, "tun: cannot %s route %s/%u via %s: %s",
+	        add ? "add" : "delete", txt, plen, dev, strerror(e));
+	return errno_code(e);
 }

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 /*
  * Create a tun device (IFF_TUN | IFF_NO_PI) named @p prefix followed by the
@@ -22,5 +23,21 @@ int tun_create(const char *prefix, uint32_t local, uint32_t peer,
 
 /* Change the MTU of an existing device. */
 int tun_set_mtu(const char *name, unsigned mtu);
+
+/*
+ * Add (@p add true) or delete a route to @p route through device @p dev
+ * (the default way to install a session's iroutes).  @p route is IPv4
+ * "a.b.c.d/m.m.m.m", "a.b.c.d/len" or "a.b.c.d" (a host), or IPv6
+ * "prefix/len" or an address.  Adding a route that exists is an error
+ * (OC_E_EXIST); deleting one that is gone is not.  Returns 0 or a negative
+ * OC_E_* code with a message in @p err.
+ */
+int tun_route(const char *dev, const char *route, bool add, char *err, size_t errlen);
+
+/*
+ * Parse @p route (as above) into its family (AF_INET/AF_INET6), address
+ * (network byte order, 4 or 16 bytes) and prefix length.  0 or OC_E_INVAL.
+ */
+int tun_route_parse(const char *route, int *family, uint8_t addr[16], unsigned *plen);
 
 #endif

@@ -23,6 +23,8 @@
 #include "gen.h"
 #include "host.h"
 #include "ipc.h"
+#include "isolate.h"
+#include "keys.h"
 #include "log.h"
 #include "procs.h"
 
@@ -195,6 +197,8 @@ int worker_auth_query(oc_conn_t *c, const oc_auth_query_t *q,
 	ipc_put_str(&m, T_VHOST, q->vhost);
 	ipc_put_str(&m, T_PEER, c->peer_text);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
+	if (OC_OPS_HAS(oc_auth_query_t, q->size, flags) && q->flags)
+		ipc_put_u32(&m, T_FLAGS, q->flags);
 	if (m.overflow) {
 		explicit_bzero(m.buf, m.len);
 		return OC_E_NOSPACE;
@@ -227,6 +231,8 @@ int worker_session_open(oc_conn_t *c, const oc_session_request_t *req,
 	ipc_put_u32(&m, T_BASE_MTU, req->client_base_mtu);
 	ipc_put_u32(&m, T_OVERHEAD, req->overhead);
 	ipc_put_str(&m, T_PEER, c->peer_text);
+	if (c->local.len > 0)
+		ipc_put(&m, T_LOCAL, &c->local.ss, c->local.len);
 	ipc_put_str(&m, T_TRANSPORT, c->ti->mod->name);
 	for (i = 0; i < MAX_INFO; i++) {
 		if (!c->info_key[i])
@@ -577,6 +583,7 @@ static void on_auth_answer(const struct ipc_in *in)
 		a.token.data = v;
 		a.token.len = n;
 	}
+	ipc_get_u32(in, T_FLAGS, &a.flags);
 	a.message = ipc_get_str(in, T_MESSAGE);
 	if (!a.message)
 		a.message = "";
@@ -644,8 +651,9 @@ static void on_session_reply(struct ipc_in *in)
 	const char *reason;
 
 	if (!c || c->closed || !c->sess_pending) {
-		/* the client left meanwhile: main learns it from SESSION_CLOSED */
-		if (c == NULL && in->fd >= 0) {
+		/* the client left meanwhile (main may have waited for a connect
+		 * script): main learns it from SESSION_CLOSED */
+		if ((c == NULL || c->closed) && in->fd >= 0) {
 			static struct ipc_out m;
 			uint64_t sid = 0;
 
@@ -731,8 +739,10 @@ static void on_session_reply(struct ipc_in *in)
 }
 
 /* A connection or flow main handed over: the transport (by index in this
- * worker's generation), addresses from the message. NULL on failure. */
-static struct oc_conn *conn_new(const struct ipc_in *in)
+ * worker's generation), addresses from the message. NULL on failure.
+ * A draining worker takes no new client connection, but still the child
+ * flows (DTLS) of the sessions it has. */
+static struct oc_conn *conn_new(const struct ipc_in *in, bool child)
 {
 	struct oc_instance *tis[16];
 	struct oc_conn *c;
@@ -742,7 +752,7 @@ static struct oc_conn *conn_new(const struct ipc_in *in)
 
 	nt = gen_instances(W.gen, OC_MOD_TRANSPORT, tis, 16);
 	if (!ipc_get_u32(in, T_TRANSPORT_IDX, &idx) || idx >= nt || idx >= 16 ||
-	    !tis[idx]->inst || W.draining)
+	    !tis[idx]->inst || (W.draining && !child))
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -796,7 +806,7 @@ static void on_conn_new(struct ipc_in *in)
 	in->fd = -1;
 	if (fd < 0)
 		return;
-	if (!(c = conn_new(in))) {
+	if (!(c = conn_new(in, false))) {
 		close(fd);
 		return;
 	}
@@ -940,7 +950,7 @@ static void on_datagram_new(struct ipc_in *in)
 	for (p = W.conns; p; p = p->next)
 		if (p->has_session && p->session_id == sid && !p->closed && !p->parent)
 			break;
-	if (!p || !ipc_get(in, T_DATAGRAM, &d, &n) || !(c = conn_new(in))) {
+	if (!p || !ipc_get(in, T_DATAGRAM, &d, &n) || !(c = conn_new(in, true))) {
 		close(fd);
 		return;
 	}
@@ -1140,11 +1150,13 @@ static int drop_privileges(const struct core_conf *cc)
 	return 0;
 }
 
-int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
+int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
+               int key_fd)
 {
 	char tag[32], err[1024] = "";
 	struct timeval one = { 1, 0 };
 	struct oc_conn *c;
+	uint64_t nsig, sig_us, sig_max_us;
 	int r;
 
 	snprintf(tag, sizeof(tag), "worker[%d]", index);
@@ -1158,6 +1170,8 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 	if (!W.base)
 		return 1;
 	host_set_event_base(W.base);
+	/* private keys stay in sec-mod: transports reach them over this */
+	keycli_set_channel(key_fd);
 	/* transports load their certificates and seed their own DRBG here,
 	 * after fork, so no two workers share random state */
 	r = gen_instantiate(g, OC_ROLE_WORKER, err, sizeof(err));
@@ -1165,8 +1179,14 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 		log_err("%s", err);
 		return 1;
 	}
+	isolate_drop_bounding();
 	if (drop_privileges(gen_conf(g)) < 0)
 		return 1;
+	isolate_test_hook(W.base, index);
+	if (isolate_worker(gen_conf(g)->isolate_workers, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	W.main_ev = event_new(W.base, main_fd, EV_READ | EV_PERSIST, main_cb, NULL);
 	W.secmod_ev = event_new(W.base, secmod_fd, EV_READ | EV_PERSIST, secmod_cb, NULL);
 	W.sweep_ev = event_new(W.base, -1, EV_PERSIST, sweep_cb, NULL);
@@ -1181,5 +1201,10 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd)
 	for (c = W.conns; c; c = W.conns)
 		worker_conn_close(c, OC_CLOSE_SHUTDOWN);
 	reap_cb(-1, 0, NULL);
+	keycli_stats(&nsig, &sig_us, &sig_max_us);
+	if (nsig)
+		log_info("%llu signatures made by sec-mod for this worker: %.2f ms each on average, %.2f ms at most (the event loop waits meanwhile)",
+			 (unsigned long long)nsig, (double)sig_us / (double)nsig / 1000.0,
+			 (double)sig_max_us / 1000.0);
 	return 0;
 }

@@ -18,6 +18,7 @@ include tests/unit/cert.mk
 include tests/unit/cstp.mk
 include tests/unit/dtls.mk
 include tests/unit/ike.mk
+include tests/unit/recfast.mk
 include tests/unit/compress.mk
 include tests/fuzz/fuzz.mk
 
@@ -42,13 +43,25 @@ E2E_TESTS = \
 	tests/e2e/dtls-forged.sh \
 	tests/e2e/dtls-legacy.sh \
 	tests/e2e/dtls-mtu-roam.sh \
+	tests/e2e/fastpath-transfer.sh \
 	tests/e2e/core-reload.sh \
 	tests/e2e/config-per-user.sh \
 	tests/e2e/ban-points.sh \
 	tests/e2e/auto-select-group.sh \
-	tests/e2e/vhosts.sh
+	tests/e2e/vhosts.sh \
+	tests/e2e/worker-seccomp.sh \
+	tests/e2e/worker-keymem.sh \
+	tests/e2e/worker-kill.sh \
+	tests/e2e/worker-isolation.sh \
+	tests/e2e/scripts-env.sh \
+	tests/e2e/scripts-slow.sh \
+	tests/e2e/iroute.sh \
+	tests/e2e/proxy-proto.sh \
+	tests/e2e/camouflage.sh \
+	tests/e2e/persistent-cookies.sh
 TESTS += $(E2E_TESTS)
 include tests/e2e/cert.mk
+include tests/e2e/gssapi.mk
 include tests/e2e/ike.mk
 include tests/abi/abi.mk
 include tests/headers/headers.mk
@@ -56,3 +69,6 @@ include tests/oot/oot.mk
 include tests/unit/gen.mk
 include tests/modules/modules.mk
 include tests/modules/pam.mk
+include tests/unit/ldap.mk
+include tests/unit/radius.mk
+include tests/e2e/radius.mk

@@ -36,8 +36,35 @@ typedef enum oc_auth_status {
 #define OC_AUTH_F_BLOCKING (1u << 0) /**< step() may block: run it off the loop */
 #define OC_AUTH_F_PASSWORD (1u << 1) /**< password-type method (plain, pam, radius, ldap) */
 #define OC_AUTH_F_CERT     (1u << 2) /**< uses the client certificate */
-#define OC_AUTH_F_TOKEN    (1u << 3) /**< uses an opaque token (SPNEGO, bearer) */
+#define OC_AUTH_F_TOKEN    (1u << 3) /**< uses an opaque token (SPNEGO, bearer):
+                                          see "Token methods" below */
 #define OC_AUTH_F_ACCT     (1u << 4) /**< implements acct() */
+#define OC_AUTH_F_ACCT_BLOCKING (1u << 5) /**< acct() may block (ABI 1.2): run it
+                                          on the accounting thread even if
+                                          step() does not block */
+
+/*
+ * Token methods (OC_AUTH_F_TOKEN), e.g. Kerberos through SPNEGO, where the
+ * transport carries opaque tokens in its own protocol (AnyConnect: HTTP
+ * `Authorization: Negotiate` / `WWW-Authenticate: Negotiate`, RFC 4559):
+ *
+ *  - step() of a token method always gets an input, also on the first call:
+ *    the token of the client's current query ({NULL,0} if none) and the
+ *    query's flags (OC_AUTH_IN_F_*).
+ *  - A CHALLENGE without prompts from a token method is a *token challenge*:
+ *    the core flags the answer OC_AUTH_ANS_F_TOKEN and the transport asks
+ *    the client for a token, sending out->token along (may be empty).
+ *  - A token sent with OK (e.g. the final mutual-authentication token) goes
+ *    back to the client with the success answer.
+ *  - NEXT when the client offers no token and cannot answer a token
+ *    challenge, or gave up: the chain moves to the next alternative (e.g. a
+ *    password form), as ocserv falls back from GSSAPI.
+ */
+
+/** oc_auth_input_t.flags and oc_auth_query_t.flags (ABI 1.2). */
+#define OC_AUTH_IN_F_TOKEN_OK (1u << 0) /**< the client can answer a token
+                                             challenge (AnyConnect:
+                                             X-Support-HTTP-Auth: true) */
 
 /** Maximum prompts in one challenge. */
 #define OC_AUTH_MAX_PROMPTS 4
@@ -81,6 +108,7 @@ typedef struct oc_auth_input {
 	const oc_kv_t *fields; /**< answers, named after the prompts */
 	size_t n_fields;
 	oc_bytes_t token;      /**< opaque token (SPNEGO), or {NULL,0} */
+	uint32_t flags;        /**< OC_AUTH_IN_F_* (ABI 1.2: check size) */
 } oc_auth_input_t;
 
 /**
@@ -150,7 +178,8 @@ typedef struct oc_auth_ops {
 	                   oc_error_t *err);
 
 	/**
-	 * Advance the attempt. Required. @p in is NULL on the first call.
+	 * Advance the attempt. Required. @p in is NULL on the first call
+	 * (except for token methods, see above).
 	 * Returns CHALLENGE (with prompts in @p out), OK, FAIL, ERROR, NEXT, or
 	 * PENDING after which the module calls done(done_arg, status) once.
 	 */
@@ -168,10 +197,11 @@ typedef struct oc_auth_ops {
 	void (*session_free)(void *sess);
 
 	/**
-	 * Accounting record. Optional (OC_AUTH_F_ACCT). For OC_AUTH_F_BLOCKING
-	 * modules the core calls it on a dedicated accounting thread (records
-	 * of one session in order), concurrently with step() of other
-	 * attempts; otherwise on sec-mod's loop.
+	 * Accounting record. Optional (OC_AUTH_F_ACCT). For modules flagged
+	 * OC_AUTH_F_BLOCKING or OC_AUTH_F_ACCT_BLOCKING the core calls it on a
+	 * dedicated accounting thread (the records of all sessions in order),
+	 * concurrently with step() of other attempts; otherwise on sec-mod's
+	 * loop.
 	 */
 	int (*acct)(void *inst, const oc_acct_event_t *ev);
 

@@ -12,6 +12,9 @@
  * Threading: all calls are made on the calling process's event-loop thread,
  * except log, error_set, zalloc, free, strdup, memzero and random, which are
  * safe from any thread (e.g. a BLOCKING auth step).
+ *
+ * History: 1.1 compress_select/compress_release; 1.2 instance_vhost;
+ * 1.3 key_open, key_sign, key_close (oc-key.h).
  */
 #ifndef OCMOD_OC_HOST_H
 #define OCMOD_OC_HOST_H
@@ -21,6 +24,7 @@
 #include "oc-session.h"
 #include "oc-transport.h"
 #include "oc-compress.h"
+#include "oc-key.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,7 +142,7 @@ typedef struct oc_host {
 	 */
 	const char *(*instance_vhost)(oc_instance_t *self);
 
-	/* ---- flow-owning datagram transports (ABI 1.3; check OC_HOST_HAS) ---- */
+	/* ---- flow-owning datagram transports (ABI 1.2; check OC_HOST_HAS) ---- */
 
 	/**
 	 * Create a core connection for a client the transport @p self
@@ -158,6 +162,28 @@ typedef struct oc_host {
 	 * Returns 0, OC_E_INVAL or OC_E_NOSPACE (too many keys).
 	 */
 	int (*flow_key)(oc_instance_t *self, const uint8_t *key, size_t len, bool add);
+	/* ---- private keys held by sec-mod (ABI 1.2; check OC_HOST_HAS) ---- */
+
+	/**
+	 * Open the private key named by option @p option of @p self (an
+	 * OC_OPT_PATH option flagged OC_OPTF_PRIVATE_KEY). In a worker, sec-mod
+	 * holds the key and only its public facts come back in @p info; in
+	 * `ocmod -t` the key is loaded in the scratch process. Call from
+	 * init() (it waits for sec-mod). Not available in main (OC_E_STATE).
+	 * Returns 0 and a handle, or a negative code with @p err filled.
+	 */
+	int (*key_open)(oc_instance_t *self, const char *option, oc_key_t **key_r,
+	                oc_key_info_t *info, oc_error_t *err);
+	/**
+	 * Sign the digest @p hash (of hash algorithm OC_HASH_*, of exactly its
+	 * length) with @p key into @p sig (at least info.sig_len bytes).
+	 * Synchronous: blocks for one private-key operation in sec-mod.
+	 * Returns 0 with *sig_len_r == info.sig_len, or a negative code.
+	 */
+	int (*key_sign)(oc_key_t *key, uint32_t hash_alg, const uint8_t *hash,
+	                size_t hash_len, uint8_t *sig, size_t cap, size_t *sig_len_r);
+	/** Release a handle from key_open(); accepts NULL. */
+	void (*key_close)(oc_key_t *key);
 } oc_host_t;
 
 #ifdef __cplusplus

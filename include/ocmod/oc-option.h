@@ -39,6 +39,12 @@ typedef enum oc_option_type {
 #define OC_OPTF_REQUIRED      (1u << 0) /**< must be set somewhere */
 #define OC_OPTF_SECRET        (1u << 1) /**< value is never printed or logged */
 #define OC_OPTF_FILE_READABLE (1u << 2) /**< PATH must name a readable file */
+/**
+ * PATH names a server private key (ABI 1.2): only sec-mod reads the file;
+ * a transport in a worker uses it through oc_host_t.key_open(). Hosts
+ * older than 1.3 ignore the flag (the module then reads the file itself).
+ */
+#define OC_OPTF_PRIVATE_KEY   (1u << 3)
 
 /** Storage for OC_OPT_LIST values (core-owned). */
 typedef struct oc_strlist {

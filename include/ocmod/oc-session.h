@@ -28,7 +28,17 @@ typedef struct oc_auth_query {
 	oc_bytes_t peer_cert;   /**< client certificate (DER) or {NULL,0} */
 	const char *user_agent; /**< client's User-Agent or NULL */
 	const char *vhost;      /**< virtual host (SNI) or NULL for the default */
+	uint32_t flags;         /**< OC_AUTH_IN_F_* (ABI 1.2) */
 } oc_auth_query_t;
+
+/** oc_auth_answer_t.flags (ABI 1.2). */
+#define OC_AUTH_ANS_F_TOKEN    (1u << 0) /**< CHALLENGE: a token challenge, not a
+                                              form: ask the client for a token
+                                              (HTTP: 401 + WWW-Authenticate:
+                                              Negotiate [token]) */
+#define OC_AUTH_ANS_F_FALLBACK (1u << 1) /**< another method follows if the
+                                              client gives up on the token
+                                              (HTTP: X-HTTP-Auth-Support: fallback) */
 
 /** The core's answer to a query. Valid only during the callback. */
 typedef struct oc_auth_answer {
@@ -44,7 +54,9 @@ typedef struct oc_auth_answer {
 	size_t n_groups;
 	const char *selected_group;  /**< group currently selected, or NULL */
 	const char *banner;          /**< OK: post-login banner or NULL */
-	oc_bytes_t token;            /**< token to return to the client, or {NULL,0} */
+	oc_bytes_t token;            /**< token to return to the client, or {NULL,0};
+	                                  with OK too (mutual authentication) */
+	uint32_t flags;              /**< OC_AUTH_ANS_F_* (ABI 1.2: check size) */
 } oc_auth_answer_t;
 
 /** Receives the answer to oc_host_t.auth_query. Called on the worker loop. */

@@ -15,9 +15,9 @@
  * channel_offer, datagram_key), and a datagram transport with its own key
  * exchange and auth exchange that demultiplexes its flows itself (IKE/ESP:
  * OC_TRANSPORT_F_FLOWS, datagram_route, flow_new, and the host's
- * conn_open / flow_key, ABI 1.3).
+ * conn_open / flow_key, ABI 1.2).
  *
- * Flow-owning datagram transports (OC_TRANSPORT_F_FLOWS, ABI 1.3):
+ * Flow-owning datagram transports (OC_TRANSPORT_F_FLOWS, ABI 1.2):
  *   - main reads each endpoint's listening UDP socket; every datagram that
  *     reaches it (i.e. from a peer address no worker holds a socket for)
  *     goes through datagram_route(), which returns a routing key (IKE: the
@@ -51,10 +51,10 @@ extern "C" {
 #define OC_TRANSPORT_F_STREAM       (1u << 0) /**< connection-oriented (TCP) */
 #define OC_TRANSPORT_F_DATAGRAM     (1u << 1) /**< datagram flows (UDP) */
 #define OC_TRANSPORT_F_NEEDS_PARENT (1u << 2) /**< rides on another transport's session */
-#define OC_TRANSPORT_F_FLOWS        (1u << 3) /**< ABI 1.3: owns its datagram flows
+#define OC_TRANSPORT_F_FLOWS        (1u << 3) /**< ABI 1.2: owns its datagram flows
                                                    (datagram_route, flow_new) */
 
-/** datagram_route() results (ABI 1.3); negative: drop the datagram. */
+/** datagram_route() results (ABI 1.2); negative: drop the datagram. */
 #define OC_ROUTE_KEY  0 /**< deliver to the worker that registered the key, else drop */
 #define OC_ROUTE_OPEN 1 /**< as OC_ROUTE_KEY, but an unregistered key opens a new
                              flow on a worker main chooses */
@@ -149,7 +149,7 @@ typedef struct oc_transport_ops {
 	                     const oc_channel_offer_t *offer, char *hdrs,
 	                     size_t cap, size_t *len_r);
 
-	/* ---- ABI 1.3: flow-owning datagram transports (OC_TRANSPORT_F_FLOWS) ---- */
+	/* ---- ABI 1.2: flow-owning datagram transports (OC_TRANSPORT_F_FLOWS) ---- */
 
 	/**
 	 * Routing key of a datagram that reached the listening socket of

@@ -12,6 +12,7 @@
 #include "oc-session.h"
 #include "oc-transport.h"
 #include "oc-compress.h"
+#include "oc-key.h"
 #include "oc-host.h"
 #include "oc-module.h"
 

@@ -50,9 +50,11 @@ oc_authenticate bob bobpass --form-entry="main:secondary_password=$PAM_OTP_CODE"
 elapsed=$(( $(now_ms) - t0 ))
 t_info "login took $elapsed ms with 4 parked PAM conversations"
 # the client parked first must still be parked: the login really overlapped
+# (this is the proof that it did not wait for them; the time limit only
+# catches a gross delay and leaves room for a loaded machine)
 all_paused && proc_alive "${pids[0]}" || t_fail "the parked clients were not parked during the login"
-[ "$elapsed" -lt "${PAM_SLOW_MAX_MS:-2000}" ] ||
-	t_fail "a login took $elapsed ms while other PAM conversations were parked (limit ${PAM_SLOW_MAX_MS:-2000})"
+[ "$elapsed" -lt "${PAM_SLOW_MAX_MS:-4000}" ] ||
+	t_fail "a login took $elapsed ms while other PAM conversations were parked (limit ${PAM_SLOW_MAX_MS:-4000})"
 
 for n in 1 2 3; do
 	wait "${pids[$((n - 1))]}" 2>/dev/null

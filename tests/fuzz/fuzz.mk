@@ -1,16 +1,18 @@
-# Fuzzing of the compressor modules with libFuzzer (clang); see
-# tests/fuzz/README.md.  `make check` runs each target for 10 s
-# (FUZZ_CHECK_SECONDS); `make fuzz` runs each for FUZZ_SECONDS (300).
-TESTS += tests/fuzz/test-fuzz-compress.sh tests/fuzz/test-fuzz-ike.sh
+# Fuzzing with libFuzzer (clang); see tests/fuzz/README.md.  `make check`
+# runs each target for FUZZ_CHECK_SECONDS (5); `make fuzz` runs each for
+# FUZZ_SECONDS (300), FUZZ_TARGETS to pick some.
+TESTS += tests/fuzz/test-fuzz.sh
+FUZZ_TARGET_LIST = lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf ike
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run-fuzz.sh \
-	tests/fuzz/test-fuzz-compress.sh tests/fuzz/fuzz-lzs.c \
-	tests/fuzz/fuzz-lz4.c tests/fuzz/corpus \
-	tests/fuzz/test-fuzz-ike.sh tests/fuzz/fuzz-ike.c
-CLEANFILES += tests/fuzz/fuzz-lzs tests/fuzz/fuzz-lz4 tests/fuzz/fuzz-ike
+	tests/fuzz/test-fuzz.sh tests/fuzz/fuzz-common.h \
+	$(FUZZ_TARGET_LIST:%=tests/fuzz/fuzz-%.c) \
+	tests/fuzz/corpus tests/fuzz/dict
+CLEANFILES += $(FUZZ_TARGET_LIST:%=tests/fuzz/fuzz-%)
 
 FUZZ_SECONDS = 300
+FUZZ_TARGETS = $(FUZZ_TARGET_LIST)
 fuzz:
-	@for t in lzs lz4 ike; do \
+	@for t in $(FUZZ_TARGETS); do \
 		top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 		$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh $$t $(FUZZ_SECONDS) \
 			$(FUZZ_ARGS) || exit 1; \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-fuzz.sh TARGET SECONDS [LIBFUZZER-OPTION...]
 #
-# Build the libFuzzer target tests/fuzz/fuzz-TARGET.c (TARGET: lzs, lz4, ike)
+# Build the libFuzzer target tests/fuzz/fuzz-TARGET.c (TARGET: lzs, lz4,
+# http, acxml, cstp-frame, dtls-hello, cfgfile, modconf, ike)
 # with clang -fsanitize=fuzzer,address,undefined and run it for SECONDS on
 # a scratch copy of tests/fuzz/corpus/TARGET/.  Exits non-zero if the build
 # fails or the fuzzer finds a crash, a sanitizer report, a leak or a
@@ -14,8 +15,9 @@
 # scratch copy (new inputs are then kept there).
 set -eu
 
+FUZZ_TARGETS="lzs lz4 http acxml cstp-frame dtls-hello cfgfile modconf ike"
 if [ $# -lt 2 ]; then
-	echo "usage: $0 lzs|lz4|ike SECONDS [libFuzzer options]" >&2
+	echo "usage: $0 TARGET SECONDS [libFuzzer options]; TARGET: $FUZZ_TARGETS" >&2
 	exit 2
 fi
 target=$1
@@ -27,25 +29,56 @@ top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 CLANG=${CLANG:-clang}
 
+t=$top_srcdir
 case $target in
 lzs)
-	srcs="$top_srcdir/modules/compress/lzs/lzs.c"
-	incs="-I$top_srcdir/modules/compress/lzs"
+	srcs="$t/modules/compress/lzs/lzs.c"
+	incs="-I$t/modules/compress/lzs"
 	libs=
 	;;
 lz4)
-	srcs="$top_srcdir/modules/compress/lz4/lz4.c"
+	srcs="$t/modules/compress/lz4/lz4.c"
 	incs=
 	libs=-llz4
 	;;
+http)
+	srcs="$t/modules/transport/cstp/http.c"
+	incs="-I$t/modules/transport/cstp"
+	libs=
+	;;
+acxml)
+	srcs="$t/modules/transport/cstp/acxml.c"
+	incs="-I$t/modules/transport/cstp"
+	libs=
+	;;
+cstp-frame)
+	srcs="$t/modules/transport/cstp/frame.c"
+	incs="-I$t/modules/transport/cstp"
+	libs=
+	;;
+dtls-hello)
+	srcs="$t/modules/transport/dtls/hello.c"
+	incs="-I$t/modules/transport/dtls"
+	libs=
+	;;
+cfgfile)
+	srcs="$t/core/cfgfile.c $t/core/options.c $t/core/conf.c"
+	incs="-I$t/core -I$top_builddir"
+	libs=
+	;;
+modconf)
+	srcs="$t/core/modconf.c $t/core/options.c"
+	incs="-I$t/core -I$top_builddir"
+	libs=
+	;;
 ike)
-	d=$top_srcdir/modules/transport/ike
+	d=$t/modules/transport/ike
 	srcs="$d/ike.c $d/ike_p1.c $d/ike_p2.c $d/isakmp.c $d/ikecrypto.c $d/esp.c"
 	incs="-I$d"
 	libs="-lmbedtls -lmbedx509 -lmbedcrypto -levent"
 	;;
 *)
-	echo "$0: unknown target '$target' (lzs, lz4 or ike)" >&2
+	echo "$0: unknown target '$target' ($FUZZ_TARGETS)" >&2
 	exit 2
 	;;
 esac
@@ -63,11 +96,22 @@ bin=$outdir/fuzz-$target
 artifacts=$outdir/artifacts-$target
 mkdir -p "$outdir" "$artifacts"
 
-echo "run-fuzz: building $bin"
+# rebuild only when a source (or this script) is newer than the binary
+stale=yes
+if [ -x "$bin" ]; then
+	stale=
+	# shellcheck disable=SC2086
+	for f in "$top_srcdir/tests/fuzz/fuzz-$target.c" "$top_srcdir/tests/fuzz/fuzz-common.h" \
+		"$0" $srcs; do
+		[ "$f" -nt "$bin" ] && stale=yes
+	done
+fi
+[ -n "$stale" ] && echo "run-fuzz: building $bin" &&
 # shellcheck disable=SC2086
 "$CLANG" -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I"$top_builddir/include/ocmod" -I"$top_srcdir/include/ocmod" $incs \
+	-I"$top_srcdir/tests/fuzz" \
 	"$top_srcdir/tests/fuzz/fuzz-$target.c" $srcs $libs -o "$bin"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")
@@ -82,12 +126,15 @@ else
 	cp "$top_srcdir/tests/fuzz/corpus/$target/"* "$corpus/"
 fi
 
+dict=
+[ -f "$top_srcdir/tests/fuzz/dict/$target.dict" ] &&
+	dict=-dict="$top_srcdir/tests/fuzz/dict/$target.dict"
 echo "run-fuzz: fuzz-$target for ${secs}s on $corpus"
 # -error_exitcode: libFuzzer's default (77) means "skipped" to automake
 set +e
 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 	-error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
-	-artifact_prefix="$artifacts/" "$@" "$corpus"
+	-artifact_prefix="$artifacts/" $dict "$@" "$corpus"
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then

@@ -28,6 +28,16 @@ Usage: rawclient.py SUBCOMMAND --host HOST --port PORT [--pin SHA256HEX]
       reserved byte 7), hugelen (length 0xffff, short payload), short (5 bytes).
       Prints CONNECT_STATUS, CLOSED (the server closed within --wait s after
       the last frame), DPD_RESP=1 if a DPD response was seen, ELAPSED.
+
+  negotiate [--authz VALUE] [--no-support] [--second VALUE]
+      HTTP Negotiate (RFC 4559) by hand: POST the XML init on a fresh TLS
+      connection with `X-Support-HTTP-Auth: true` (not with --no-support)
+      and `Authorization: VALUE` when given.  Prints STATUS, WWW_AUTH (the
+      WWW-Authenticate values, |-joined), FALLBACK (X-HTTP-Auth-Support),
+      FORM=1 when the answer is a login form (username or password field).  With
+      --second, a second POST on the same connection carries
+      `Authorization: VALUE` (STATUS2, WWW_AUTH2, FORM2).  CLOSED: the
+      server closed the connection within --wait s after the last answer.
 """
 
 import argparse
@@ -162,7 +172,7 @@ def update_jar(jar, headers):
                 jar[n.strip()] = val.strip()
 
 
-def xml_request(host, port, body, path, jar):
+def xml_request(host, port, body, path, jar, extra=None, support=True):
     hdr = [
         "POST %s HTTP/1.1" % path,
         "Host: %s:%d" % (host, port),
@@ -176,6 +186,9 @@ def xml_request(host, port, body, path, jar):
         "Content-Type: application/x-www-form-urlencoded",
         "Content-Length: %d" % len(body),
     ]
+    if not support:
+        hdr.remove("X-Support-HTTP-Auth: true")
+    hdr += extra or []
     if jar:
         hdr.append("Cookie: " + cookies_header(jar))
     return ("\r\n".join(hdr) + "\r\n\r\n").encode() + body
@@ -307,6 +320,36 @@ def cmd_http(a):
     return 0
 
 
+def cmd_negotiate(a):
+    c = Conn(a.host, a.port, a.pin, a.timeout)
+    deadline = time.monotonic() + a.timeout
+    rounds = [a.authz] + ([a.second] if a.second is not None else [])
+    closed = False
+    for i, authz in enumerate(rounds):
+        sfx = "" if i == 0 else str(i + 1)
+        extra = ["Authorization: " + authz] if authz is not None else []
+        try:
+            c.send(xml_request(a.host, a.port, xml_init(a.host, a.port), "/", {},
+                               extra, support=not a.no_support))
+            status, headers, data = c.read_response(deadline)
+        except (Closed, socket.timeout, TimeoutError) as e:
+            out("STATUS" + sfx, "no response: %s" % e)
+            closed = True
+            break
+        text = data.decode("utf-8", "replace")
+        out("STATUS" + sfx, status)
+        out("WWW_AUTH" + sfx, "|".join(v for k, v in headers if k == "www-authenticate"))
+        out("FALLBACK" + sfx, "|".join(v for k, v in headers if k == "x-http-auth-support"))
+        out("FORM" + sfx, re.search(r'<input[^>]*name="(username|password)"', text) is not None)
+        if a.trace:
+            sys.stderr.write("<-- %s\n%s\n%s\n" % (status, headers, text))
+    if not closed:
+        closed = c.wait_closed(a.wait)
+    out("CLOSED", closed)
+    c.close()
+    return 0
+
+
 def frame(kind):
     if kind == "dpd":
         return b"STF\x01\x00\x00\x03\x00"
@@ -393,6 +436,11 @@ def main():
     pa.add_argument("--password", required=True)
     ph = sub.add_parser("http", parents=[common])
     ph.add_argument("--kind", choices=["garbage", "bigheader", "valid"], required=True)
+    pn = sub.add_parser("negotiate", parents=[common])
+    pn.add_argument("--authz", help="Authorization header value")
+    pn.add_argument("--no-support", action="store_true",
+                    help="leave out X-Support-HTTP-Auth")
+    pn.add_argument("--second", help="Authorization of a second request")
     pc = sub.add_parser("cstp", parents=[common])
     pc.add_argument("--cookie")
     pc.add_argument("--user")
@@ -406,6 +454,8 @@ def main():
             return cmd_auth(a)
         if a.cmd == "http":
             return cmd_http(a)
+        if a.cmd == "negotiate":
+            return cmd_negotiate(a)
         if not a.cookie and not (a.user and a.password):
             p.error("cstp needs --cookie or --user/--password")
         return cmd_cstp(a)

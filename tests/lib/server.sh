@@ -9,6 +9,10 @@
 #   server_conf_unset KEY       drop every KEY line
 #   SRV_MODULES_EXTRA=...       more modules.conf blocks (ocmod only)
 #   SRV_MODULES_CONF=...        the module blocks instead of cstp + plain
+#   SRV_ISOLATE_WORKERS=false   workers without the seccomp filter (default:
+#                               isolate-workers = true, so every test runs
+#                               its workers under the allow-list)
+#   SRV_DEBUG=N                 ocmod log level (-d, default 2 = info)
 #
 # After server_start: SRV_PID (the process we started; for ocserv it is
 # ocserv-main), SRV_PORT, SRV_URL, SRV_CONF, SRV_LOG.
@@ -59,7 +63,7 @@ occtl-socket-file = $T_DIR/occtl.sock
 pid-file = $T_DIR/server.pid
 run-as-user = nobody
 run-as-group = nogroup
-isolate-workers = false
+isolate-workers = ${SRV_ISOLATE_WORKERS:-true}
 max-clients = 16
 max-same-clients = 0
 rate-limit-ms = 0

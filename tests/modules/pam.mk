@@ -9,6 +9,7 @@ tests_modules_pam_otp_test_la_LIBADD = $(PAM_LIBS)
 PAM_E2E_TESTS = \
 	tests/e2e/pam-unit.sh \
 	tests/e2e/pam-login.sh \
+	tests/e2e/pam-acct.sh \
 	tests/e2e/pam-two-step.sh \
 	tests/e2e/pam-slow.sh \
 	tests/e2e/pam-expired.sh \

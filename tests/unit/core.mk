@@ -2,7 +2,8 @@
 # Included by tests/local.mk; paths are relative to the top directory.
 
 check_PROGRAMS += tests/unit/test-cfgfile tests/unit/test-modconf \
-	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun \
+	tests/unit/test-proxyproto tests/unit/test-tunroute
 
 tests_unit_test_cfgfile_SOURCES = tests/unit/test-cfgfile.c core/cfgfile.c
 tests_unit_test_cfgfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
@@ -16,11 +17,18 @@ tests_unit_test_options_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 tests_unit_test_pool_SOURCES = tests/unit/test-pool.c core/pool.c
 tests_unit_test_pool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 
+tests_unit_test_proxyproto_SOURCES = tests/unit/test-proxyproto.c core/proxyproto.c
+tests_unit_test_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
+tests_unit_test_tunroute_SOURCES = tests/unit/test-tunroute.c core/tun.c
+tests_unit_test_tunroute_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+
 # test-tun is driven by test-tun.sh (needs root and network namespaces;
 # skips with 77 otherwise).
 tests_unit_test_tun_SOURCES = tests/unit/test-tun.c core/tun.c
 tests_unit_test_tun_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 
 TESTS += tests/unit/test-cfgfile tests/unit/test-modconf \
-	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh
+	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh \
+	tests/unit/test-proxyproto tests/unit/test-tunroute
 EXTRA_DIST += tests/unit/test-tun.sh

@@ -363,6 +363,36 @@ static void test_methods(void)
 	if (ret == 0)
 		cfg_method_free(&m);
 
+	/* single-quoted values may hold ',' and ']' (LDAP DNs, filters) */
+	ret = cfg_parse_method("ldap[uri=ldap://h, base='dc=vpn,dc=test' ,"
+	                       "filter=(uid=%u),bind-dn= 'cn=a\\,b,dc=x' ,"
+	                       "x='a]b',e='',s=' sp ']", &m, err, sizeof(err));
+	check(ret == 0 && m.n_opts == 7 && method_is(&m, 0, "uri", "ldap://h") &&
+	      method_is(&m, 1, "base", "dc=vpn,dc=test") &&
+	      method_is(&m, 2, "filter", "(uid=%u)") &&
+	      method_is(&m, 3, "bind-dn", "cn=a\\,b,dc=x") &&
+	      method_is(&m, 4, "x", "a]b") && method_is(&m, 5, "e", "") &&
+	      method_is(&m, 6, "s", " sp "),
+	      "single-quoted values keep ',' and ']' and inner blanks");
+	if (ret == 0)
+		cfg_method_free(&m);
+	ret = cfg_parse_method("plain['/etc/a,b=c']", &m, err, sizeof(err));
+	check(ret == 0 && m.n_opts == 1 && method_is(&m, 0, NULL, "/etc/a,b=c"),
+	      "quoted bare item");
+	if (ret == 0)
+		cfg_method_free(&m);
+	ret = cfg_parse_method("plain[k=it's]", &m, err, sizeof(err));
+	check(ret == 0 && method_is(&m, 0, "k", "it's"),
+	      "a quote inside a bare value is literal");
+	if (ret == 0)
+		cfg_method_free(&m);
+	method_err("ldap[base='dc=x,dc=y]", "unterminated quoted value",
+	           "unterminated quote");
+	method_err("ldap[base='dc=x'y]", "unexpected text after the quoted value of 'base'",
+	           "text after a closing quote");
+	method_err("ldap['a'b]", "unexpected text after the quoted option 1",
+	           "text after a quoted bare item");
+
 	method_err("plain[passwd=/x", "unterminated '['", "unterminated bracket");
 	method_err("plain[a=1]x", "unexpected text after ']'",
 	           "text after ']'");

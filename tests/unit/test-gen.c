@@ -424,6 +424,25 @@ static void test_bracket_conflict(void)
 	     r < 0 ? err : g->n_alts == 2 && g->alts[0].methods[0] == g->alts[1].methods[0] ?
 	     "one shared instance" : "separate instances");
 	gen_unref(g);
+	free(cfg);
+
+	/* ocserv's sample config repeats the same options on a second line
+	 * (auth = "radius[config=X,...]" + acct = "radius[config=X]"): one
+	 * instance, accepted; a value that differs, or an option the first
+	 * line did not set, is refused */
+	cfg = xasprintf("auth = \"plain[passwd=%s]\"\nenable-auth = \"plain[passwd=%s]\"\n",
+			passwd, passwd);
+	g = NULL;
+	r = build(cfg, mc, &g, err, sizeof(err));
+	check(r == 0 && g && g->n_alts == 2 && g->alts[0].methods[0] == g->alts[1].methods[0],
+	      "two method lines repeating the same bracket options share one instance (%s)",
+	      r < 0 ? err : "ok");
+	gen_unref(g);
+	free(cfg);
+	cfg = xasprintf("auth = \"plain[passwd=%s]\"\nenable-auth = \"plain[passwd=%s,otp=%s]\"\n",
+			passwd, passwd, pb);
+	expect_error("a second line setting an option the first did not", cfg, mc,
+		     CFG ":2: ", "sets option 'otp'");
 	unlink(pb);
 	free(pb);
 	free(cfg);

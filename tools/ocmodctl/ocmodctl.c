@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"  reload                  re-read the configuration (same as SIGHUP); on error\n"
 		"                          the running configuration stays and the error is shown\n"
 		"  show users              active sessions\n"
+		"  show workers            worker processes: index, pid, sessions\n"
 		"  show user NAME          sessions of a user\n"
 		"  show id ID              one session\n"
 		"  disconnect user NAME    disconnect a user's sessions (their cookies die)\n"

@@ -515,6 +515,10 @@ struct pam_inst {
 	int wake[2];            /* pipe: threads -> loop */
 	struct event *wake_ev;
 	struct pam_sess *sessions; /* with a job, for the wakeup scan */
+	/* acct = "pam": open PAM sessions, by the core's session id (only the
+	 * accounting thread touches them, under acct_mu) */
+	pthread_mutex_t acct_mu;
+	struct pam_acct *acct;
 };
 
 enum pam_state {
@@ -993,6 +997,93 @@ fail:
 
 /* ---- module ops ---- */
 
+/* ------------------------------------------------------------------ */
+/* acct = "pam": PAM sessions (pam_open_session / pam_close_session)    */
+/* ------------------------------------------------------------------ */
+
+struct pam_acct {
+	char id[64];             /* the core's Acct-Session-Id */
+	pam_handle_t *ph;
+	struct pam_acct *next;
+};
+
+/* Session modules get no conversation: anything they ask fails. */
+static int pam_acct_conv(int n, const struct pam_message **msg,
+                         struct pam_response **resp, void *arg)
+{
+	(void)n;
+	(void)msg;
+	(void)arg;
+	*resp = NULL;
+	return PAM_CONV_ERR;
+}
+
+static int pam_mod_acct(void *inst, const oc_acct_event_t *ev)
+{
+	struct pam_inst *pi = inst;
+	const oc_host_t *host = pi->host;
+	struct pam_conv conv = { pam_acct_conv, NULL };
+	struct pam_acct *a = NULL, **pp;
+	int rc, ret = 0;
+
+	if (ev == NULL || ev->username == NULL || ev->session_id == NULL ||
+	    strlen(ev->session_id) >= sizeof(a->id))
+		return OC_E_INVAL;
+	if (ev->type == OC_ACCT_INTERIM)
+		return 0;
+	pthread_mutex_lock(&pi->acct_mu);
+	if (ev->type == OC_ACCT_START) {
+		a = host->zalloc(sizeof(*a));
+		if (a == NULL) {
+			ret = OC_E_NOMEM;
+			goto out;
+		}
+		snprintf(a->id, sizeof(a->id), "%s", ev->session_id);
+		rc = pam_start(pi->service, ev->username, &conv, &a->ph);
+		if (rc != PAM_SUCCESS) {
+			host->log(pi->self, OC_LOG_ERR, "pam_start for %s: %s",
+			          ev->username, pam_strerror(NULL, rc));
+			host->free(a);
+			ret = OC_E_IO;
+			goto out;
+		}
+		if (ev->peer_text != NULL)
+			pam_set_item(a->ph, PAM_RHOST, ev->peer_text);
+		rc = pam_open_session(a->ph, PAM_SILENT);
+		if (rc != PAM_SUCCESS) {
+			host->log(pi->self, OC_LOG_ERR, "pam_open_session for %s: %s",
+			          ev->username, pam_strerror(a->ph, rc));
+			pam_end(a->ph, rc);
+			host->free(a);
+			ret = OC_E_IO;
+			goto out;
+		}
+		host->log(pi->self, OC_LOG_INFO, "PAM session opened for %s (%s)",
+		          ev->username, a->id);
+		a->next = pi->acct;
+		pi->acct = a;
+		goto out;
+	}
+	for (pp = &pi->acct; (a = *pp) != NULL; pp = &a->next)
+		if (strcmp(a->id, ev->session_id) == 0)
+			break;
+	if (a == NULL)
+		goto out; /* its start failed */
+	*pp = a->next;
+	rc = pam_close_session(a->ph, PAM_SILENT);
+	if (rc != PAM_SUCCESS)
+		host->log(pi->self, OC_LOG_WARN, "pam_close_session for %s: %s",
+		          ev->username, pam_strerror(a->ph, rc));
+	else
+		host->log(pi->self, OC_LOG_INFO, "PAM session closed for %s (%s)",
+		          ev->username, a->id);
+	pam_end(a->ph, rc);
+	host->free(a);
+out:
+	pthread_mutex_unlock(&pi->acct_mu);
+	return ret;
+}
+
 static void pam_mod_destroy(void *inst)
 {
 	struct pam_inst *pi = inst;
@@ -1014,6 +1105,15 @@ static void pam_mod_destroy(void *inst)
 		close(pi->wake[0]);
 	if (pi->wake[1] >= 0)
 		close(pi->wake[1]);
+	while (pi->acct != NULL) {
+		struct pam_acct *a = pi->acct;
+
+		pi->acct = a->next;
+		pam_close_session(a->ph, PAM_SILENT);
+		pam_end(a->ph, PAM_SUCCESS);
+		host->free(a);
+	}
+	pthread_mutex_destroy(&pi->acct_mu);
 	host->free(pi->service);
 	host->free(pi);
 }
@@ -1091,6 +1191,7 @@ static int pam_mod_init(const oc_host_t *host, oc_instance_t *self,
 	                                ? (unsigned)c->max_conversations
 	                                : 256;
 	pi->wake[0] = pi->wake[1] = -1;
+	pthread_mutex_init(&pi->acct_mu, NULL);
 	check_service_file(pi);
 	*inst_r = pi;
 	return 0;
@@ -1372,12 +1473,13 @@ static int pam_mod_list_groups(void *inst, void (*add)(void *arg, const char *gr
 }
 
 static const oc_auth_ops_t pam_mod_ops = {
-	.flags = OC_AUTH_F_PASSWORD,
+	.flags = OC_AUTH_F_PASSWORD | OC_AUTH_F_ACCT | OC_AUTH_F_ACCT_BLOCKING,
 	.session_new = pam_mod_session_new,
 	.step = pam_mod_step,
 	.cancel = pam_mod_cancel,
 	.get_identity = pam_mod_get_identity,
 	.session_free = pam_mod_session_free,
+	.acct = pam_mod_acct,
 	.list_groups = pam_mod_list_groups,
 };
 

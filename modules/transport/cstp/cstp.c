@@ -38,6 +38,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
@@ -47,6 +48,7 @@
 #include "acxml.h"
 #include "frame.h"
 #include "http.h"
+#include "recfast.h"
 
 #define CSTP_VERSION "0.1.0"
 
@@ -62,9 +64,17 @@
 #define MAX_RESP (1024 * 1024)
 #define CHILD_HDRS_CAP 4096
 #define CTX_MAX 512
+/* decoded SPNEGO token from `Authorization: Negotiate` (IPC carries < 64 KiB) */
+#define NEG_TOKEN_MAX (48 * 1024)
 #define MTU_HEADROOM 256
 /* an incomplete frame with no frame completed for this long: close */
 #define PARTIAL_TIMEOUT_MS 3000
+/* record fast path (recfast.h): what one recv() takes, and how many sealed
+ * bytes one send() carries at most */
+#define FAST_RX_CAP (64 * 1024)
+#define FAST_REC_MAX (RF_TLS_HDR + RF_EXPLICIT + RF_MAX_PLAIN + RF_TAG)
+#define FAST_TX_CAP (64 * 1024)
+#define SCRATCH_LEN (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD)
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
@@ -80,6 +90,10 @@ struct cstp_conf {
 	bool cisco_client_compat;
 	int64_t max_header_size;
 	int64_t max_body_size;
+	bool camouflage;
+	char *camouflage_secret;
+	char *camouflage_realm;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -95,8 +109,10 @@ static const oc_option_t cstp_options[] = {
 	OPT("server-cert", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
 	    server_cert, NULL, 0, 0, "server-cert",
 	    "server certificate (chain), PEM; RSA or ECDSA"),
-	OPT("server-key", OC_OPT_PATH, OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE,
-	    server_key, NULL, 0, 0, "server-key", "server private key, PEM"),
+	OPT("server-key", OC_OPT_PATH,
+	    OC_OPTF_REQUIRED | OC_OPTF_FILE_READABLE | OC_OPTF_PRIVATE_KEY,
+	    server_key, NULL, 0, 0, "server-key",
+	    "server private key, PEM (read only by sec-mod; workers ask it to sign)"),
 	OPT("ca-cert", OC_OPT_PATH, OC_OPTF_FILE_READABLE, ca_cert, NULL, 0, 0,
 	    "ca-cert", "CA for optional client certificates"),
 	OPT("auth-timeout", OC_OPT_DURATION, 0, auth_timeout, "240s", 1000,
@@ -110,6 +126,15 @@ static const oc_option_t cstp_options[] = {
 	    1024 * 1024, NULL, "limit of an HTTP request's header block"),
 	OPT("max-body-size", OC_OPT_SIZE, 0, max_body_size, "64k", 1024,
 	    16 * 1024 * 1024, NULL, "limit of an HTTP request body"),
+	OPT("camouflage", OC_OPT_BOOL, 0, camouflage, "false", 0, 0, "camouflage",
+	    "look like a plain web server to requests without the secret"),
+	OPT("camouflage-secret", OC_OPT_STR, OC_OPTF_SECRET, camouflage_secret, NULL,
+	    0, 0, "camouflage_secret", "the URL query that reveals the VPN (https://host/?SECRET)"),
+	OPT("camouflage-realm", OC_OPT_STR, 0, camouflage_realm, NULL, 0, 0,
+	    "camouflage_realm", "answer 401 with this Basic realm instead of 404"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM tunnel records sealed and opened with nettle, several per "
+	    "send(), once data flows (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -131,9 +156,21 @@ struct cstp_inst {
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crt ca;
 	mbedtls_pk_context key;
+	oc_key_t *hkey;            /* the key sec-mod holds (ABI 1.2 hosts) */
+	oc_key_info_t hkey_info;
 	mbedtls_ssl_config sslc;
 	int suites[8];
 	struct cstp_conn *hs_conn; /* connection whose handshake is running */
+	/* a frame on its way into mbedTLS (tunnel data is copied there, or
+	 * queued, before the next one is built); SCRATCH_LEN, on first use */
+	uint8_t *scratch;
+	/* record fast path, shared by the connections of this worker (on
+	 * first use: virtual host instances never carry connections) */
+	uint8_t *rx;                 /* FAST_RX_CAP + FAST_REC_MAX: raw TLS input */
+	uint8_t *tx;                 /* FAST_TX_CAP: records sealed for tx_owner */
+	size_t tx_len;
+	struct cstp_conn *tx_owner;  /* whose records are in tx */
+	struct event *ev_flush;      /* sends tx once the current callback is done */
 };
 
 enum conn_state {
@@ -183,6 +220,20 @@ struct cstp_conn {
 	uint8_t randoms[64]; /* client_random || server_random */
 	mbedtls_tls_prf_types prf;
 
+	/*
+	 * Record fast path: once tunnel data flows (rf_want) and mbedTLS holds
+	 * nothing of the stream, application-data records are sealed and
+	 * opened with recfast (rf); mbedTLS keeps the counters again for the
+	 * close_notify.
+	 */
+	rf_keys_t keys;       /* the key block of the handshake, until rf_new() */
+	rf_t *rf;
+	bool rf_want;
+	uint8_t *rxpart;      /* an incomplete record, FAST_REC_MAX bytes */
+	size_t rxpart_len;
+	uint8_t *txpend;      /* sealed records the socket did not take yet */
+	size_t txpend_off, txpend_len, txpend_cap;
+
 	char sni[256];
 	char cipher[96];
 	bool chacha;
@@ -200,8 +251,13 @@ struct cstp_conn {
 	uint64_t partial_mark;
 	bool full_ipv6;
 	unsigned client_base_mtu;
-
-	uint8_t scratch[CSTP_HDR_LEN + CSTP_MAX_PAYLOAD];
+	/* the attempt a token challenge (401 Negotiate) on this connection
+	 * belongs to: the next request continues it (ocserv keeps this auth
+	 * state per connection too) */
+	uint8_t tok_ctx[CTX_MAX];
+	size_t tok_ctx_len;
+	bool camo_ok;         /* camouflage: a request of this connection had the secret */
+	const struct cstp_conf *camo_conf; /* the vhost instance's (by SNI), else NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -369,9 +425,197 @@ static void oq_clear(struct cstp_conn *c)
 
 enum { FLUSH_EMPTY = 0, FLUSH_BLOCKED = 1 };
 
+/* ------------------------------------------------------------------ */
+/* record fast path: output                                            */
+
+/* sealed bytes of @p c not on the socket yet */
+static size_t fast_pending(const struct cstp_conn *c)
+{
+	size_t n = c->txpend_len - c->txpend_off;
+
+	if (c->inst->tx_owner == c)
+		n += c->inst->tx_len;
+	return n;
+}
+
+static void txpend_drop(struct cstp_conn *c)
+{
+	free(c->txpend);
+	c->txpend = NULL;
+	c->txpend_off = c->txpend_len = c->txpend_cap = 0;
+}
+
+/* room for @p n more bytes at the end of txpend */
+static int txpend_reserve(struct cstp_conn *c, size_t n)
+{
+	uint8_t *p;
+	size_t cap;
+
+	if (c->txpend_off > 0) {
+		memmove(c->txpend, c->txpend + c->txpend_off, c->txpend_len - c->txpend_off);
+		c->txpend_len -= c->txpend_off;
+		c->txpend_off = 0;
+	}
+	if (c->txpend_len + n <= c->txpend_cap)
+		return 0;
+	cap = (c->txpend_len + n + 16383) & ~(size_t)16383;
+	p = realloc(c->txpend, cap);
+	if (p == NULL)
+		return OC_E_NOMEM;
+	c->txpend = p;
+	c->txpend_cap = cap;
+	return 0;
+}
+
+/* Send txpend: 0 when all of it went (the buffer is released), 1 when the
+ * socket is full, OC_E_IO. */
+static int txpend_send(struct cstp_conn *c)
+{
+	while (c->txpend_off < c->txpend_len) {
+		ssize_t n = send(c->fd, c->txpend + c->txpend_off,
+		                 c->txpend_len - c->txpend_off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->txpend_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		return OC_E_IO;
+	}
+	txpend_drop(c);
+	return 0;
+}
+
+/*
+ * Send the records sealed into the worker's batch for their connection:
+ * one send() for all the packets of a tun wakeup. What the socket does not
+ * take waits in the connection's txpend for EV_WRITE.
+ */
+static void fast_flush(struct cstp_inst *inst)
+{
+	struct cstp_conn *c = inst->tx_owner;
+	size_t off = 0, len = inst->tx_len;
+	int err = 0;
+
+	inst->tx_owner = NULL;
+	inst->tx_len = 0;
+	if (c == NULL || len == 0)
+		return;
+	while (off < len) {
+		ssize_t n = send(c->fd, inst->tx + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		err = n < 0 ? errno : EIO;
+		break;
+	}
+	if (err == 0 && off < len) {
+		if (txpend_reserve(c, len - off) < 0) {
+			err = ENOMEM;
+		} else {
+			memcpy(c->txpend + c->txpend_len, inst->tx + off, len - off);
+			c->txpend_len += len - off;
+			if (!c->write_blocked && conn_live(c)) {
+				c->write_blocked = true;
+				event_add(c->ev_write, NULL);
+			}
+		}
+	}
+	if (err != 0 && conn_live(c)) {
+		CLOG(c, OC_LOG_DEBUG1, "TLS write failed: %s", strerror(err));
+		schedule_close(c, OC_CLOSE_ERROR);
+	}
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fast_flush(arg);
+}
+
+/*
+ * Seal one CSTP frame as one TLS record: into the worker's batch (sent by
+ * flush_cb when the current callback is done, or when another connection
+ * needs the batch), or behind the bytes still waiting in txpend. The
+ * limits are those of the mbedTLS path's queue, in bytes.
+ */
+static int fast_frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
+                          size_t len, bool bounded, bool force)
+{
+	struct cstp_inst *inst = c->inst;
+	uint8_t hdr[CSTP_HDR_LEN];
+	size_t rlen = rf_overhead(c->rf) + CSTP_HDR_LEN + len, pend = fast_pending(c), n;
+
+	if (!force) {
+		if (bounded && pend + rlen > OQ_MAX_BYTES)
+			return OC_E_AGAIN;
+		if (!bounded && pend + rlen > OQ_HARD_BYTES)
+			return OC_E_AGAIN;
+	}
+	cstp_frame_header(hdr, type, len);
+	if (c->txpend_off == c->txpend_len &&
+	    (inst->tx_owner != c || inst->tx_len + rlen > FAST_TX_CAP))
+		fast_flush(inst);
+	if (!conn_live(c))
+		return OC_E_IO;
+	if (c->txpend_off == c->txpend_len && inst->tx_len + rlen <= FAST_TX_CAP) {
+		n = rf_seal(c->rf, RF_TYPE_APPDATA, hdr, sizeof(hdr), payload, len,
+		            inst->tx + inst->tx_len);
+		if (n == 0)
+			return OC_E_IO;
+		if (inst->tx_len == 0)
+			event_active(inst->ev_flush, EV_TIMEOUT, 0);
+		inst->tx_len += n;
+		inst->tx_owner = c;
+		return 0;
+	}
+	if (txpend_reserve(c, rlen) < 0)
+		return OC_E_NOMEM;
+	n = rf_seal(c->rf, RF_TYPE_APPDATA, hdr, sizeof(hdr), payload, len,
+	            c->txpend + c->txpend_len);
+	if (n == 0)
+		return OC_E_IO;
+	c->txpend_len += n;
+	if (!c->write_blocked) {
+		c->write_blocked = true;
+		event_add(c->ev_write, NULL);
+	}
+	return 0;
+}
+
+/* Fast path: the batch, then txpend. */
+static int fast_flush_conn(struct cstp_conn *c)
+{
+	int r;
+
+	if (c->inst->tx_owner == c)
+		fast_flush(c->inst);
+	r = txpend_send(c);
+	if (r < 0)
+		return OC_E_IO;
+	if (r == 1) {
+		c->write_blocked = true;
+		return FLUSH_BLOCKED;
+	}
+	c->write_blocked = false;
+	return FLUSH_EMPTY;
+}
+
 /* Write queued items; FLUSH_EMPTY, FLUSH_BLOCKED or OC_E_IO. */
 static int conn_flush(struct cstp_conn *c)
 {
+	if (c->rf != NULL)
+		return fast_flush_conn(c);
 	while (c->oq_head) {
 		struct oq_item *it = c->oq_head;
 		int ret = mbedtls_ssl_write(&c->ssl, it->buf + it->off, it->len - it->off);
@@ -407,10 +651,16 @@ static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
                      size_t len, bool bounded, bool force)
 {
 	size_t flen = CSTP_HDR_LEN + len;
+	uint8_t *sc;
 	int ret;
 
 	if (len > CSTP_MAX_PAYLOAD)
 		return OC_E_INVAL;
+	if (c->rf != NULL)
+		return fast_frame_out(c, type, payload, len, bounded, force);
+	if (c->inst->scratch == NULL && (c->inst->scratch = malloc(SCRATCH_LEN)) == NULL)
+		return OC_E_NOMEM;
+	sc = c->inst->scratch;
 	if (c->oq_head != NULL) {
 		if (!force) {
 			if (bounded && (c->oq_n >= OQ_MAX_PKTS || c->oq_bytes + flen > OQ_MAX_BYTES))
@@ -418,24 +668,24 @@ static int frame_out(struct cstp_conn *c, unsigned type, const uint8_t *payload,
 			if (!bounded && (c->oq_n >= OQ_HARD_PKTS || c->oq_bytes + flen > OQ_HARD_BYTES))
 				return OC_E_AGAIN;
 		}
-		cstp_frame_header(c->scratch, type, len);
+		cstp_frame_header(sc, type, len);
 		if (len)
-			memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
-		return oq_push(c, c->scratch, flen);
+			memcpy(sc + CSTP_HDR_LEN, payload, len);
+		return oq_push(c, sc, flen);
 	}
 
-	cstp_frame_header(c->scratch, type, len);
+	cstp_frame_header(sc, type, len);
 	if (len)
-		memcpy(c->scratch + CSTP_HDR_LEN, payload, len);
-	ret = mbedtls_ssl_write(&c->ssl, c->scratch, flen);
+		memcpy(sc + CSTP_HDR_LEN, payload, len);
+	ret = mbedtls_ssl_write(&c->ssl, sc, flen);
 	if (ret == (int)flen)
 		return 0;
 	if (ret > 0) {
 		/* a negotiated max_fragment_length split it: queue the rest */
-		ret = oq_push(c, c->scratch + ret, flen - (size_t)ret);
+		ret = oq_push(c, sc + ret, flen - (size_t)ret);
 	} else if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
 		/* mbedTLS holds the record; the retry must pass the same length */
-		ret = oq_push(c, c->scratch, flen);
+		ret = oq_push(c, sc, flen);
 	} else {
 		return OC_E_IO;
 	}
@@ -509,12 +759,9 @@ static int export_keys_cb(void *p, const unsigned char *ms, const unsigned char 
 	struct cstp_inst *inst = p;
 	struct cstp_conn *c = inst->hs_conn;
 
-	(void)kb;
-	(void)maclen;
-	(void)keylen;
-	(void)ivlen;
 	if (c == NULL)
 		return 0;
+	rf_keys_capture(&c->keys, kb, maclen, keylen, ivlen);
 	memcpy(c->ms, ms, sizeof(c->ms));
 	memcpy(c->randoms, client_random, 32);
 	memcpy(c->randoms + 32, server_random, 32);
@@ -589,6 +836,8 @@ static int sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name,
 	memcpy(c->sni, name, len);
 	c->sni[len] = '\0';
 	vi = vhost_find(c->sni);
+	if (vi != NULL)
+		c->camo_conf = vi->conf;
 	if (vi != NULL && vi != inst) {
 		if (mbedtls_ssl_set_hs_own_cert(ssl, &vi->crt, &vi->key) != 0)
 			return -1;
@@ -802,6 +1051,67 @@ static const char *prompt_type(uint32_t t)
 	}
 }
 
+/*
+ * `WWW-Authenticate: Negotiate <base64>` with the token of @p a (RFC 4559),
+ * or a bare `WWW-Authenticate: Negotiate` with @p bare when it has none.
+ */
+static void put_negotiate(acbuf_t *b, const oc_auth_answer_t *a, bool bare)
+{
+	size_t n;
+	char *e;
+
+	if (a->token.data == NULL || a->token.len == 0) {
+		if (bare)
+			acbuf_puts(b, "WWW-Authenticate: Negotiate\r\n");
+		return;
+	}
+	n = acxml_b64_len(a->token.len) + 1;
+	e = malloc(n);
+	if (e == NULL || acxml_b64_encode(a->token.data, a->token.len, e, n) < 0) {
+		b->err = true;
+		free(e);
+		return;
+	}
+	acbuf_puts(b, "WWW-Authenticate: Negotiate ");
+	acbuf_puts(b, e);
+	acbuf_puts(b, "\r\n");
+	free(e);
+}
+
+/*
+ * A token challenge (OC_AUTH_ANS_F_TOKEN): HTTP 401 with
+ * `WWW-Authenticate: Negotiate [token]` as ocserv's basic_auth_handler, and
+ * `X-HTTP-Auth-Support: fallback` when another method follows (openconnect
+ * then retries without X-Support-HTTP-Auth if it has no ticket).
+ */
+static void send_negotiate(struct cstp_conn *c, const oc_auth_answer_t *a,
+                           bool close_after)
+{
+	acbuf_t b;
+
+	acbuf_init(&b, MAX_RESP);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\n");
+	put_negotiate(&b, a, true);
+	if (a->flags & OC_AUTH_ANS_F_FALLBACK)
+		acbuf_puts(&b, "X-HTTP-Auth-Support: fallback\r\n");
+	acbuf_printf(&b, "Content-Length: 0\r\nConnection: %s\r\n\r\n",
+	             close_after ? "close" : "Keep-Alive");
+	if (b.err) {
+		acbuf_free(&b);
+		schedule_close(c, OC_CLOSE_ERROR);
+		return;
+	}
+	if (!close_after && a->context.data != NULL && a->context.len > 0 &&
+	    a->context.len <= sizeof(c->tok_ctx)) {
+		memcpy(c->tok_ctx, a->context.data, a->context.len);
+		c->tok_ctx_len = a->context.len;
+	}
+	CLOG(c, OC_LOG_DEBUG1, "asking for a Negotiate token%s",
+	     (a->flags & OC_AUTH_ANS_F_FALLBACK) ? " (fallback offered)" : "");
+	respond(c, b.p, b.len, close_after, OC_CLOSE_TEMPORARY);
+	acbuf_free(&b);
+}
+
 static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
                       bool close_after)
 {
@@ -873,6 +1183,7 @@ static void send_form(struct cstp_conn *c, const oc_auth_answer_t *a,
 		if (acxml_b64_encode(a->context.data, a->context.len, b64, sizeof(b64)) == 0)
 			acbuf_printf(&ck, "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", b64);
 	}
+	put_negotiate(&ck, a, false);
 	if (ck.err)
 		body.err = true;
 	respond_xml(c, &body, ck.p ? ck.p : "", close_after);
@@ -897,6 +1208,8 @@ static void send_complete(struct cstp_conn *c, const oc_auth_answer_t *a,
 	acbuf_printf(&ck, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", b64);
 	acbuf_puts(&ck, "Set-Cookie: webvpnc=; expires=Thu, 01 Jan 1970 22:00:00 GMT; path=/; Secure\r\n");
 	c->host->memzero(b64, sizeof(b64));
+	/* e.g. the acceptor's mutual-authentication token (RFC 4559, 5) */
+	put_negotiate(&ck, a, false);
 
 	acbuf_puts(&body,
 	           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -935,7 +1248,11 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 	} else {
 		switch (a->status) {
 		case OC_AUTH_CHALLENGE:
-			send_form(c, a, close_after);
+			if (OC_OPS_HAS(oc_auth_answer_t, a->size, flags) &&
+			    (a->flags & OC_AUTH_ANS_F_TOKEN))
+				send_negotiate(c, a, close_after);
+			else
+				send_form(c, a, close_after);
 			break;
 		case OC_AUTH_OK:
 			CLOG(c, OC_LOG_DEBUG1, "authentication complete");
@@ -950,7 +1267,43 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 }
 
 /*
+ * The client's token from `Authorization: Negotiate <base64>` (RFC 4559).
+ * Returns 1 with a malloc'ed token in *tok_r, 0 when the request has no
+ * Negotiate authorization (none, or another scheme), OC_E_PROTO when it is
+ * malformed (no token, bad base64, too large), OC_E_NOMEM.
+ */
+static int negotiate_token(const http_req_t *r, uint8_t **tok_r, size_t *len_r)
+{
+	const char *v = http_header_get(r, "Authorization");
+	uint8_t *t;
+	size_t n, cap;
+
+	if (v == NULL || strncasecmp(v, "Negotiate", 9) != 0 ||
+	    (v[9] != '\0' && v[9] != ' ' && v[9] != '\t'))
+		return 0;
+	v += 9;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	if (n == 0 || n > (NEG_TOKEN_MAX / 3) * 4)
+		return OC_E_PROTO;
+	cap = n / 4 * 3 + 3;
+	t = malloc(cap);
+	if (t == NULL)
+		return OC_E_NOMEM;
+	if (acxml_b64_decode(v, n, t, cap, len_r) < 0 || *len_r == 0) {
+		free(t);
+		return OC_E_PROTO;
+	}
+	*tok_r = t;
+	return 1;
+}
+
+/*
  * Start (@p ar NULL or type INIT) or continue an authentication attempt.
+ * A request right after a token challenge on this connection continues
+ * that attempt, whatever it is (with its token, or without one when the
+ * client gave up: the method then falls back).
  */
 static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_context)
 {
@@ -958,13 +1311,39 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	oc_auth_query_t q;
 	uint8_t ctx[CTX_MAX];
 	size_t ctxlen = 0;
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
 	const char *v;
 	size_t vl;
 	int ret;
 
 	memset(&q, 0, sizeof(q));
 	q.size = sizeof(q);
-	if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
+	ret = negotiate_token(r, &tok, &tok_len);
+	if (ret < 0) {
+		/* never log the header: it is a credential */
+		CLOG(c, OC_LOG_INFO, "%s Authorization: Negotiate header; refused",
+		     ret == OC_E_NOMEM ? "no memory for an" : "malformed");
+		c->tok_ctx_len = 0;
+		respond_auth_failed(c);
+		return;
+	}
+	if (ret > 0) {
+		q.token.data = tok;
+		q.token.len = tok_len;
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	}
+	/* openconnect: only when built with GSSAPI (or given a bearer token) */
+	if (http_header_get(r, "X-Support-HTTP-Auth") != NULL)
+		q.flags |= OC_AUTH_IN_F_TOKEN_OK;
+	if (c->tok_ctx_len > 0) {
+		memcpy(ctx, c->tok_ctx, c->tok_ctx_len);
+		ctxlen = c->tok_ctx_len;
+		c->host->memzero(c->tok_ctx, c->tok_ctx_len);
+		c->tok_ctx_len = 0;
+		q.context.data = ctx;
+		q.context.len = ctxlen;
+	} else if (use_context && http_cookie_get(r, "webvpncontext", &v, &vl) &&
 	    acxml_b64_decode(v, vl, ctx, sizeof(ctx), &ctxlen) == 0 && ctxlen > 0) {
 		q.context.data = ctx;
 		q.context.len = ctxlen;
@@ -985,6 +1364,10 @@ static void start_auth(struct cstp_conn *c, const acxml_req_t *ar, bool use_cont
 	c->state = ST_WAIT;
 	ret = c->host->auth_query(c->conn, &q, on_auth_answer, c);
 	c->host->memzero(ctx, sizeof(ctx));
+	if (tok != NULL) {
+		c->host->memzero(tok, tok_len);
+		free(tok);
+	}
 	if (ret < 0) {
 		CLOG(c, OC_LOG_WARN, "auth_query failed: %s", oc_strerror(ret));
 		respond_auth_failed(c);
@@ -1033,6 +1416,72 @@ static void handle_post(struct cstp_conn *c)
 	}
 	start_auth(c, &ar, true);
 	acxml_req_free(&ar);
+}
+
+/* ------------------------------------------------------------------ */
+/* camouflage                                                          */
+
+/* Does the target's query string ("/path?QUERY") equal the secret? */
+static bool camo_secret_ok(const struct cstp_conf *cf, const char *target)
+{
+	const char *q = strchr(target, '?'), *sec = cf->camouflage_secret;
+	size_t ql, sl, i;
+	unsigned char d = 0;
+
+	if (q == NULL || sec == NULL)
+		return false;
+	q++;
+	ql = strcspn(q, "#");
+	sl = strlen(sec);
+	if (ql != sl || sl == 0)
+		return false;
+	for (i = 0; i < sl; i++)
+		d |= (unsigned char)(q[i] ^ sec[i]);
+	return d == 0;
+}
+
+/* Answer like a web server that has nothing here: 401 with the realm, or
+ * 404; then close. */
+/* The camouflage settings of this connection: its virtual host's cstp
+ * instance (chosen by SNI), else the listener's. */
+static const struct cstp_conf *camo_conf(const struct cstp_conn *c)
+{
+	return c->camo_conf != NULL ? c->camo_conf : c->inst->conf;
+}
+
+static void camo_refuse(struct cstp_conn *c)
+{
+	const char *realm = camo_conf(c)->camouflage_realm;
+	acbuf_t b;
+	const char *p;
+
+	CLOG(c, OC_LOG_DEBUG1, "camouflage: request without the secret");
+	if (realm == NULL || realm[0] == '\0') {
+		respond_status(c, 404, true, OC_CLOSE_AUTH_FAILED);
+		return;
+	}
+	acbuf_init(&b, 4096);
+	acbuf_puts(&b, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"");
+	for (p = realm; *p && b.len < 2048; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\')
+			acbuf_add(&b, p, 1);
+	acbuf_puts(&b, "\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	if (b.err)
+		schedule_close(c, OC_CLOSE_ERROR);
+	else
+		respond(c, b.p, b.len, true, OC_CLOSE_AUTH_FAILED);
+	acbuf_free(&b);
+}
+
+/* A CONNECT whose cookie is refused: 401, or under camouflage (when no
+ * request of this connection had the secret) 405 like a web server. */
+static void respond_cookie_bad(struct cstp_conn *c)
+{
+	if (camo_conf(c)->camouflage && !c->camo_ok)
+		respond_status(c, 405, true, OC_CLOSE_AUTH_FAILED);
+	else
+		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
+		        OC_CLOSE_AUTH_FAILED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1266,9 +1715,9 @@ static void on_session_open(void *arg, int status, const oc_session_params_t *p,
 	if (status == 0 && p != NULL) {
 		connect_ok(c, p);
 	} else if (status == OC_E_PERM) {
-		CLOG(c, OC_LOG_INFO, "CONNECT refused: cookie not acceptable");
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		CLOG(c, OC_LOG_INFO, "CONNECT refused: %s", reason && *reason ? reason :
+		     "cookie not acceptable");
+		respond_cookie_bad(c);
 	} else {
 		char rs[128];
 
@@ -1300,8 +1749,7 @@ static void handle_connect(struct cstp_conn *c)
 	    clen != OC_COOKIE_LEN) {
 		CLOG(c, OC_LOG_INFO, "CONNECT without a valid cookie");
 		c->host->memzero(cookie, sizeof(cookie));
-		respond(c, resp_cookie_bad, sizeof(resp_cookie_bad) - 1, true,
-		        OC_CLOSE_AUTH_FAILED);
+		respond_cookie_bad(c);
 		return;
 	}
 
@@ -1367,7 +1815,18 @@ static void handle_request(struct cstp_conn *c)
 		tgt[pl] = '\0'; /* never log query strings */
 	CLOG(c, OC_LOG_DEBUG1, "HTTP %s %s", meth, tgt);
 
+	if (camo_conf(c)->camouflage && !c->camo_ok &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "POST") == 0)) {
+		/* ocserv's camouflage: only https://host/?SECRET reveals the
+		 * VPN, then for the rest of this connection */
+		if (!camo_secret_ok(camo_conf(c), t)) {
+			camo_refuse(c);
+			return;
+		}
+		c->camo_ok = true;
+	}
 	if (strcmp(r->method, "CONNECT") == 0) {
+		c->tok_ctx_len = 0; /* a token challenge left unanswered */
 		handle_connect(c);
 	} else if (strcmp(r->method, "POST") == 0) {
 		handle_post(c);
@@ -1452,6 +1911,7 @@ static void handle_frame(struct cstp_conn *c, const cstp_frame_t *f)
 {
 	switch (f->type) {
 	case CSTP_T_DATA:
+		c->rf_want = true;
 		if (f->len > 0)
 			(void)c->host->tun_write(c->conn, f->payload, f->len);
 		break;
@@ -1560,15 +2020,158 @@ static void partial_cb(evutil_socket_t fd, short what, void *arg)
 	schedule_close(c, OC_CLOSE_ERROR);
 }
 
+/* the worker's fast path buffers, on first use */
+static bool fast_buffers(struct cstp_inst *inst)
+{
+	if (inst->rx == NULL)
+		inst->rx = malloc(FAST_RX_CAP + FAST_REC_MAX);
+	if (inst->tx == NULL)
+		inst->tx = malloc(FAST_TX_CAP);
+	if (inst->ev_flush == NULL)
+		inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
+	return inst->rx != NULL && inst->tx != NULL && inst->ev_flush != NULL;
+}
+
+/*
+ * Hand the record layer to the fast path once tunnel data flows and
+ * mbedTLS holds nothing of the stream. True if the fast path is on.
+ */
+static bool fast_try(struct cstp_conn *c)
+{
+	if (c->rf != NULL)
+		return true;
+	if (!c->rf_want || c->state != ST_TUNNEL || !c->keys.have ||
+	    !c->inst->conf->fast_path || c->inst->base == NULL ||
+	    c->oq_head != NULL || !rf_ssl_idle(&c->ssl))
+		return false;
+	if (!fast_buffers(c->inst))
+		return false;
+	c->rf = rf_new(&c->ssl, &c->keys); /* the keys are wiped either way */
+	if (c->rf == NULL) {
+		CLOG(c, OC_LOG_DEBUG1, "TLS records stay with mbedTLS (%s)", c->cipher);
+		return false;
+	}
+	CLOG(c, OC_LOG_DEBUG1, "TLS record fast path on (%s)", c->cipher);
+	return true;
+}
+
+/*
+ * Fast path input: raw TLS records from the socket, up to FAST_RX_CAP per
+ * recv(), opened straight into c->in and deframed. An incomplete record
+ * waits in c->rxpart. Alerts are acted on here (close_notify ends the
+ * session like EOF, a fatal alert is an error, warnings are ignored as
+ * mbedTLS does); any other non-application record closes the connection
+ * (renegotiation is off).
+ */
+static void fast_read(struct cstp_conn *c)
+{
+	uint8_t *rx = c->inst->rx;
+	size_t have = c->rxpart_len, budget = 0;
+
+	if (have > 0)
+		memcpy(rx, c->rxpart, have);
+	c->rxpart_len = 0;
+	while (c->state == ST_TUNNEL) {
+		size_t off = 0;
+		ssize_t n;
+
+		if (budget >= READ_BUDGET) {
+			/* let other connections run; come back on the next loop */
+			event_active(c->ev_read, EV_READ, 0);
+			break;
+		}
+		n = recv(c->fd, rx + have, FAST_RX_CAP + FAST_REC_MAX - have, 0);
+		if (n == 0) {
+			CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
+			schedule_close(c, OC_CLOSE_TEMPORARY);
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			CLOG(c, OC_LOG_INFO, "TLS read failed: %s", strerror(errno));
+			schedule_close(c, errno == ECONNRESET ? OC_CLOSE_TEMPORARY : OC_CLOSE_ERROR);
+			break;
+		}
+		have += (size_t)n;
+		budget += (size_t)n;
+		now_mono(&c->t_rx);
+		while (c->state == ST_TUNNEL) {
+			long rl = rf_tls_record_len(rx + off, have - off);
+			uint8_t type = 0, *dst = c->in + c->in_len;
+			int r;
+
+			if (rl == 0 || (size_t)rl > have - off)
+				break; /* incomplete */
+			if (rl < 0 || (size_t)rl - rf_overhead(c->rf) > IN_CAP - c->in_len) {
+				CLOG(c, OC_LOG_INFO, "malformed TLS record in the tunnel");
+				schedule_close(c, OC_CLOSE_ERROR);
+				break;
+			}
+			r = rf_open(c->rf, rx + off, (size_t)rl, dst, &type);
+			off += (size_t)rl;
+			if (r < 0) {
+				CLOG(c, OC_LOG_INFO, "TLS record failed authentication in the tunnel");
+				schedule_close(c, OC_CLOSE_ERROR);
+				break;
+			}
+			if (type == RF_TYPE_APPDATA) {
+				c->in_len += (size_t)r;
+				(void)tunnel_process(c);
+				continue;
+			}
+			if (type == RF_TYPE_ALERT && r == 2) {
+				if (dst[1] == MBEDTLS_SSL_ALERT_MSG_CLOSE_NOTIFY) {
+					CLOG(c, OC_LOG_INFO, "client closed the tunnel connection");
+					schedule_close(c, OC_CLOSE_TEMPORARY);
+				} else if (dst[0] == MBEDTLS_SSL_ALERT_LEVEL_FATAL) {
+					CLOG(c, OC_LOG_INFO, "client sent a fatal TLS alert (%u)", dst[1]);
+					schedule_close(c, OC_CLOSE_ERROR);
+				}
+				continue;
+			}
+			CLOG(c, OC_LOG_INFO, "unexpected TLS record (type %u) in the tunnel", type);
+			schedule_close(c, OC_CLOSE_ERROR);
+		}
+		if (off > 0) {
+			memmove(rx, rx + off, have - off);
+			have -= off;
+		}
+	}
+	if (have > 0 && c->state == ST_TUNNEL) {
+		if (c->rxpart == NULL)
+			c->rxpart = malloc(FAST_REC_MAX);
+		if (c->rxpart == NULL) {
+			schedule_close(c, OC_CLOSE_ERROR);
+			return;
+		}
+		memcpy(c->rxpart, rx, have);
+		c->rxpart_len = have;
+	} else if (c->rxpart != NULL) {
+		free(c->rxpart);
+		c->rxpart = NULL;
+	}
+}
+
 static void tunnel_read(struct cstp_conn *c)
 {
 	size_t budget = 0;
 
+	if (c->rf != NULL) {
+		fast_read(c);
+		return;
+	}
 	for (;;) {
 		int ret;
 
 		if (tunnel_process(c) < 0 || c->state != ST_TUNNEL)
 			return;
+		if (c->rf_want && fast_try(c)) {
+			fast_read(c);
+			return;
+		}
 		if (budget >= READ_BUDGET) {
 			/* let other connections run; come back on the next loop */
 			event_active(c->ev_read, EV_READ, 0);
@@ -1592,8 +2195,12 @@ static void tunnel_read(struct cstp_conn *c)
 
 static void drain_finish(struct cstp_conn *c)
 {
-	int ret = mbedtls_ssl_close_notify(&c->ssl);
+	int ret;
 	size_t i;
+
+	if (c->rf != NULL)
+		rf_push(c->rf, &c->ssl); /* mbedTLS writes the next record */
+	ret = mbedtls_ssl_close_notify(&c->ssl);
 
 	c->notify_pending = false;
 	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
@@ -1606,9 +2213,12 @@ static void drain_finish(struct cstp_conn *c)
 	 * half-close first.
 	 */
 	(void)shutdown(c->fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
-		if (recv(c->fd, c->scratch, sizeof(c->scratch), MSG_DONTWAIT) <= 0)
+	for (i = 0; i < 16; i++) {
+		uint8_t junk[4096];
+
+		if (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
 			break;
+	}
 	schedule_close(c, c->close_reason);
 }
 
@@ -1651,7 +2261,8 @@ static void conn_run(struct cstp_conn *c)
 		if (c->state == ST_TUNNEL) {
 			tunnel_read(c);
 			partial_check(c);
-			if (c->state == ST_TUNNEL && c->oq_head != NULL && !c->write_blocked &&
+			if (c->state == ST_TUNNEL && !c->write_blocked &&
+			    (c->oq_head != NULL || (c->rf != NULL && fast_pending(c) > 0)) &&
 			    conn_flush(c) < 0)
 				schedule_close(c, OC_CLOSE_ERROR);
 		}
@@ -1726,6 +2337,14 @@ static void conn_free(struct cstp_conn *c)
 	if (c == NULL)
 		return;
 	h = c->host;
+	if (c->inst->tx_owner == c) {
+		c->inst->tx_owner = NULL;
+		c->inst->tx_len = 0;
+	}
+	rf_free(c->rf);
+	rf_keys_wipe(&c->keys);
+	free(c->rxpart);
+	free(c->txpend);
 	if (c->ev_read)
 		event_free(c->ev_read);
 	if (c->ev_write)
@@ -1750,8 +2369,8 @@ static void conn_free(struct cstp_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	h->memzero(c->ms, sizeof(c->ms));
+	h->memzero(c->tok_ctx, sizeof(c->tok_ctx));
 	h->memzero(c->randoms, sizeof(c->randoms));
-	h->memzero(c->scratch, sizeof(c->scratch));
 	h->free(c);
 }
 
@@ -1854,6 +2473,10 @@ static int cstp_send(void *ts, const uint8_t *pkt, size_t len)
 		return conn_live(c) ? OC_E_STATE : OC_E_CLOSED;
 	if (pkt == NULL || len == 0 || len > c->max_payload)
 		return OC_E_INVAL;
+	if (c->rf == NULL) {
+		c->rf_want = true;
+		(void)fast_try(c);
+	}
 	ret = OC_E_NOSPACE;
 	if (c->comp.ops != NULL && len >= c->comp.min_len) {
 		size_t out = 0;
@@ -1883,8 +2506,11 @@ static void cstp_close(void *ts, int reason)
 	} else {
 		if (c->state == ST_TUNNEL)
 			(void)frame_out(c, CSTP_T_DISCONNECT, NULL, 0, false, true);
-		if (conn_flush(c) == FLUSH_EMPTY)
+		if (conn_flush(c) == FLUSH_EMPTY) {
+			if (c->rf != NULL)
+				rf_push(c->rf, &c->ssl);
 			(void)mbedtls_ssl_close_notify(&c->ssl);
+		}
 		event_del(c->ev_read);
 		event_del(c->ev_write);
 		event_del(c->ev_timer);
@@ -1933,13 +2559,135 @@ static void inst_free(struct cstp_inst *inst)
 		vhost_unregister(inst);
 	if (inst == NULL)
 		return;
+	if (inst->ev_flush)
+		event_free(inst->ev_flush);
+	free(inst->rx);
+	free(inst->tx);
+	if (inst->scratch != NULL) {
+		inst->host->memzero(inst->scratch, SCRATCH_LEN);
+		free(inst->scratch);
+	}
 	mbedtls_ssl_config_free(&inst->sslc);
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_x509_crt_free(&inst->ca);
 	mbedtls_pk_free(&inst->key);
+	if (inst->hkey != NULL)
+		inst->host->key_close(inst->hkey);
 	mbedtls_ctr_drbg_free(&inst->drbg);
 	mbedtls_entropy_free(&inst->entropy);
 	inst->host->free(inst);
+}
+
+/*
+ * The server private key through the host (ABI 1.2): sec-mod holds it and
+ * signs; this process only has a handle.  mbedTLS 2.28 reaches it through
+ * an RSA-alt context (MBEDTLS_PK_RSA_ALT_SUPPORT; no MBEDTLS_SSL_ASYNC_PRIVATE
+ * in Debian's build, so the handshake waits for the signature).  For an
+ * ECDSA key the same wrapper carries the ECDSA signature: mbedTLS's server
+ * uses its own key only through mbedtls_pk_sign() for ECDHE suites (no type
+ * check), and takes the signature length from key_len() before signing,
+ * which is why sec-mod makes ECDSA signatures of one fixed DER length
+ * (oc-key.h).  No decryption: RSA key exchange is never offered.
+ */
+static uint32_t oc_hash_of(mbedtls_md_type_t md)
+{
+	switch (md) {
+	case MBEDTLS_MD_SHA1: return OC_HASH_SHA1;
+	case MBEDTLS_MD_SHA224: return OC_HASH_SHA224;
+	case MBEDTLS_MD_SHA256: return OC_HASH_SHA256;
+	case MBEDTLS_MD_SHA384: return OC_HASH_SHA384;
+	case MBEDTLS_MD_SHA512: return OC_HASH_SHA512;
+	default: return 0;
+	}
+}
+
+static int hkey_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
+                     void *p_rng, int mode, mbedtls_md_type_t md_alg,
+                     unsigned int hashlen, const unsigned char *hash,
+                     unsigned char *sig)
+{
+	struct cstp_inst *inst = ctx;
+	uint32_t alg = oc_hash_of(md_alg);
+	size_t n = 0;
+
+	(void)f_rng;
+	(void)p_rng;
+	if (mode != MBEDTLS_RSA_PRIVATE || alg == 0)
+		return MBEDTLS_ERR_PK_BAD_INPUT_DATA;
+	if (inst->host->key_sign(inst->hkey, alg, hash, hashlen, sig,
+	                         inst->hkey_info.sig_len, &n) < 0 ||
+	    n != inst->hkey_info.sig_len)
+		return MBEDTLS_ERR_RSA_PRIVATE_FAILED;
+	return 0;
+}
+
+static int hkey_decrypt(void *ctx, int mode, size_t *olen,
+                        const unsigned char *input, unsigned char *output,
+                        size_t output_max_len)
+{
+	(void)ctx;
+	(void)mode;
+	(void)input;
+	(void)output;
+	(void)output_max_len;
+	*olen = 0;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static size_t hkey_len(void *ctx)
+{
+	return ((struct cstp_inst *)ctx)->hkey_info.sig_len;
+}
+
+/* The key sec-mod holds, wrapped; checked against the certificate by
+ * signing a random digest and verifying it with the certificate's key. */
+static int open_host_key(struct cstp_inst *inst, oc_error_t *err)
+{
+	const struct cstp_conf *cf = inst->conf;
+	const oc_host_t *h = inst->host;
+	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	size_t n = 0;
+	oc_error_t e2 = { 0 };
+	int ret;
+
+	inst->hkey_info.size = sizeof(inst->hkey_info);
+	ret = h->key_open(inst->self, "server-key", &inst->hkey, &inst->hkey_info, &e2);
+	if (ret < 0) {
+		h->error_set(err, ret, "cstp: server-key %s: %s", cf->server_key, e2.msg);
+		return ret;
+	}
+	if (inst->hkey_info.type == OC_KEY_EC) {
+		inst->is_ec = true;
+	} else if (inst->hkey_info.type == OC_KEY_RSA) {
+		inst->is_ec = false;
+	} else {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s: only RSA and ECDSA keys are supported",
+		             cf->server_key);
+		return OC_E_INVAL;
+	}
+	if (inst->hkey_info.sig_len == 0 || inst->hkey_info.sig_len > sizeof(sig) ||
+	    !mbedtls_pk_can_do(&inst->crt.pk, inst->is_ec ? MBEDTLS_PK_ECDSA : MBEDTLS_PK_RSA)) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	ret = mbedtls_pk_setup_rsa_alt(&inst->key, inst, hkey_decrypt, hkey_sign, hkey_len);
+	if (ret != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: cannot wrap the server key");
+		return OC_E_INVAL;
+	}
+	if (h->random(hash, sizeof(hash)) < 0 ||
+	    mbedtls_pk_sign(&inst->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &n,
+	                    NULL, NULL) != 0 ||
+	    mbedtls_pk_verify(&inst->crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, n) != 0) {
+		h->error_set(err, OC_E_INVAL, "cstp: server-key %s does not match server-cert %s",
+		             cf->server_key, cf->server_cert);
+		return OC_E_INVAL;
+	}
+	if (h->log)
+		h->log(inst->self, OC_LOG_DEBUG1, "server key held by sec-mod (%s, %u bits)",
+		       inst->is_ec ? "ECDSA" : "RSA", (unsigned)inst->hkey_info.bits);
+	return 0;
 }
 
 static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
@@ -1956,6 +2704,17 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_cert, e);
 		return OC_E_INVAL;
 	}
+	if (OC_HOST_HAS(h, key_close)) {
+		/* main never reads the key (every worker starts from its
+		 * memory); workers and `ocmod -t` go through the host */
+		if (h->role & OC_ROLE_MAIN)
+			goto ca;
+		ret = open_host_key(inst, err);
+		if (ret < 0)
+			return ret;
+		goto ca;
+	}
+	/* a host older than ABI 1.2: the key is read here */
 	ret = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
 	if (ret != 0) {
 		tls_errstr(ret, e, sizeof(e));
@@ -1978,6 +2737,7 @@ static int load_credentials(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_key, cf->server_cert);
 		return OC_E_INVAL;
 	}
+ca:
 	if (cf->ca_cert != NULL && cf->ca_cert[0] != '\0') {
 		ret = mbedtls_x509_crt_parse_file(&inst->ca, cf->ca_cert);
 		if (ret != 0) {
@@ -2090,6 +2850,13 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		ret = OC_E_INVAL;
 		goto out;
 	}
+	if (cf->camouflage && (cf->camouflage_secret == NULL || cf->camouflage_secret[0] == '\0' ||
+	                       strpbrk(cf->camouflage_secret, "#? \t") != NULL)) {
+		host->error_set(err, OC_E_INVAL,
+		                "cstp: camouflage = true needs camouflage_secret (no spaces, '?' or '#')");
+		ret = OC_E_INVAL;
+		goto out;
+	}
 	inst = host->zalloc(sizeof(*inst));
 	if (inst == NULL) {
 		ret = OC_E_NOMEM;
@@ -2123,6 +2890,10 @@ static int cstp_init(const oc_host_t *host, oc_instance_t *self, const void *con
 		/* main / check: validated; keep no key material around */
 		mbedtls_pk_free(&inst->key);
 		mbedtls_pk_init(&inst->key);
+		if (inst->hkey != NULL) {
+			host->key_close(inst->hkey);
+			inst->hkey = NULL;
+		}
 	}
 	*inst_r = inst;
 	inst = NULL;

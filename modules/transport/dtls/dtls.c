@@ -39,6 +39,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <event2/event.h>
 
@@ -50,11 +51,13 @@
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
 #include "oc-module.h"
 
 #include "hello.h"
+#include "recfast.h"
 
 #define DTLS_VERSION "0.1.0"
 
@@ -80,6 +83,17 @@
  * nonce 8 + tag 16 (GCM); ChaCha20-Poly1305 needs 13 + 16 */
 #define DTLS_REC_OVERHEAD 37
 #define READ_BUDGET 64
+/*
+ * Record fast path (recfast.h): recvmmsg() batches of RX_BATCH datagrams
+ * of up to RX_SLOT bytes (anything mbedTLS would accept), and records
+ * sealed into TX_BATCH slots of TX_SLOT bytes, sent with one sendmmsg()
+ * when the current callback is done. Bigger records go out alone.
+ */
+#define RX_BATCH 32
+#define RX_SLOT (RBUF_LEN + RF_MAX_OVERHEAD + 64)
+#define RX_ROUNDS 4
+#define TX_BATCH 64
+#define TX_SLOT 2048
 
 /* offered keys without a live session expire after this long */
 #define KEY_IDLE_MS (10 * 60 * 1000)
@@ -99,6 +113,7 @@ struct dtls_conf {
 	int64_t handshake_timeout; /* ms */
 	char *server_cert;
 	char *server_key;
+	bool fast_path;
 };
 
 #define OPT(n, t, f, m, d, lo, hi, mk, h) \
@@ -125,7 +140,11 @@ static const oc_option_t dtls_options[] = {
 	OPT("server-cert", OC_OPT_PATH, 0, server_cert, NULL, 0, 0, "server-cert",
 	    "certificate for legacy DTLS (RSA; never sent)"),
 	OPT("server-key", OC_OPT_PATH, 0, server_key, NULL, 0, 0,
-	    "server-key", "RSA key for legacy DTLS (never used in a handshake)"),
+	    "server-key", "accepted for symmetry with server-cert; legacy DTLS never "
+	    "uses the private key, so workers do not read it"),
+	OPT("fast-path", OC_OPT_BOOL, 0, fast_path, "true", 0, 0, NULL,
+	    "AES-GCM records sealed and opened with nettle, recvmmsg()/sendmmsg() "
+	    "batches, once the channel carries data (false: every record through mbedTLS)"),
 	{ 0 }
 };
 
@@ -198,6 +217,17 @@ struct dtls_inst {
 	uint8_t rbuf[RBUF_LEN];
 	uint8_t wbuf[WBUF_LEN];
 	uint8_t zbuf[2 * RBUF_LEN]; /* (de)compression scratch */
+	/* record fast path, shared by the flows of this worker */
+	uint8_t *rx;                 /* RX_BATCH * RX_SLOT */
+	struct mmsghdr rmsg[RX_BATCH];
+	struct iovec riov[RX_BATCH];
+	uint8_t *tx;                 /* TX_BATCH * TX_SLOT */
+	uint8_t *txbig;              /* RX_SLOT: a record too big for a slot */
+	struct mmsghdr smsg[TX_BATCH];
+	struct iovec siov[TX_BATCH];
+	unsigned tx_n;               /* records sealed for tx_owner */
+	struct dtls_sess *tx_owner;
+	struct event *ev_flush;
 };
 
 enum sess_state {
@@ -247,6 +277,19 @@ struct dtls_sess {
 	uint16_t link_mtu;       /* datagram payload limit for mbedTLS */
 	unsigned hvr;            /* HelloVerifyRequests sent */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
+	/*
+	 * Record fast path: rf is made from the handshake's keys once the flow
+	 * is open and mbedTLS holds nothing (after it read the first record);
+	 * while `fast`, records are sealed and opened by recfast. Anything
+	 * that is not application data of the current epoch goes back to
+	 * mbedTLS with the counters and the replay window (rf_push), and the
+	 * fast path resumes when mbedTLS is idle again.
+	 */
+	rf_keys_t keys;
+	rf_t *rf;
+	bool fast;
+	bool in_handback;        /* mbedTLS reads what the fast path gave back */
+	size_t max_plain;        /* largest record plaintext mbedTLS would send */
 	char cipher[96];
 	char peer[64];
 };
@@ -614,6 +657,24 @@ static int psk_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *ident,
 	return mbedtls_ssl_set_hs_psk(ssl, s->psk, sizeof(s->psk));
 }
 
+/* the key block of the handshake that runs (inst->cur), for the fast path */
+static int keys_cb(void *p, const unsigned char *ms, const unsigned char *kb,
+                   size_t maclen, size_t keylen, size_t ivlen,
+                   const unsigned char client_random[32],
+                   const unsigned char server_random[32],
+                   mbedtls_tls_prf_types prf)
+{
+	struct dtls_inst *inst = p;
+
+	(void)ms;
+	(void)client_random;
+	(void)server_random;
+	(void)prf;
+	if (inst->cur != NULL)
+		rf_keys_capture(&inst->cur->keys, kb, maclen, keylen, ivlen);
+	return 0;
+}
+
 /*
  * Legacy DTLS: the session cache of the per-suite configs.  The "cached"
  * session is the one the client resumes: our Session-ID, its master secret,
@@ -644,6 +705,186 @@ static int cache_set(void *p, const mbedtls_ssl_session *session)
 /* ------------------------------------------------------------------ */
 /* records                                                             */
 
+/* a datagram the socket refused: transient (dropped) or fatal */
+static bool send_err_transient(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	       e == EMSGSIZE || e == EPERM;
+}
+
+static void mark_blocked(struct dtls_sess *s)
+{
+	if (!s->blocked && sess_live(s)) {
+		s->blocked = true;
+		event_add(s->ev_write, NULL);
+	}
+}
+
+/*
+ * Send the records sealed for the batch's flow, one sendmmsg() for all the
+ * packets of a tun wakeup. A full socket drops the rest (datagrams may be
+ * lost anyway) and further sends say OC_E_AGAIN until it drains.
+ */
+static void fast_flush(struct dtls_inst *inst)
+{
+	struct dtls_sess *s = inst->tx_owner;
+	unsigned n = inst->tx_n, sent = 0;
+
+	inst->tx_owner = NULL;
+	inst->tx_n = 0;
+	if (s == NULL || n == 0)
+		return;
+	while (sent < n) {
+		int r = sendmmsg(s->fd, inst->smsg + sent, n - sent, MSG_NOSIGNAL);
+
+		if (r > 0) {
+			sent += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			s->tx_drop += n - sent;
+			mark_blocked(s);
+			break;
+		}
+		if (r < 0 && send_err_transient(errno)) {
+			s->tx_drop++;
+			sent++;
+			continue;
+		}
+		if (sess_live(s)) {
+			SLOG(s, OC_LOG_DEBUG1, "DTLS send failed: %s", strerror(errno));
+			schedule_close(s, OC_CLOSE_ERROR);
+		}
+		break;
+	}
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fast_flush(arg);
+}
+
+/* Fast path: seal one record into the worker's batch (or send it alone). */
+static int fast_rec_out(struct dtls_sess *s, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct dtls_inst *inst = s->inst;
+	size_t rlen = rf_overhead(s->rf) + 1 + len, n;
+	uint8_t *dst;
+
+	if (len + 1 > s->max_plain)
+		return OC_E_NOSPACE;
+	if (s->blocked)
+		return OC_E_AGAIN;
+	if (inst->tx_owner != s || inst->tx_n == TX_BATCH || rlen > TX_SLOT)
+		fast_flush(inst);
+	if (!sess_live(s))
+		return OC_E_IO;
+	if (s->blocked)
+		return OC_E_AGAIN;
+	if (rlen > TX_SLOT) {
+		ssize_t r;
+
+		n = rf_seal(s->rf, RF_TYPE_APPDATA, &type, 1, p, len, inst->txbig);
+		if (n == 0)
+			return OC_E_IO;
+		r = send(s->fd, inst->txbig, n, MSG_NOSIGNAL);
+		if (r >= 0)
+			return 0;
+		s->tx_drop++;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			mark_blocked(s);
+			return OC_E_AGAIN;
+		}
+		return send_err_transient(errno) || errno == EINTR ? OC_E_AGAIN : OC_E_IO;
+	}
+	dst = inst->tx + (size_t)inst->tx_n * TX_SLOT;
+	n = rf_seal(s->rf, RF_TYPE_APPDATA, &type, 1, p, len, dst);
+	if (n == 0)
+		return OC_E_IO;
+	inst->siov[inst->tx_n].iov_len = n;
+	if (inst->tx_n++ == 0)
+		event_active(inst->ev_flush, EV_TIMEOUT, 0);
+	inst->tx_owner = s;
+	return 0;
+}
+
+/* mbedTLS reads or writes the next record: flush, give it the counters */
+static void fast_pause(struct dtls_sess *s)
+{
+	if (!s->fast)
+		return;
+	if (s->inst->tx_owner == s)
+		fast_flush(s->inst);
+	rf_push(s->rf, &s->ssl);
+	s->fast = false;
+}
+
+/* the worker's fast path batches, on first use */
+static bool fast_buffers(struct dtls_inst *inst)
+{
+	unsigned i;
+
+	if (inst->ev_flush != NULL)
+		return true;
+	if (inst->rx == NULL)
+		inst->rx = malloc((size_t)RX_BATCH * RX_SLOT);
+	if (inst->tx == NULL)
+		inst->tx = malloc((size_t)TX_BATCH * TX_SLOT);
+	if (inst->txbig == NULL)
+		inst->txbig = malloc(RX_SLOT);
+	if (inst->rx == NULL || inst->tx == NULL || inst->txbig == NULL)
+		return false;
+	for (i = 0; i < RX_BATCH; i++) {
+		inst->riov[i].iov_base = inst->rx + (size_t)i * RX_SLOT;
+		inst->riov[i].iov_len = RX_SLOT;
+		inst->rmsg[i].msg_hdr.msg_iov = &inst->riov[i];
+		inst->rmsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (i = 0; i < TX_BATCH; i++) {
+		inst->siov[i].iov_base = inst->tx + (size_t)i * TX_SLOT;
+		inst->smsg[i].msg_hdr.msg_iov = &inst->siov[i];
+		inst->smsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	inst->ev_flush = event_new(inst->base, -1, 0, flush_cb, inst);
+	return inst->ev_flush != NULL;
+}
+
+/*
+ * Give the record layer to the fast path when the flow is open and mbedTLS
+ * holds nothing (its last flight is released once it has read a record of
+ * the new epoch). True if the fast path is on.
+ */
+static bool fast_try(struct dtls_sess *s)
+{
+	int m;
+
+	if (s->fast)
+		return true;
+	if (s->state != DS_OPEN || !s->inst->conf->fast_path ||
+	    (s->rf == NULL && !s->keys.have) || !rf_ssl_idle(&s->ssl) ||
+	    !fast_buffers(s->inst))
+		return false;
+	if (s->rf == NULL) {
+		s->rf = rf_new(&s->ssl, &s->keys); /* the keys are wiped either way */
+		if (s->rf == NULL) {
+			SLOG(s, OC_LOG_DEBUG1, "DTLS records stay with mbedTLS (%s)", s->cipher);
+			return false;
+		}
+		SLOG(s, OC_LOG_DEBUG1, "DTLS record fast path on (%s)", s->cipher);
+	}
+	m = mbedtls_ssl_get_max_out_record_payload(&s->ssl);
+	if (m <= 0)
+		return false;
+	s->max_plain = (size_t)m;
+	rf_pull(s->rf, &s->ssl);
+	s->fast = true;
+	return true;
+}
+
 /*
  * Write one record: @p type then @p len payload bytes.  0, OC_E_AGAIN
  * (socket congested: dropped), OC_E_NOSPACE (does not fit the MTU) or
@@ -653,6 +894,9 @@ static int rec_out(struct dtls_sess *s, uint8_t type, const uint8_t *p, size_t l
 {
 	uint8_t *w = s->inst->wbuf;
 	int max, ret;
+
+	if (s->fast || fast_try(s))
+		return fast_rec_out(s, type, p, len);
 
 	max = mbedtls_ssl_get_max_out_record_payload(&s->ssl);
 	if (max < 0)
@@ -807,6 +1051,11 @@ static void hs_fail(struct dtls_sess *s, int ret)
 
 static void hs_restart(struct dtls_sess *s)
 {
+	/* new keys come with the new handshake */
+	s->fast = false;
+	rf_free(s->rf);
+	s->rf = NULL;
+	rf_keys_wipe(&s->keys);
 	s->state = DS_HANDSHAKE;
 	s->cipher[0] = '\0';
 	now_mono(&s->t_start);
@@ -849,6 +1098,8 @@ static void hs_step(struct dtls_sess *s)
 	hs_fail(s, ret);
 }
 
+static void fast_read(struct dtls_sess *s);
+
 static void read_records(struct dtls_sess *s)
 {
 	int n, ret;
@@ -858,6 +1109,12 @@ static void read_records(struct dtls_sess *s)
 		if (ret > 0) {
 			now_mono(&s->t_rx);
 			on_record(s, s->inst->rbuf, (size_t)ret);
+			if (s->state == DS_OPEN && fast_try(s)) {
+				/* (a handback returns to the fast_read() that called it) */
+				if (!s->in_handback)
+					fast_read(s);
+				return;
+			}
 			continue;
 		}
 		if (ret == 0 || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -888,12 +1145,102 @@ static void read_records(struct dtls_sess *s)
 		event_active(s->ev_read, EV_READ, 0); /* more next round */
 }
 
+/*
+ * The rest of a datagram (from a record the fast path does not open) goes
+ * to mbedTLS, as if just received, with the counters and replay window;
+ * mbedTLS then reads on until the socket is empty.
+ */
+static void fast_handback(struct dtls_sess *s, const uint8_t *d, size_t n)
+{
+	if (s->first != NULL) { /* cannot happen: the first datagram is read in the handshake */
+		s->host->memzero(s->first, s->first_len);
+		free(s->first);
+	}
+	s->first = malloc(n);
+	if (s->first == NULL) {
+		s->first_len = 0;
+		return;
+	}
+	memcpy(s->first, d, n);
+	s->first_len = n;
+	fast_pause(s);
+	s->in_handback = true;
+	read_records(s);
+	s->in_handback = false;
+	(void)fast_try(s);
+}
+
+/*
+ * Fast path input: recvmmsg() batches; each datagram's records are opened
+ * in place and handed to on_record(). Records that fail authentication,
+ * repeat or are too old are dropped silently (RFC 6347 4.1.2.1, as mbedTLS
+ * does); anything else goes to mbedTLS.
+ */
+static void fast_read(struct dtls_sess *s)
+{
+	struct dtls_inst *inst = s->inst;
+	int round;
+
+	for (round = 0; round < RX_ROUNDS; round++) {
+		int got, i;
+
+		got = recvmmsg(s->fd, inst->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			if (errno == EINTR || errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+			    errno == ENETUNREACH)
+				continue; /* ICMP errors on a connected socket: DPD decides */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			SLOG(s, OC_LOG_INFO, "DTLS read failed: %s", strerror(errno));
+			schedule_close(s, OC_CLOSE_ERROR);
+			return;
+		}
+		for (i = 0; i < got; i++) {
+			uint8_t *d = inst->rx + (size_t)i * RX_SLOT;
+			size_t len = inst->rmsg[i].msg_len, off = 0;
+
+			if (!s->fast || s->state != DS_OPEN)
+				return; /* mbedTLS took over (the rest is dropped, like a lost burst) */
+			if ((inst->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) || len == 0 ||
+			    hello_for_other(s, d, len))
+				continue;
+			while (off < len && s->fast && s->state == DS_OPEN) {
+				long rl = rf_dtls_record_len(d + off, len - off);
+				uint8_t type = 0, *pt;
+				int r;
+
+				if (rl < 0)
+					break; /* the rest of the datagram is not a record */
+				pt = d + off + RF_DTLS_HDR + RF_EXPLICIT;
+				r = rf_open(s->rf, d + off, (size_t)rl, pt, &type);
+				if (r == RF_E_OTHER) {
+					fast_handback(s, d + off, len - off);
+					break;
+				}
+				off += (size_t)rl;
+				if (r < 0)
+					continue;
+				now_mono(&s->t_rx);
+				on_record(s, pt, (size_t)r);
+			}
+		}
+		if (got < RX_BATCH)
+			return;
+	}
+	if (s->fast && s->state == DS_OPEN)
+		event_active(s->ev_read, EV_READ, 0); /* more next round */
+}
+
 static void sess_run(struct dtls_sess *s)
 {
 	if (s->state == DS_HANDSHAKE)
 		hs_step(s);
-	if (s->state == DS_OPEN)
-		read_records(s);
+	if (s->state == DS_OPEN) {
+		if (s->fast)
+			fast_read(s);
+		else
+			read_records(s);
+	}
 }
 
 static void read_cb(evutil_socket_t fd, short what, void *arg)
@@ -1000,6 +1347,13 @@ static void sess_free(struct dtls_sess *s)
 		s->key->nsess--;
 		now_mono(&s->key->t_used);
 	}
+	if (s->inst != NULL && s->inst->tx_owner == s) {
+		s->inst->tx_owner = NULL;
+		s->inst->tx_n = 0;
+	}
+	rf_free(s->rf);
+	s->rf = NULL;
+	rf_keys_wipe(&s->keys);
 	if (s->ssl_init)
 		mbedtls_ssl_free(&s->ssl);
 	s->ssl_init = false;
@@ -1257,8 +1611,10 @@ static void dtls_close(void *ts, int reason)
 	if (s->state == DS_DEAD) {
 		event_del(s->ev_defer);
 	} else {
-		if (s->state == DS_OPEN)
+		if (s->state == DS_OPEN) {
+			fast_pause(s);
 			(void)mbedtls_ssl_close_notify(&s->ssl);
+		}
 		sess_events_del(s);
 	}
 	log_stats(s, reason);
@@ -1584,6 +1940,11 @@ static void inst_free(struct dtls_inst *inst)
 	}
 	if (inst->ev_gc)
 		event_free(inst->ev_gc);
+	if (inst->ev_flush)
+		event_free(inst->ev_flush);
+	free(inst->rx);
+	free(inst->tx);
+	free(inst->txbig);
 	mbedtls_ssl_config_free(&inst->sslc);
 	for (i = 0; i < N_LEGACY_CONF; i++)
 		mbedtls_ssl_config_free(&inst->lsslc[i]);
@@ -1618,6 +1979,7 @@ static int conf_common(struct dtls_inst *inst, mbedtls_ssl_config *c, oc_error_t
 	mbedtls_ssl_conf_max_version(c, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+	mbedtls_ssl_conf_export_keys_ext_cb(c, keys_cb, inst);
 	hs_max = inst->conf->handshake_timeout;
 	if (hs_max > 60000)
 		hs_max = 60000;
@@ -1633,10 +1995,49 @@ static int conf_common(struct dtls_inst *inst, mbedtls_ssl_config *c, oc_error_t
 }
 
 /*
- * Legacy DTLS needs an RSA server-cert/server-key (RSA key exchange suites;
- * the certificate is never sent).  Returns NULL when loaded, else why not
- * (details in @p e).
+ * Legacy DTLS needs an RSA server-cert (RSA key exchange suites; the
+ * certificate is never sent).  Its private key is never used either: every
+ * legacy handshake is a resumption of the client's X-DTLS-Master-Secret.
+ * So the worker never reads server-key (the key stays with sec-mod, see
+ * oc-key.h); mbedTLS gets a stand-in that refuses every private-key
+ * operation (a full handshake, which no AnyConnect client makes, fails at
+ * its Finished message).  Returns NULL when set up, else why not (details
+ * in @p e).
  */
+static int standin_decrypt(void *ctx, int mode, size_t *olen,
+                           const unsigned char *input, unsigned char *output,
+                           size_t output_max_len)
+{
+	(void)ctx;
+	(void)mode;
+	(void)input;
+	(void)output;
+	(void)output_max_len;
+	*olen = 0;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static int standin_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
+                        void *p_rng, int mode, mbedtls_md_type_t md_alg,
+                        unsigned int hashlen, const unsigned char *hash,
+                        unsigned char *sig)
+{
+	(void)ctx;
+	(void)f_rng;
+	(void)p_rng;
+	(void)mode;
+	(void)md_alg;
+	(void)hashlen;
+	(void)hash;
+	(void)sig;
+	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
+}
+
+static size_t standin_len(void *ctx)
+{
+	return mbedtls_pk_get_len(&((struct dtls_inst *)ctx)->crt.pk);
+}
+
 static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
 {
 	const struct dtls_conf *cf = inst->conf;
@@ -1651,16 +2052,11 @@ static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
 		tls_errstr(ret, e, cap);
 		return "cannot load server-cert";
 	}
-	ret = mbedtls_pk_parse_keyfile(&inst->pk, cf->server_key, NULL);
-	if (ret != 0) {
-		tls_errstr(ret, e, cap);
-		return "cannot load server-key";
-	}
-	if (mbedtls_pk_get_type(&inst->pk) != MBEDTLS_PK_RSA ||
-	    !mbedtls_pk_can_do(&inst->crt.pk, MBEDTLS_PK_RSA))
-		return "the server key is not RSA (legacy DTLS needs RSA key exchange)";
-	if (mbedtls_pk_check_pair(&inst->crt.pk, &inst->pk) != 0)
-		return "server-key does not match server-cert";
+	if (mbedtls_pk_get_type(&inst->crt.pk) != MBEDTLS_PK_RSA)
+		return "the server certificate is not RSA (legacy DTLS needs RSA key exchange)";
+	if (mbedtls_pk_setup_rsa_alt(&inst->pk, inst, standin_decrypt, standin_sign,
+	                             standin_len) != 0)
+		return "cannot set up the key stand-in";
 	return NULL;
 }
 

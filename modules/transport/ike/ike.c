@@ -1315,7 +1315,7 @@ static int ike_init(const oc_host_t *host, oc_instance_t *self, const void *conf
 
 	*inst_r = NULL;
 	if (!OC_HOST_HAS(host, flow_key)) {
-		host->error_set(err, OC_E_ABI, "ike: the server is too old (needs module ABI 1.3)");
+		host->error_set(err, OC_E_ABI, "ike: the server is too old (needs module ABI 1.2)");
 		return OC_E_ABI;
 	}
 	if (cf->port == cf->natt_port) {
