@@ -77,6 +77,13 @@ size_t key_hash_len(uint32_t alg)
 	}
 }
 
+bool key_hash_ok(uint32_t alg, size_t len)
+{
+	if (alg == OC_HASH_RAW)
+		return len >= 1 && len <= 64;
+	return len != 0 && len == key_hash_len(alg);
+}
+
 static mbedtls_md_type_t md_of(uint32_t alg)
 {
 	switch (alg) {
@@ -161,8 +168,8 @@ int key_sign(struct key *k, size_t slot, struct key_rng *rng, uint32_t hash_alg,
 	int ret, i;
 
 	*len_r = 0;
-	if (!k || slot >= k->n || !rng || md == MBEDTLS_MD_NONE ||
-	    hash_len != key_hash_len(hash_alg) || !hash)
+	if (!k || slot >= k->n || !rng || (md == MBEDTLS_MD_NONE && hash_alg != OC_HASH_RAW) ||
+	    !key_hash_ok(hash_alg, hash_len) || !hash)
 		return OC_E_INVAL;
 	if (cap < k->sig_len)
 		return OC_E_NOSPACE;

@@ -2,7 +2,8 @@
 # test-fuzz.sh - `make check`: a short libFuzzer run of every target
 # (tests/fuzz/run-fuzz.sh), FUZZ_CHECK_SECONDS each (default 5), on the
 # seed corpus: the parsers of client input (HTTP, XML, CSTP framing, the
-# DTLS ClientHello demux, LZS and LZ4), and of ocmod.conf and modules.conf.
+# DTLS ClientHello demux, LZS and LZ4, IKE and ESP), and of ocmod.conf and
+# modules.conf.
 # Skipped (77) only when clang is not installed; tools/deps.sh installs
 # it, so CI runs it.
 here=$(cd "$(dirname "$0")" && pwd)
