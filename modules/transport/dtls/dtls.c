@@ -57,7 +57,7 @@
 #include "oc-module.h"
 
 #include "hello.h"
-#include "recfast.h"
+#include "../common/recfast.h"
 
 #define DTLS_VERSION "0.1.0"
 
