@@ -192,7 +192,7 @@ int host_key_sign(oc_key_t *k, uint32_t hash_alg, const uint8_t *hash, size_t ha
 
 	if (sig_len_r)
 		*sig_len_r = 0;
-	if (!k || !hash || !sig || !sig_len_r || hash_len != key_hash_len(hash_alg))
+	if (!k || !hash || !sig || !sig_len_r || !key_hash_ok(hash_alg, hash_len))
 		return OC_E_INVAL;
 	if (cap < k->info.sig_len)
 		return OC_E_NOSPACE;

@@ -77,6 +77,13 @@ size_t key_hash_len(uint32_t alg)
 	}
 }
 
+bool key_hash_ok(uint32_t alg, size_t len)
+{
+	if (alg == OC_HASH_RAW)
+		return len >= 1 && len <= 64;
+	return len != 0 && len == key_hash_len(alg);
+}
+
 static mbedtls_md_type_t md_of(uint32_t alg)
 {
 	switch (alg) {
@@ -161,8 +168,8 @@ int key_sign(struct key *k, size_t slot, struct key_rng *rng, uint32_t hash_alg,
 	int ret, i;
 
 	*len_r = 0;
-	if (!k || slot >= k->n || !rng || md == MBEDTLS_MD_NONE ||
-	    hash_len != key_hash_len(hash_alg) || !hash)
+	if (!k || slot >= k->n || !rng || (md == MBEDTLS_MD_NONE && hash_alg != OC_HASH_RAW) ||
+	    !key_hash_ok(hash_alg, hash_len) || !hash)
 		return OC_E_INVAL;
 	if (cap < k->sig_len)
 		return OC_E_NOSPACE;
@@ -197,6 +204,19 @@ static int ec_choose_len(struct key *k, struct key_rng *rng)
 	size_t counts[MBEDTLS_ECDSA_MAX_LEN + 1] = { 0 }, best = 0, len;
 	uint8_t hash[32], buf[MBEDTLS_ECDSA_MAX_LEN];
 	int i;
+
+	if (k->bits % 8 == 0) {
+		/* P-256, P-384 (orders just below 2^bits): r and s take bits/8
+		 * bytes each, plus a 0 byte when the top bit is set, with about
+		 * even odds, so the likeliest sum is 2 * bits/8 + 1; then two
+		 * INTEGER headers and one SEQUENCE header.  Curves whose order
+		 * is further below 2^bits (brainpool) hit it less often and
+		 * need a few more tries. */
+		size_t content = 2 * (k->bits / 8) + 1 + 4;
+
+		k->sig_len = (uint32_t)(content + (content < 128 ? 2 : 3));
+		return 0;
+	}
 
 	for (i = 0; i < EC_SAMPLES; i++) {
 		if (getrandom(hash, sizeof(hash), 0) != (ssize_t)sizeof(hash) ||

@@ -41,6 +41,8 @@ int key_sign(struct key *k, size_t slot, struct key_rng *rng, uint32_t hash_alg,
              size_t *len_r);
 /* Length of the digest of OC_HASH_* @p alg, 0 if unknown. */
 size_t key_hash_len(uint32_t alg);
+/* Is @p len a valid digest length for OC_HASH_* @p alg (OC_HASH_RAW: 1..64)? */
+bool key_hash_ok(uint32_t alg, size_t len);
 
 /* ---- sec-mod: the key service ---- */
 

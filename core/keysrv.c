@@ -346,7 +346,7 @@ static bool on_sign(struct kchan *ch, const struct ipc_in *in)
 		return false;
 	}
 	sk = find_id(id);
-	if (!sk || !h || hl != key_hash_len(alg) || hl == 0 || !(j = calloc(1, sizeof(*j)))) {
+	if (!sk || !h || !key_hash_ok(alg, hl) || !(j = calloc(1, sizeof(*j)))) {
 		pthread_mutex_unlock(&K.mu);
 		ipc_begin(&m, IPC_KEY_SIG, in->seq);
 		ipc_put_u32(&m, T_STATUS, (uint32_t)(sk ? OC_E_INVAL : OC_E_NOTFOUND));

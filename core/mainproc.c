@@ -1929,7 +1929,8 @@ static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *
 	if (f)
 		w = f->w;
 	else if (r == OC_ROUTE_OPEN)
-		w = pick_worker_by_key(key, klen);
+		/* sessions-per-worker: a new client gets a worker of its own */
+		w = per_worker(M.gen) ? pick_ondemand() : pick_worker_by_key(key, klen);
 	else
 		return;
 	if (!w || (idx = transport_index(w->gen, l->transport)) < 0)
@@ -1949,6 +1950,8 @@ static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *
 	ipc_put(&m, T_DATAGRAM, d, n);
 	if (ipc_send(w->fd, &m, fd) < 0)
 		log_debug("transport %s: cannot pass a flow to worker %d", l->transport, w->index);
+	else if (!f)
+		handed(w); /* the worker opens its connection before it drains */
 	close(fd);
 }
 

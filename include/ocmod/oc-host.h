@@ -13,8 +13,8 @@
  * except log, error_set, zalloc, free, strdup, memzero and random, which are
  * safe from any thread (e.g. a BLOCKING auth step).
  *
- * History: 1.1 compress_select/compress_release; 1.2 instance_vhost;
- * 1.3 key_open, key_sign, key_close (oc-key.h).
+ * History: 1.1 compress_select/compress_release; 1.2 instance_vhost,
+ * conn_open/flow_key, key_open/key_sign/key_close (oc-key.h).
  */
 #ifndef OCMOD_OC_HOST_H
 #define OCMOD_OC_HOST_H

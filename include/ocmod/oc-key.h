@@ -43,6 +43,9 @@ typedef struct oc_key oc_key_t;
 #define OC_HASH_SHA256 3u /**< 32 bytes */
 #define OC_HASH_SHA384 4u /**< 48 bytes */
 #define OC_HASH_SHA512 5u /**< 64 bytes */
+#define OC_HASH_RAW    6u /**< any 1..64 bytes signed as they are: RSA PKCS#1 v1.5
+                               padding without DigestInfo (IKEv1 signatures),
+                               ECDSA over the bytes */
 
 /** What key_open() tells about a key. */
 typedef struct oc_key_info {

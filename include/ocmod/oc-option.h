@@ -42,7 +42,7 @@ typedef enum oc_option_type {
 /**
  * PATH names a server private key (ABI 1.2): only sec-mod reads the file;
  * a transport in a worker uses it through oc_host_t.key_open(). Hosts
- * older than 1.3 ignore the flag (the module then reads the file itself).
+ * older than 1.2 ignore the flag (the module then reads the file itself).
  */
 #define OC_OPTF_PRIVATE_KEY   (1u << 3)
 

@@ -2,7 +2,9 @@
 # vpnc with a wrong Xauth password and with an unknown user is refused
 # (XAUTH_STATUS 0: vpnc exits "authentication unsuccessful"), a wrong group
 # PSK fails phase 1, a wrong group name is refused; the server stays up
-# and then alice with the right password still gets in and pings.
+# and then alice with the right password still gets in and pings.  The
+# server runs with sessions-per-worker = 1: every new IKE client gets a
+# worker process of its own (ocserv's model).
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/netns.sh"
@@ -16,6 +18,7 @@ vpnc_require
 ns_pair
 make_certs "$T_DIR/certs"
 ike_server_modules
+server_conf_set sessions-per-worker 1
 server_start
 
 vpnc_run_to_exit 30 alice wrongpass
@@ -46,4 +49,6 @@ vpnc_connect alice alicepass ||
 srv_ip=$(server_tun_addr "$VPNC_IP") || t_fail "cannot find the server tunnel address"
 in_c ping -c 2 -i 0.2 -W 2 -q "$srv_ip" >/dev/null 2>&1 || t_fail "ping after the refusals failed"
 vpnc_stop || t_fail "vpnc did not exit on SIGTERM"
+w=$(grep -o "worker\[[0-9]*\]: info: transport/ike" "$SRV_LOG" | sort -u | wc -l)
+[ "$w" -ge 3 ] || t_fail "the IKE clients did not get workers of their own ($w workers)"
 t_pass

@@ -37,3 +37,12 @@ TESTS += tests/unit/test-cfgfile tests/unit/test-modconf \
 	tests/unit/test-proxyproto tests/unit/test-tunroute \
 	tests/unit/test-filter
 EXTRA_DIST += tests/unit/test-tun.sh
+
+# Signing with the server private keys sec-mod holds (core/keys.c);
+# test-keys.sh makes the key files.
+check_PROGRAMS += tests/unit/test-keys
+tests_unit_test_keys_SOURCES = tests/unit/test-keys.c core/keys.c
+tests_unit_test_keys_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+tests_unit_test_keys_LDADD = $(MBEDCRYPTO_LIBS)
+TESTS += tests/unit/test-keys.sh
+EXTRA_DIST += tests/unit/test-keys.sh

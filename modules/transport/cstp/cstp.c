@@ -48,7 +48,7 @@
 #include "acxml.h"
 #include "frame.h"
 #include "http.h"
-#include "recfast.h"
+#include "../common/recfast.h"
 
 #define CSTP_VERSION "0.1.0"
 

@@ -57,7 +57,7 @@
 #include "oc-module.h"
 
 #include "hello.h"
-#include "recfast.h"
+#include "../common/recfast.h"
 
 #define DTLS_VERSION "0.1.0"
 
@@ -1051,7 +1051,12 @@ static void hs_fail(struct dtls_sess *s, int ret)
 
 static void hs_restart(struct dtls_sess *s)
 {
-	/* new keys come with the new handshake */
+	/* new keys come with the new handshake; records sealed with the old
+	 * ones and not sent yet are dropped */
+	if (s->inst->tx_owner == s) {
+		s->inst->tx_owner = NULL;
+		s->inst->tx_n = 0;
+	}
 	s->fast = false;
 	rf_free(s->rf);
 	s->rf = NULL;

@@ -57,8 +57,8 @@ static const oc_option_t ike_options[] = {
 	    "group name clients must send as their ID (vpnc's IPSec ID); empty: any"),
 	OPT("server-cert", OC_OPT_PATH, OC_OPTF_FILE_READABLE, server_cert, NULL, 0, 0,
 	    "server-cert", "certificate for hybrid authentication (PEM, RSA)"),
-	OPT("server-key", OC_OPT_PATH, OC_OPTF_FILE_READABLE, server_key, NULL, 0, 0,
-	    "server-key", "private key of server-cert"),
+	OPT("server-key", OC_OPT_PATH, OC_OPTF_FILE_READABLE | OC_OPTF_PRIVATE_KEY, server_key,
+	    NULL, 0, 0, "server-key", "private key of server-cert (held by sec-mod)"),
 	OPT("hybrid", OC_OPT_BOOL, 0, hybrid, "true", 0, 0, NULL,
 	    "offer hybrid authentication (server certificate + Xauth)"),
 	OPT("aggressive-mode", OC_OPT_BOOL, 0, aggressive_mode, "true", 0, 0, NULL,
@@ -1252,6 +1252,8 @@ static void inst_free(struct ike_inst *inst)
 		flow_close(inst->flows);
 	mbedtls_x509_crt_free(&inst->crt);
 	mbedtls_pk_free(&inst->key);
+	if (inst->hkey && OC_HOST_HAS(inst->host, key_close))
+		inst->host->key_close(inst->hkey);
 	if (inst->drbg_ready)
 		mbedtls_ctr_drbg_free(&inst->drbg);
 	mbedtls_entropy_free(&inst->entropy);
@@ -1268,6 +1270,9 @@ static void md5_vid(const char *s, uint8_t *out, size_t n)
 	memcpy(out, d, n);
 }
 
+/* Hybrid mode needs an RSA certificate and its key. The key stays in
+ * sec-mod (oc_host_t.key_open/key_sign); main only checks the
+ * certificate. A host without key_open: the key is read here. */
 static int load_cert(struct ike_inst *inst, oc_error_t *err)
 {
 	const struct ike_conf *cf = inst->conf;
@@ -1278,27 +1283,58 @@ static int load_cert(struct ike_inst *inst, oc_error_t *err)
 	if (!cf->hybrid || !cf->server_cert || !cf->server_key)
 		return 0;
 	r = mbedtls_x509_crt_parse_file(&inst->crt, cf->server_cert);
-	if (r == 0)
-		r = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
 	if (r != 0) {
 		mbedtls_strerror(r, e, sizeof(e));
-		h->error_set(err, OC_E_INVAL, "ike: cannot load server-cert %s / server-key %s: %s",
-			     cf->server_cert, cf->server_key, e);
+		h->error_set(err, OC_E_INVAL, "ike: cannot load server-cert %s: %s",
+			     cf->server_cert, e);
+		return OC_E_INVAL;
+	}
+	if (!mbedtls_pk_can_do(&inst->crt.pk, MBEDTLS_PK_RSA)) {
+		/* hybrid auth exists for RSA (and DSS) only */
+		h->log(inst->self, OC_LOG_INFO,
+		       "server-cert %s is not RSA: hybrid authentication is not offered",
+		       cf->server_cert);
+		return 0;
+	}
+	if (OC_HOST_HAS(h, key_close)) {
+		uint8_t hash[32], sig[1024];
+		size_t n = 0;
+		oc_error_t e2 = { 0 };
+
+		if (h->role & OC_ROLE_MAIN) {
+			inst->have_cert = true; /* main never reads keys */
+			return 0;
+		}
+		inst->hkey_info.size = sizeof(inst->hkey_info);
+		r = h->key_open(inst->self, "server-key", &inst->hkey, &inst->hkey_info, &e2);
+		if (r < 0) {
+			h->error_set(err, r, "ike: server-key %s: %s", cf->server_key, e2.msg);
+			return r;
+		}
+		/* the key must be the certificate's: sign, and verify with it */
+		if (inst->hkey_info.type != OC_KEY_RSA || inst->hkey_info.sig_len > sizeof(sig) ||
+		    h->random(hash, sizeof(hash)) < 0 ||
+		    h->key_sign(inst->hkey, OC_HASH_SHA256, hash, sizeof(hash), sig, sizeof(sig),
+				&n) < 0 ||
+		    mbedtls_pk_verify(&inst->crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, n) != 0) {
+			h->error_set(err, OC_E_INVAL, "ike: server-key %s does not match server-cert %s",
+				     cf->server_key, cf->server_cert);
+			return OC_E_INVAL;
+		}
+		inst->have_cert = true;
+		return 0;
+	}
+	r = mbedtls_pk_parse_keyfile(&inst->key, cf->server_key, NULL);
+	if (r != 0) {
+		mbedtls_strerror(r, e, sizeof(e));
+		h->error_set(err, OC_E_INVAL, "ike: cannot load server-key %s: %s",
+			     cf->server_key, e);
 		return OC_E_INVAL;
 	}
 	if (mbedtls_pk_check_pair(&inst->crt.pk, &inst->key) != 0) {
 		h->error_set(err, OC_E_INVAL, "ike: server-key %s does not match server-cert %s",
 			     cf->server_key, cf->server_cert);
 		return OC_E_INVAL;
-	}
-	if (!mbedtls_pk_can_do(&inst->key, MBEDTLS_PK_RSA)) {
-		/* hybrid auth exists for RSA (and DSS) only */
-		h->log(inst->self, OC_LOG_WARN,
-		       "server-key %s is not RSA: hybrid authentication is not offered",
-		       cf->server_key);
-		mbedtls_pk_free(&inst->key);
-		mbedtls_pk_init(&inst->key);
-		return 0;
 	}
 	inst->have_cert = true;
 	return 0;
@@ -1408,6 +1444,9 @@ static int ike_init(const oc_host_t *host, oc_instance_t *self, const void *conf
 		/* main / check: validated; keep no key material */
 		mbedtls_pk_free(&inst->key);
 		mbedtls_pk_init(&inst->key);
+		if (inst->hkey)
+			host->key_close(inst->hkey);
+		inst->hkey = NULL;
 	}
 	*inst_r = inst;
 	inst = NULL;

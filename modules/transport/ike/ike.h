@@ -254,7 +254,9 @@ struct ike_inst {
 	mbedtls_ctr_drbg_context drbg;
 	bool drbg_ready;
 	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
+	mbedtls_pk_context key;     /* only with a host older than key_open */
+	oc_key_t *hkey;             /* the server key, held by sec-mod */
+	oc_key_info_t hkey_info;
 	bool have_cert;         /* hybrid possible (RSA key + cert) */
 	bool groups[17];        /* DH groups allowed */
 	struct ike_flow *flows;

@@ -453,16 +453,24 @@ static int put_proof(struct ike_sa *sa, isakmp_buf_t *b)
 	if (r < 0)
 		return r;
 	if (sa->auth == AUTH_HYBRID_INIT_RSA) {
-		mbedtls_rsa_context *rsa = mbedtls_pk_rsa(inst->key);
 		uint8_t sig[1024];
+		size_t n = 0;
 
-		if (mbedtls_rsa_get_len(rsa) > sizeof(sig))
-			return OC_E_NOSPACE;
 		/* PKCS#1 v1.5 type 1 padding of the bare hash (no DigestInfo) */
-		if (mbedtls_rsa_pkcs1_sign(rsa, ike_rng, inst, MBEDTLS_RSA_PRIVATE,
-					   MBEDTLS_MD_NONE, (unsigned)sa->mdlen, h, sig) != 0)
-			return OC_E_INVAL;
-		ib_pl(b, PL_SIG, sig, mbedtls_rsa_get_len(rsa));
+		if (inst->hkey) {
+			if (inst->host->key_sign(inst->hkey, OC_HASH_RAW, h, sa->mdlen, sig,
+						 sizeof(sig), &n) < 0)
+				return OC_E_INVAL;
+		} else {
+			mbedtls_rsa_context *rsa = mbedtls_pk_rsa(inst->key);
+
+			n = mbedtls_rsa_get_len(rsa);
+			if (n > sizeof(sig) ||
+			    mbedtls_rsa_pkcs1_sign(rsa, ike_rng, inst, MBEDTLS_RSA_PRIVATE,
+						   MBEDTLS_MD_NONE, (unsigned)sa->mdlen, h, sig) != 0)
+				return OC_E_INVAL;
+		}
+		ib_pl(b, PL_SIG, sig, n);
 	} else {
 		ib_pl(b, PL_HASH, h, sa->mdlen);
 	}
