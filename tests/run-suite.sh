@@ -43,7 +43,7 @@ for b in $builds; do
 	for f in $(find "$dir/tests" -name '*.trs' 2>/dev/null); do
 		if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$f"; then
 			echo "---- [$b] ${f%.trs}.log"
-			tail -40 "${f%.trs}.log"
+			tail -60 "${f%.trs}.log"
 		fi
 	done
 	pass=$(sed -n 's/^# PASS: *//p' "$dir.check.log" | tail -1)

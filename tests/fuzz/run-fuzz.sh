@@ -62,7 +62,7 @@ dtls-hello)
 	libs=
 	;;
 cfgfile)
-	srcs="$t/core/cfgfile.c $t/core/options.c $t/core/conf.c"
+	srcs="$t/core/cfgfile.c $t/core/options.c $t/core/conf.c $t/core/filter.c $t/core/log.c"
 	incs="-I$t/core -I$top_builddir"
 	libs=
 	;;

@@ -37,11 +37,11 @@ t_info() { [ "${T_VERBOSE:-0}" = 1 ] && t_log "$@"; return 0; }
 
 t_dump_logs() {
 	[ -n "$T_DIR" ] && [ -d "$T_DIR" ] || return 0
-	local f
+	local f n=${1:-40}
 	for f in "$T_DIR"/*.log "$T_DIR"/oc.*/*.log; do
 		[ -f "$f" ] || continue
-		printf '%s\n' "----- ${f#"$T_DIR"/} (last 40 lines) -----" >&2
-		tail -n 40 "$f" >&2
+		printf '%s\n' "----- ${f#"$T_DIR"/} (last $n lines) -----" >&2
+		tail -n "$n" "$f" >&2
 	done
 }
 
@@ -49,8 +49,9 @@ t_dump_logs() {
 t_fail() {
 	if [ "$T_RESULT_PRINTED" = 0 ]; then
 		T_RESULT_PRINTED=1
-		printf 'FAIL: %s [%s]: %s\n' "$T_NAME" "$TEST_SERVER" "$*"
-		[ "${T_VERBOSE:-0}" = 1 ] && t_dump_logs
+		# the logs' tails first, so the reason is the log's last line
+		if [ "${T_VERBOSE:-0}" = 1 ]; then t_dump_logs; else t_dump_logs 8; fi
+		printf 'FAIL: %s [%s] (%d s): %s\n' "$T_NAME" "$TEST_SERVER" "$SECONDS" "$*"
 	fi
 	exit 1
 }
@@ -72,7 +73,7 @@ t_pass() {
 	fi
 	if [ "$T_RESULT_PRINTED" = 0 ]; then
 		T_RESULT_PRINTED=1
-		printf 'PASS: %s [%s]%s\n' "$T_NAME" "$TEST_SERVER" "${1:+: $*}"
+		printf 'PASS: %s [%s] (%d s)%s\n' "$T_NAME" "$TEST_SERVER" "$SECONDS" "${1:+: $*}"
 	fi
 	exit 0
 }
