@@ -40,7 +40,7 @@ n=$(grep -o '<option' <<<"$body" | wc -l)
 oc_connect carol carolpass --authgroup=devs ||
 	t_fail "carol in devs refused (rc=${OC_RC:-timeout}): $(oc_log_hint)"
 grp=$("${OCMODCTL:-$top_builddir/ocmodctl}" -s "$T_DIR/occtl.sock" -j show user carol |
-	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["group"])') ||
+	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["group"] or "")') ||
 	t_fail "ocmodctl show user carol failed"
 [ "$grp" = devs ] || t_fail "session group is '$grp', expected devs"
 [ "$(oc_env CISCO_SPLIT_INC_0_ADDR)/$(oc_env CISCO_SPLIT_INC)" = "10.92.0.0/1" ] ||

@@ -66,7 +66,7 @@ in_c ping -c 2 -i 0.2 -W 2 -q "$srv_ip" >"$T_DIR/ping.log" 2>&1 ||
 if [ "$TEST_SERVER" = ocmod ]; then
 	"$CTL" -s "$T_DIR/occtl.sock" -j show user alice >"$T_DIR/alice.json" 2>&1 ||
 		t_fail "ocmodctl show user alice failed: $(head -c 200 "$T_DIR/alice.json")"
-	grp=$("$T_PYTHON" -c 'import json,sys; u=json.load(sys.stdin)[0]; print(u["username"], u["group"])' \
+	grp=$("$T_PYTHON" -c 'import json,sys; u=json.load(sys.stdin)[0]; print(u["username"], u["group"] or "")' \
 		<"$T_DIR/alice.json") || t_fail "bad show user JSON: $(head -c 200 "$T_DIR/alice.json")"
 	[ "$grp" = "alice admins" ] || t_fail "session is '$grp', expected user alice in group admins"
 fi

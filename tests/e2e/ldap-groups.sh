@@ -31,7 +31,7 @@ ldap_password_file "$T_DIR/reader.pw"
 
 session_group() {
 	"${OCMODCTL:-$top_builddir/ocmodctl}" -s "$T_DIR/occtl.sock" -j show user "$1" |
-		"$T_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["group"])'
+		"$T_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["group"] or "")'
 }
 # in_group USER PASS GROUP: log in picking GROUP; check the session group.
 in_group() {

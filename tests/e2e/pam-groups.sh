@@ -41,7 +41,7 @@ PY
 }
 session_group() {
 	"${OCMODCTL:-$top_builddir/ocmodctl}" -s "$T_DIR/occtl.sock" -j show user "$1" |
-		"$T_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["group"])'
+		"$T_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["group"] or "")'
 }
 root0=$(groups_of_root 0) || t_fail "cannot list root's groups"
 g0=${root0%% *}   # root's primary group: "root" (gid 0) everywhere

@@ -51,7 +51,7 @@ oc_connect alice alicepass || t_fail "alice through haproxy (v1): no tunnel: $(o
 [ "$(remote_ip_of alice)" = "$NS_C_IP" ] || t_fail "ocmodctl shows alice from '$(remote_ip_of alice)', expected $NS_C_IP"
 [ "$(ev_get alice IP_REAL)" = "$NS_C_IP" ] || t_fail "IP_REAL='$(ev_get alice IP_REAL)' for alice"
 [ "$(ev_get alice IP_REAL_LOCAL)" = "$NS_S_IP" ] || t_fail "IP_REAL_LOCAL='$(ev_get alice IP_REAL_LOCAL)' for alice"
-grep -q "user alice (group staff) from $NS_C_IP on" "$SRV_LOG" || t_fail "the log does not name alice's real address"
+grep -q "$NS_C_IP user alice: session [0-9]* (group staff) on" "$SRV_LOG" || t_fail "the log does not name alice's real address"
 oc_logout || t_fail "openconnect (alice) did not exit"
 
 # --- v2 (send-proxy-v2): bob ---

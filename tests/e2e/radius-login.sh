@@ -71,7 +71,7 @@ srv_ip=$(server_tun_addr "$OC_IP") || t_fail "no server tunnel address for $OC_I
 in_c ping -c 2 -i 0.2 -W 2 -q "$srv_ip" >/dev/null 2>&1 || t_fail "bob's tunnel does not ping $srv_ip"
 "$CTL" -s "$T_DIR/occtl.sock" -j show user bob >"$T_DIR/bob.json" 2>&1 ||
 	t_fail "ocmodctl show user bob failed: $(head -c 200 "$T_DIR/bob.json")"
-grp=$("$T_PYTHON" -c 'import json,sys; u=json.load(sys.stdin)[0]; print(u["group"])' <"$T_DIR/bob.json") ||
+grp=$("$T_PYTHON" -c 'import json,sys; u=json.load(sys.stdin)[0]; print(u["group"] or "")' <"$T_DIR/bob.json") ||
 	t_fail "bad show user JSON: $(head -c 200 "$T_DIR/bob.json")"
 [ "$grp" = admins ] || t_fail "bob's group is '$grp', expected admins (first of Class OU=admins;staff)"
 oc_logout || t_fail "openconnect (bob) did not exit"

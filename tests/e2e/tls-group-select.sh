@@ -28,7 +28,7 @@ case ${FORM_BODY:-} in
 esac
 if [ "${TEST_SERVER:-ocmod}" = ocmod ]; then
 	grp=$("${OCMODCTL:-$top_builddir/ocmodctl}" -s "$T_DIR/occtl.sock" -j show user alice |
-		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["group"])') ||
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["group"] or "")') ||
 		t_fail "ocmodctl show user alice failed"
 	[ "$grp" = staff ] || t_fail "session group is '$grp', expected staff"
 fi

@@ -59,7 +59,7 @@ kill -KILL "$wpid_a"
 wait_until 10 t__dead "$wpid_a" || t_fail "worker $wpid_a survived SIGKILL"
 wait_until 10 log_has "worker $idx_a (pid $wpid_a) died (signal 9) with 1 sessions; starting a replacement" ||
 	t_fail "main did not log the death and a replacement: $(server_log_hint)"
-log_has "session [0-9]* of user alice from .* ended" || t_fail "main did not end alice's session"
+log_has "user alice: session [0-9]* ended" || t_fail "main did not end alice's session"
 two_workers() { [ "$(worker_pids | wc -l)" = 2 ]; }
 wait_until 10 two_workers || t_fail "not two workers after the replacement: $(worker_pids | tr '\n' ' ')"
 worker_pids | grep -qx "$wpid_b" || t_fail "bob's worker $wpid_b is gone"
