@@ -34,6 +34,7 @@
 #define IKE_MAX_CHILDREN 4    /* ESP SA pairs per IKE SA (rekeying overlap) */
 #define IKE_RETX_MS 2000
 #define IKE_RETX_MAX 5
+#define IKE_REKEY_TRIES 3   /* server rekeys of one ESP SA, the first included */
 #define IKE_P1_TIMEOUT_MS 30000
 #define IKE_DPD_RETRY_MS 5000
 #define IKE_DPD_MAX 5
@@ -125,6 +126,7 @@ struct ike_child {
 	uint64_t created_ms, expire_ms;
 	uint64_t rekey_ms;      /* when the server starts a quick mode to replace it */
 	bool rekeyed;           /* that quick mode was started (or the client rekeyed) */
+	uint8_t rekey_tries;    /* server rekeys started for it (retried unanswered) */
 	char desc[64];
 	struct ike_child *hnext; /* instance SPI hash */
 	/* what was negotiated, for the server's own rekey */

@@ -1145,6 +1145,7 @@ static void qm_initiate(struct ike_sa *sa, struct ike_child *old)
 	uint32_t msgid = new_msgid(sa);
 
 	old->rekeyed = true;
+	old->rekey_tries++;
 	ex = exch_get(sa, msgid, EXCH_QUICK, true);
 	if (!ex)
 		return;
@@ -1426,6 +1427,21 @@ uint64_t dpd_retry(const struct ike_sa *sa)
 	return sa->dpd_ms && sa->dpd_ms < IKE_DPD_RETRY_MS ? sa->dpd_ms : IKE_DPD_RETRY_MS;
 }
 
+/* Our rekey got no answer (or none we could accept): try again while the
+ * SA has time left, rather than letting it expire under the client. */
+static void rekey_retry(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_child *c = sa->cur;
+
+	if (!c || !c->rekeyed || c->rekey_tries >= IKE_REKEY_TRIES ||
+	    c->expire_ms <= now + IKE_RETX_MS)
+		return;
+	sa_log(sa, OC_LOG_INFO, "no answer to the rekey of ESP SA %08x; trying again",
+	       c->in.spi);
+	c->rekeyed = false;
+	c->rekey_ms = now + 1;
+}
+
 void p2_timer(struct ike_sa *sa, uint64_t now)
 {
 	size_t i;
@@ -1442,6 +1458,8 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 				/* no answer to a pushed config or to our rekey: the
 				 * session goes on (DPD and the lifetimes decide) */
 				sa->state = S_READY;
+				if (st == S_READY)
+					rekey_retry(sa, now);
 			} else {
 				sa_fail(sa, st == S_FAILING || st == S_XAUTH_REQ ?
 					OC_CLOSE_AUTH_FAILED : OC_CLOSE_ERROR,
