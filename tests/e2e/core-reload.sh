@@ -1,7 +1,8 @@
 #!/bin/bash
 # The core's process model with a live openconnect session:
-# - `ocmodctl reload` with a new route: the live session keeps pinging (at
-#   most one lost ping) and a new login gets the new route;
+# - `ocmodctl reload` with a new route and a new server certificate and key
+#   in the same files: the live session keeps pinging (at most one lost
+#   ping) and a new login gets the new route and the new certificate;
 # - a broken config on reload: ocmodctl fails naming file:line, everything
 #   keeps running on the old generation;
 # - `ocmodctl -j` output is valid JSON (modules, status, show users);
@@ -38,6 +39,14 @@ wait_until 5 server_has_peer "$ip1" || t_fail "no server-side tunnel for $ip1"
 srv_ip=$(server_tun_addr "$ip1") || t_fail "cannot find the server tunnel address"
 ! oc_env CISCO_SPLIT_INC_1_ADDR | grep -q 10.88.0.0 || t_fail "route present before reload"
 
+# a new server certificate and key in the same files: new logins must see
+# them after the reload (openconnect pins the new key), alice's session
+# keeps its TLS connection
+old_cert=$SERVER_CERT old_key=$SERVER_KEY
+make_certs "$T_DIR/certs2"
+cp "$SERVER_CERT" "$old_cert" && cp "$SERVER_KEY" "$old_key" || t_fail "cannot replace the certificate"
+SERVER_CERT=$old_cert SERVER_KEY=$old_key
+
 # pings across the reload: 40 x 0.1 s
 in_c ping -c 40 -i 0.1 -W 1 "$srv_ip" >"$T_DIR/ping.log" 2>&1 &
 ping_pid=$!
@@ -51,8 +60,8 @@ wait_until 10 t__dead "$ping_pid" || t_fail "ping did not finish"
 recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T_DIR/ping.log")
 [ "${recv:-0}" -ge 39 ] || t_fail "live session lost pings across reload: ${recv:-0}/40 received"
 
-# a new login sees the new route
-oc_connect bob bobpass || t_fail "login after reload failed (rc=${OC_RC:-timeout}): $(oc_log_hint)"
+# a new login sees the new route and the new certificate (pinned)
+oc_connect bob bobpass || t_fail "login after reload (new route, new certificate) failed (rc=${OC_RC:-timeout}): $(oc_log_hint)"
 env_routes=$(for i in 0 1 2 3; do oc_env "CISCO_SPLIT_INC_${i}_ADDR"; done)
 echo "$env_routes" | grep -q '^10\.88\.0\.0$' || t_fail "new login did not get the new route (got: $(echo $env_routes))"
 
