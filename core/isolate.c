@@ -139,6 +139,10 @@ static int install_filter(char *err, size_t errlen)
 	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
 	if (r < 0)
 		goto rule_fail;
+	/* for every thread of the worker (the tun closers, tunclose.c) */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r < 0)
+		goto rule_fail;
 	r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0) {

@@ -28,6 +28,7 @@
 #include "keys.h"
 #include "log.h"
 #include "procs.h"
+#include "tunclose.h"
 
 #define CONN_BUCKETS 8192
 #define MAX_INFO 8
@@ -1122,7 +1123,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->ts)
 			c->ops->session_free(c->ts);
 		if (c->tun_fd >= 0)
-			close(c->tun_fd);
+			tunclose_defer(c->tun_fd); /* off the loop: see tunclose.h */
 		for (i = 0; i < MAX_INFO; i++) {
 			free(c->info_key[i]);
 			free(c->info_val[i]);
@@ -1264,7 +1265,9 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
 	char tag[32], err[1024] = "";
 	struct timeval one = { 1, 0 };
 	struct oc_conn *c;
-	uint64_t nsig, sig_us, sig_max_us;
+	uint64_t nsig, sig_us, sig_max_us, t0;
+	int64_t spw;
+	size_t n_tun = 0;
 	int r;
 
 	snprintf(tag, sizeof(tag), "worker[%d]", index);
@@ -1287,6 +1290,12 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
 		log_err("%s", err);
 		return 1;
 	}
+	/* threads that close ended sessions' tun devices; before the
+	 * confinement, which forbids new threads */
+	spw = gen_conf(g)->sessions_per_worker;
+	if (!tunclose_start(spw > 0 && spw < TUNCLOSE_MAX_THREADS ? (unsigned)spw :
+			    TUNCLOSE_MAX_THREADS))
+		log_warn("no thread to close tun devices: ended sessions are closed in the event loop");
 	isolate_drop_bounding();
 	if (drop_privileges(gen_conf(g)) < 0)
 		return 1;
@@ -1309,6 +1318,11 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
 	for (c = W.conns; c; c = W.conns)
 		worker_conn_close(c, OC_CLOSE_SHUTDOWN);
 	reap_cb(-1, 0, NULL);
+	t0 = now_ms();
+	if (!tunclose_wait(60000, &n_tun))
+		log_warn("tun devices still closing after 60 s; the kernel closes the rest at exit");
+	else if (now_ms() - t0 >= 1000)
+		log_info("closed %zu tun devices in %.1f s", n_tun, (double)(now_ms() - t0) / 1000.0);
 	keycli_stats(&nsig, &sig_us, &sig_max_us);
 	if (nsig)
 		log_info("%llu signatures made by sec-mod for this worker: %.2f ms each on average, %.2f ms at most (the event loop waits meanwhile)",

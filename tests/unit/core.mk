@@ -4,7 +4,11 @@
 check_PROGRAMS += tests/unit/test-cfgfile tests/unit/test-modconf \
 	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun \
 	tests/unit/test-proxyproto tests/unit/test-tunroute \
-	tests/unit/test-filter
+	tests/unit/test-filter tests/unit/test-tunclose
+
+tests_unit_test_tunclose_SOURCES = tests/unit/test-tunclose.c core/tunclose.c core/tun.c
+tests_unit_test_tunclose_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
+tests_unit_test_tunclose_LDADD = $(PTHREAD_LIBS)
 
 tests_unit_test_filter_SOURCES = tests/unit/test-filter.c core/filter.c
 tests_unit_test_filter_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
@@ -35,7 +39,7 @@ tests_unit_test_tun_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core
 TESTS += tests/unit/test-cfgfile tests/unit/test-modconf \
 	tests/unit/test-options tests/unit/test-pool tests/unit/test-tun.sh \
 	tests/unit/test-proxyproto tests/unit/test-tunroute \
-	tests/unit/test-filter
+	tests/unit/test-filter tests/unit/test-tunclose
 EXTRA_DIST += tests/unit/test-tun.sh
 
 # Signing with the server private keys sec-mod holds (core/keys.c);

@@ -7,7 +7,7 @@
 check_PROGRAMS += tests/unit/test-gen
 tests_unit_test_gen_SOURCES = tests/unit/test-gen.c core/gen.c core/loader.c \
 	core/options.c core/cfgfile.c core/modconf.c core/conf.c core/host.c \
-	core/log.c core/strbuf.c core/util.c core/worker.c core/ipc.c \
+	core/log.c core/strbuf.c core/util.c core/worker.c core/tunclose.c core/ipc.c \
 	core/keycli.c core/keys.c core/isolate.c core/filter.c
 tests_unit_test_gen_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/core $(LIBEVENT_CFLAGS)
 tests_unit_test_gen_LDADD = $(LTDL_LIBS) $(LIBEVENT_LIBS) $(PTHREAD_LIBS) \

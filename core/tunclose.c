@@ -1,0 +1,146 @@
+/*
+ * tunclose.c - closing tun devices off a worker's event loop (see tunclose.h).
+ *
+ * A ring of descriptors under one mutex; closer threads take one at a time
+ * and close it with the mutex released, so several grace periods run at
+ * once. The threads block every signal (they are the worker's, not the
+ * event loop's) and use only futex() and close(), both on the worker's
+ * seccomp allow-list, which is installed for all threads (TSYNC).
+ */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tunclose.h"
+
+#define TUNCLOSE_STACK (256u * 1024u)
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work;    /* a descriptor was queued */
+	pthread_cond_t idle;    /* queue empty and no close in progress */
+	int *q;                 /* ring of cap slots, n used from head */
+	size_t head, n, cap;
+	unsigned busy;          /* closes in progress */
+	unsigned threads;
+	size_t closed;
+} T = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	NULL, 0, 0, 0, 0, 0, 0 };
+
+static void *closer(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	pthread_mutex_lock(&T.mu);
+	for (;;) {
+		while (T.n == 0)
+			pthread_cond_wait(&T.work, &T.mu);
+		fd = T.q[T.head];
+		T.head = (T.head + 1) % T.cap;
+		T.n--;
+		T.busy++;
+		pthread_mutex_unlock(&T.mu);
+		close(fd);
+		pthread_mutex_lock(&T.mu);
+		T.busy--;
+		T.closed++;
+		if (T.n == 0 && T.busy == 0)
+			pthread_cond_broadcast(&T.idle);
+	}
+	return NULL;
+}
+
+unsigned tunclose_start(unsigned nthreads)
+{
+	pthread_attr_t a;
+	sigset_t all, old;
+	unsigned i;
+
+	if (nthreads > TUNCLOSE_MAX_THREADS)
+		nthreads = TUNCLOSE_MAX_THREADS;
+	if (T.threads || nthreads == 0 || pthread_attr_init(&a) != 0)
+		return T.threads;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, TUNCLOSE_STACK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the threads */
+	for (i = 0; i < nthreads; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, &a, closer, NULL) != 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	pthread_mutex_lock(&T.mu);
+	T.threads = i;
+	pthread_mutex_unlock(&T.mu);
+	return i;
+}
+
+/* Called with T.mu held: make room for one more. */
+static bool ring_grow(void)
+{
+	size_t cap = T.cap ? T.cap * 2 : 64, i;
+	int *q;
+
+	if (T.n < T.cap)
+		return true;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (i = 0; i < T.n; i++)
+		q[i] = T.q[(T.head + i) % T.cap];
+	free(T.q);
+	T.q = q;
+	T.head = 0;
+	T.cap = cap;
+	return true;
+}
+
+void tunclose_defer(int fd)
+{
+	bool queued = false;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&T.mu);
+	if (T.threads && ring_grow()) {
+		T.q[(T.head + T.n) % T.cap] = fd;
+		T.n++;
+		queued = true;
+		pthread_cond_signal(&T.work);
+	}
+	pthread_mutex_unlock(&T.mu);
+	if (!queued)
+		close(fd);
+}
+
+bool tunclose_wait(unsigned timeout_ms, size_t *n_closed_r)
+{
+	struct timespec ts;
+	bool done;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(timeout_ms / 1000);
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&T.mu);
+	while ((T.n || T.busy) && r == 0)
+		r = pthread_cond_timedwait(&T.idle, &T.mu, &ts);
+	done = T.n == 0 && T.busy == 0;
+	if (n_closed_r)
+		*n_closed_r = T.closed;
+	pthread_mutex_unlock(&T.mu);
+	return done;
+}
