@@ -267,9 +267,22 @@ bool ipc_permitted(enum ipc_peer peer, uint16_t type)
 	return false;
 }
 
+/* Bytes of messages in flight per direction. A burst (thousands of
+ * sessions ending at once, each a few messages) must not fill the
+ * default (wmem_default, about 270 small messages) while the peer is
+ * busy: ipc_send() gives up after about a second. Only what is queued
+ * uses memory. Main creates every pair as root (SO_SNDBUFFORCE passes
+ * net.core.wmem_max); without privileges the default stays. */
+#define IPC_SNDBUF (8 * 1024 * 1024)
+
 int ipc_pair(int sv[2])
 {
+	int sz = IPC_SNDBUF, i;
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return OC_E_IO;
+	for (i = 0; i < 2; i++)
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	return 0;
 }

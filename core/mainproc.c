@@ -28,6 +28,7 @@
 #include "mainproc.h"
 #include "pool.h"
 #include "tun.h"
+#include "tundel.h"
 #include "usercfg.h"
 #include "ban.h"
 #include "hooks.h"
@@ -272,6 +273,7 @@ static void pending_free(struct pending_open *p)
 
 static void session_free(struct session *s)
 {
+	tundel_add(s->ifindex); /* in a batch, off main's thread */
 	child_detach(s);
 	chkey_remove(s);
 	by_id_remove(s);
@@ -1129,6 +1131,7 @@ static void on_cookie_result(const struct ipc_in *in)
 			session_set_info(s, p->info_key[i], p->info_val[i]);
 	snprintf(s->peer, sizeof(s->peer), "%s", p->peer ? p->peer : "?");
 	snprintf(s->device, sizeof(s->device), "%s", devname);
+	s->ifindex = (int)if_nametoindex(devname);
 	s->device_type = p->device_type ? strdup(p->device_type) : NULL;
 	s->platform = p->platform ? strdup(p->platform) : NULL;
 	snprintf(s->local, sizeof(s->local), "%s", p->local);
@@ -2496,6 +2499,24 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* Stopping: every session's tun device is deleted in batches before the
+ * workers exit (core/tundel.h), so their descriptors close at once. */
+static void delete_session_tuns(void)
+{
+	struct session *s;
+	uint64_t t0 = now_ms();
+	unsigned long before = 0, after = 0;
+
+	tundel_flush(0, &before);
+	for (s = M.sessions; s; s = s->next)
+		tundel_add(s->ifindex);
+	if (!tundel_flush(30000, &after))
+		log_warn("tun devices still being deleted after 30 s; the rest go as the workers exit");
+	if (after > before)
+		log_info("deleted %lu tun devices in %llu ms", after - before,
+			 (unsigned long long)(now_ms() - t0));
+}
+
 static void stop_children(void)
 {
 	struct worker_proc *w;
@@ -2686,6 +2707,8 @@ int main_run(const struct main_opts *o)
 			 (int)getpid(), M.gen->id);
 		sd_notify_msg(st);
 	}
+	if (!tundel_start())
+		log_warn("no thread to delete tun devices in batches: each goes when its descriptor closes");
 	event_base_dispatch(M.base);
 	rc = 0;
 	/* the sessions end with the server: their disconnect scripts and
@@ -2701,6 +2724,7 @@ int main_run(const struct main_opts *o)
 			hooks_iroutes_remove(gen_conf(M.gen), s);
 		}
 	}
+	delete_session_tuns();
 out:
 	sd_notify_msg("STOPPING=1");
 	stop_children();

@@ -41,6 +41,7 @@ struct session {
 	char ipv4[16];
 	char ipv6[46];
 	char device[IFNAMSIZ];
+	int ifindex;                /* of the device, for its deletion (tun_delete_many) */
 	char peer[64];
 	time_t since;
 	unsigned mtu;

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "oc-error.h"
 #include "tun.h"
@@ -459,4 +461,135 @@ int tun_route(const char *dev, const char *route, bool add, char *err, size_t er
 	tun_err(err, errlen, "tun: cannot %s route %s/%u via %s: %s",
 	        add ? "add" : "delete", txt, plen, dev, strerror(e));
 	return errno_code(e);
+}
+
+/* ---------------- batch deletion (rtnetlink) ---------------- */
+
+#define NL_BATCH 65536
+
+static void nl_attr_u32(uint8_t *p, size_t *len, unsigned short type, uint32_t v)
+{
+	struct rtattr *a = (struct rtattr *)(void *)(p + *len);
+
+	a->rta_type = type;
+	a->rta_len = RTA_LENGTH(sizeof(v));
+	memcpy(RTA_DATA(a), &v, sizeof(v));
+	*len += RTA_ALIGN(a->rta_len);
+}
+
+/* Append a link message (index @p ifindex, IFLA_GROUP @p group) to @p buf. */
+static void nl_link_msg(uint8_t *buf, size_t *off, uint16_t type, uint16_t flags,
+			uint32_t seq, int ifindex, uint32_t group)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)(buf + *off);
+	struct ifinfomsg *ifi;
+	size_t len = NLMSG_LENGTH(sizeof(*ifi));
+
+	memset(h, 0, NLMSG_SPACE(sizeof(*ifi)) + RTA_SPACE(sizeof(uint32_t)));
+	h->nlmsg_type = type;
+	h->nlmsg_flags = flags;
+	h->nlmsg_seq = seq;
+	ifi = NLMSG_DATA(h);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	len = NLMSG_ALIGN(len);
+	nl_attr_u32((uint8_t *)h, &len, IFLA_GROUP, group);
+	h->nlmsg_len = (uint32_t)len;
+	*off += NLMSG_ALIGN(len);
+}
+
+static int nl_send(int fd, const uint8_t *buf, size_t len)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len ? 0 : -1;
+}
+
+/* Read until the answer to @p seq: 0 (ACK), or -errno. Errors of the
+ * unacknowledged group moves before it (other sequence numbers: devices
+ * gone meanwhile) are counted in @p failed. */
+static int nl_wait_ack(int fd, uint32_t seq, uint8_t *buf, size_t cap, size_t *failed)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 100000; rounds++) {
+		ssize_t n = recv(fd, buf, cap, 0);
+		struct nlmsghdr *h;
+
+		if (n < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		for (h = (struct nlmsghdr *)(void *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_seq == seq)
+					return e->error;
+				if (e->error)
+					(*failed)++;
+			}
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+int tun_delete_many(const int *ifindex, size_t n, char *err, size_t errlen)
+{
+	struct timeval tv = { 5, 0 };
+	uint32_t group = 0x6f630000u | ((uint32_t)getpid() & 0xffffu), seq = 1;
+	uint8_t *buf = NULL;
+	size_t off = 0, i, moved = 0, failed = 0;
+	int fd = -1, ret, rcvbuf = 1 << 20;
+
+	if (n == 0)
+		return 0;
+	buf = malloc(NL_BATCH);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (!buf || fd < 0) {
+		tun_err(err, errlen, "netlink: %s", strerror(errno));
+		ret = OC_E_IO;
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	for (i = 0; i < n; i++) {
+		int idx = ifindex[i];
+
+		if (idx <= 0)
+			continue;
+		if (off + 128 > NL_BATCH) {
+			if (nl_send(fd, buf, off) < 0)
+				break;
+			off = 0;
+		}
+		nl_link_msg(buf, &off, RTM_NEWLINK, NLM_F_REQUEST, ++seq, idx, group);
+		moved++;
+	}
+	if (off && nl_send(fd, buf, off) < 0) {
+		tun_err(err, errlen, "netlink: %s", strerror(errno));
+		ret = OC_E_IO;
+		goto out;
+	}
+	if (moved == 0) {
+		ret = 0;
+		goto out;
+	}
+	off = 0;
+	nl_link_msg(buf, &off, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, ++seq, 0, group);
+	ret = nl_send(fd, buf, off) < 0 ? -errno : nl_wait_ack(fd, seq, buf, NL_BATCH, &failed);
+	if (ret == -ENODEV) {
+		ret = 0; /* all gone meanwhile */
+		goto out;
+	}
+	if (ret != 0) {
+		tun_err(err, errlen, "deleting %zu tun devices: %s", moved, strerror(-ret));
+		ret = OC_E_IO;
+		goto out;
+	}
+	ret = (int)(moved - (failed < moved ? failed : moved));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
 }

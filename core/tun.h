@@ -40,4 +40,14 @@ int tun_route(const char *dev, const char *route, bool add, char *err, size_t er
  */
 int tun_route_parse(const char *route, int *family, uint8_t addr[16], unsigned *plen);
 
+/* Delete the tun devices of these interface indexes (those that still
+ * exist; indexes are not reused the way names are) in one batch:
+ * each is moved into a link group of this process, then the group is
+ * deleted with one RTM_DELLINK, so the kernel waits for one RCU grace
+ * period for all of them instead of one per device (16 ms each on the test
+ * VM). For stopping with many sessions; the descriptors the workers hold
+ * then close at once. Needs CAP_NET_ADMIN. Returns the number deleted, or
+ * a negative OC_E_* code with @p err set. */
+int tun_delete_many(const int *ifindex, size_t n, char *err, size_t errlen);
+
 #endif
