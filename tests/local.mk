@@ -77,3 +77,9 @@ include tests/modules/pam.mk
 include tests/unit/ldap.mk
 include tests/unit/radius.mk
 include tests/e2e/radius.mk
+
+# tests/run-suite.sh asks for the list (the plain build of a two-build run
+# takes a subset of the end-to-end tests)
+print-tests:
+	@echo $(TESTS)
+.PHONY: print-tests
