@@ -1267,7 +1267,7 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
 	struct oc_conn *c;
 	uint64_t nsig, sig_us, sig_max_us, t0;
 	int64_t spw;
-	size_t n_tun = 0;
+	size_t n_tun = 0, n_tun_before = 0;
 	int r;
 
 	snprintf(tag, sizeof(tag), "worker[%d]", index);
@@ -1315,14 +1315,16 @@ int worker_run(struct generation *g, int index, int main_fd, int secmod_fd,
 	event_add(W.sweep_ev, &one);
 	event_base_dispatch(W.base);
 	/* shutting down: close what is left, tell main, free */
+	t0 = now_ms();
+	(void)tunclose_wait(0, &n_tun_before); /* closed before the shutdown */
 	for (c = W.conns; c; c = W.conns)
 		worker_conn_close(c, OC_CLOSE_SHUTDOWN);
 	reap_cb(-1, 0, NULL);
-	t0 = now_ms();
 	if (!tunclose_wait(60000, &n_tun))
 		log_warn("tun devices still closing after 60 s; the kernel closes the rest at exit");
 	else if (now_ms() - t0 >= 1000)
-		log_info("closed %zu tun devices in %.1f s", n_tun, (double)(now_ms() - t0) / 1000.0);
+		log_info("closed %zu tun devices in %.1f s", n_tun - n_tun_before,
+			 (double)(now_ms() - t0) / 1000.0);
 	keycli_stats(&nsig, &sig_us, &sig_max_us);
 	if (nsig)
 		log_info("%llu signatures made by sec-mod for this worker: %.2f ms each on average, %.2f ms at most (the event loop waits meanwhile)",
