@@ -623,7 +623,8 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 			       "%zu IKE SAs authenticating: a new one is refused", inst->n_halfopen);
 			return NULL;
 		}
-		if (!inst->flood_logged_ms || ike_now() - inst->flood_logged_ms > 10000) {
+		if (!inst->flood_logged_ms ||
+		    ike_elapsed(ike_now(), inst->flood_logged_ms) > 10000) {
 			h->log(inst->self, OC_LOG_WARN,
 			       "%zu IKE SAs negotiating (max-halfopen): the oldest make room",
 			       inst->n_halfopen);
@@ -826,8 +827,9 @@ static void sa_input(struct ike_sa *sa, struct ike_flow *f, uint8_t *msg, size_t
 		put32(plain + 24, (uint32_t)plen);
 		m->h.len = (uint32_t)plen;
 		if (isakmp_split(plain, plen, m) < 0) {
-			sa_log(sa, OC_LOG_DEBUG1, "undecodable encrypted message (exchange %u)",
-			       m->h.exch);
+			sa_log(sa, OC_LOG_DEBUG1, "undecodable encrypted message (exchange %u, "
+			       "id %08x, %s)", m->h.exch, m->h.msgid,
+			       ex ? "IV of its open exchange" : "no open exchange");
 			return;
 		}
 	} else {

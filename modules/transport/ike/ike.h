@@ -278,6 +278,13 @@ struct ike_inst {
 
 /* ---- ike.c ---- */
 uint64_t ike_now(void);
+
+/* Milliseconds from t to now; 0 when t is later (a time taken after now
+ * was read, e.g. by an exchange the same timer run created). */
+static inline uint64_t ike_elapsed(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
 int ike_rng(void *inst, unsigned char *buf, size_t n);
 void sa_log(struct ike_sa *sa, int level, const char *fmt, ...) OC_PRINTF(3, 4);
 /** A new IKE SA (and its core connection) for a first message on @p f;

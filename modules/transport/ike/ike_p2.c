@@ -1236,7 +1236,8 @@ static void qm_initiate(struct ike_sa *sa, struct ike_child *old)
 		exch_free(ex);
 		return;
 	}
-	sa_log(sa, OC_LOG_DEBUG1, "rekeying ESP SA %08x (quick mode as initiator)", old->in.spi);
+	sa_log(sa, OC_LOG_DEBUG1, "rekeying ESP SA %08x (quick mode %08x as initiator)",
+	       old->in.spi, msgid);
 	sa_send_req(sa, b.p, b.len, msgid);
 }
 
@@ -1469,7 +1470,7 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 		}
 	}
 	if (sa->state == S_READY && sa->dpd_ms && sa->v_dpd) {
-		if (!sa->dpd_out && now - sa->last_rx_ms >= sa->dpd_ms) {
+		if (!sa->dpd_out && ike_elapsed(now, sa->last_rx_ms) >= sa->dpd_ms) {
 			uint8_t seq[4];
 
 			sa->dpd_seq++;
@@ -1477,7 +1478,7 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 			send_notify(sa, N_R_U_THERE, seq, 4);
 			sa->dpd_out = 1;
 			sa->dpd_sent_ms = now;
-		} else if (sa->dpd_out && now - sa->dpd_sent_ms >= dpd_retry(sa)) {
+		} else if (sa->dpd_out && ike_elapsed(now, sa->dpd_sent_ms) >= dpd_retry(sa)) {
 			uint8_t seq[4];
 
 			if (sa->dpd_out >= IKE_DPD_MAX) {
@@ -1493,7 +1494,10 @@ void p2_timer(struct ike_sa *sa, uint64_t now)
 	if (sa->state == S_READY && sa->cur && sa->cur->out_ready && !sa->cur->rekeyed &&
 	    sa->cur->rekey_ms && now >= sa->cur->rekey_ms && !sa->req)
 		qm_initiate(sa, sa->cur);
+	/* qm_initiate above stamps its exchange with a fresh ike_now(),
+	 * possibly later than now: ike_elapsed keeps it from looking 2^64 ms
+	 * old and being freed before the client's answer arrives */
 	for (i = 0; i < IKE_EXCH; i++)
-		if (sa->ex[i].type && now - sa->ex[i].used_ms > 120000)
+		if (sa->ex[i].type && ike_elapsed(now, sa->ex[i].used_ms) > 120000)
 			exch_free(&sa->ex[i]);
 }
