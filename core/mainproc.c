@@ -819,7 +819,8 @@ static void session_go_live(struct session *s)
 	s->since = time(NULL);
 	M.metrics.sessions_opened++;
 	log_info("%s user %s: session %llu (group %s) on %s as %s%s%s",
-		 s->peer, s->username, (unsigned long long)s->id, s->group, s->device,
+		 s->peer, s->username, (unsigned long long)s->id,
+		 s->group && s->group[0] ? s->group : "none", s->device,
 		 s->ipv4, s->ipv4[0] && s->ipv6[0] ? " + " : "", s->ipv6);
 	/* accounting start (sec-mod sends it once per cookie) */
 	ipc_begin(&m, IPC_SESSION_STARTED, 0);
