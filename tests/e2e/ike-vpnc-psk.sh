@@ -1,6 +1,6 @@
 #!/bin/bash
 # vpnc (IKEv1 aggressive mode, group PSK + Xauth, NAT-T, userspace ESP)
-# logs in as alice: it gets its address, DNS, default domain, banner and the
+# logs in as alice: it gets its address, DNS, NBNS, default domain, banner and the
 # split routes by mode config; pings both ways through ESP-in-UDP; the
 # session shows in `ocmodctl show users` with transport ike; SIGTERM makes
 # vpnc delete its SAs and the server ends the session.
@@ -18,12 +18,14 @@ ns_pair
 make_certs "$T_DIR/certs"
 ike_server_modules
 server_conf_add route 10.78.0.0/255.255.0.0
+server_conf_add nbns 192.168.87.3
 server_start
 
 vpnc_connect alice alicepass ||
 	t_fail "vpnc did not connect (rc=${VPNC_RC:-timeout}): $(vpnc_log_hint)"
 case $VPNC_IP in $SRV_POOL_PREFIX*) ;; *) t_fail "client address '$VPNC_IP' not in the pool" ;; esac
 [ "$(vpnc_env INTERNAL_IP4_DNS)" = "$SRV_DNS" ] || t_fail "DNS: '$(vpnc_env INTERNAL_IP4_DNS)'"
+[ "$(vpnc_env INTERNAL_IP4_NBNS)" = 192.168.87.3 ] || t_fail "NBNS: '$(vpnc_env INTERNAL_IP4_NBNS)'"
 [ "$(vpnc_env CISCO_DEF_DOMAIN)" = "$SRV_DOMAIN" ] || t_fail "default domain: '$(vpnc_env CISCO_DEF_DOMAIN)'"
 [ "$(vpnc_env CISCO_BANNER)" = "$SRV_BANNER" ] || t_fail "banner: '$(vpnc_env CISCO_BANNER)'"
 [ "$(vpnc_env INTERNAL_IP4_NETMASK)" = "$SRV_POOL_MASK" ] || t_fail "netmask: '$(vpnc_env INTERNAL_IP4_NETMASK)'"
