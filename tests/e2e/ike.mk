@@ -9,6 +9,7 @@ IKE_E2E_TESTS = \
 	tests/e2e/ike-vpnc-dpd.sh \
 	tests/e2e/ike-vpnc-rekey.sh \
 	tests/e2e/ike-vpnc-nat.sh \
+	tests/e2e/ike-swan-rekey.sh \
 	tests/e2e/ike-malformed.sh
 TESTS += $(IKE_E2E_TESTS)
 EXTRA_DIST += tests/lib/vpnc.sh tests/lib/swan.sh tests/lib/ikeraw.py

@@ -11,6 +11,8 @@
 #                       auth=hybrid|psk  aggressive=yes|no  user=  pass=
 #                       group= psk= proposals= esp= ca=FILE (hybrid)
 #                       pull=yes|no (no: wait for the server's mode config SET)
+#                       ike_rekey=  child_rekey=  child_life=  (swanctl times;
+#                       default 0: no rekeying)
 # swan_up NAME          swanctl --initiate (bounded); 0 when the child SA is up
 # swan_vip              the virtual IP charon installed (SWAN_VIP)
 # swan_stop             terminate (SIGTERM, bounded)
@@ -97,7 +99,7 @@ swan_conn() {
 	local name=$1; shift
 	local auth=psk aggressive=no user=alice pass=alicepass group=$IKE_GROUP psk=$IKE_PSK
 	local proposals=aes256-sha1-modp1024,aes128-sha256-modp2048 esp=aes256-sha1,aes128-sha256
-	local ca=$CA_CERT pull=yes
+	local ca=$CA_CERT pull=yes ike_rekey=0 child_rekey=0 child_life=
 	local kv
 	for kv in "$@"; do
 		case $kv in
@@ -111,6 +113,9 @@ swan_conn() {
 		esp=*) esp=${kv#*=} ;;
 		ca=*) ca=${kv#*=} ;;
 		pull=*) pull=${kv#*=} ;;
+		ike_rekey=*) ike_rekey=${kv#*=} ;;
+		child_rekey=*) child_rekey=${kv#*=} ;;
+		child_life=*) child_life=${kv#*=} ;;
 		*) t_fail "swan_conn: unknown option $kv" ;;
 		esac
 	done
@@ -150,7 +155,8 @@ swan_conn() {
 		pull = $pull
 		fragmentation = yes
 		dpd_delay = 0
-		rekey_time = 0
+		rekey_time = $ike_rekey
+		rand_time = 0
 		proposals = $proposals
 		$locals
 		children {
@@ -158,7 +164,9 @@ swan_conn() {
 				remote_ts = 0.0.0.0/0
 				esp_proposals = $esp
 				start_action = none
-				rekey_time = 0
+				rekey_time = $child_rekey
+				rand_time = 0${child_life:+
+				life_time = $child_life}
 			}
 		}
 	}"

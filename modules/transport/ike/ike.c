@@ -390,18 +390,64 @@ int sa_encrypt(struct ike_sa *sa, isakmp_buf_t *b, uint8_t *iv)
 /* ------------------------------------------------------------------ */
 /* the SA's life                                                       */
 
-static void sa_unlink(struct ike_sa *sa)
+static void cookie_unhash(struct ike_sa *sa)
 {
-	struct ike_inst *inst = sa->inst;
 	struct ike_sa **pp;
-	size_t i;
 
-	for (pp = &inst->by_cookie[cookie_bucket(sa->ic)]; *pp; pp = &(*pp)->hnext) {
+	for (pp = &sa->inst->by_cookie[cookie_bucket(sa->ic)]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == sa) {
 			*pp = sa->hnext;
 			break;
 		}
 	}
+	sa->hnext = NULL;
+}
+
+static void cookie_hash(struct ike_sa *sa)
+{
+	unsigned b = cookie_bucket(sa->ic);
+
+	sa->hnext = sa->inst->by_cookie[b];
+	sa->inst->by_cookie[b] = sa;
+}
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+	uint8_t *x = a, *y = b, t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t = x[i];
+		x[i] = y[i];
+		y[i] = t;
+	}
+}
+
+void sa_swap_isakmp(struct ike_sa *a, struct ike_sa *b)
+{
+	const size_t from = offsetof(struct ike_sa, ic);
+	const size_t ciph = offsetof(struct ike_sa, cenc);
+	const size_t after = offsetof(struct ike_sa, cdec) + sizeof(a->cdec);
+	const size_t end = offsetof(struct ike_sa, username);
+
+	/* the range holds values and owned pointers, nothing pointing into
+	 * the SA itself but the key schedules, which ike_cipher_swap moves */
+	cookie_unhash(a);
+	cookie_unhash(b);
+	swap_bytes((uint8_t *)a + from, (uint8_t *)b + from, ciph - from);
+	ike_cipher_swap(&a->cenc, &b->cenc);
+	ike_cipher_swap(&a->cdec, &b->cdec);
+	swap_bytes((uint8_t *)a + after, (uint8_t *)b + after, end - after);
+	cookie_hash(a);
+	cookie_hash(b);
+}
+
+static void sa_unlink(struct ike_sa *sa)
+{
+	struct ike_inst *inst = sa->inst;
+	size_t i;
+
+	cookie_unhash(sa);
 	if (sa->prev)
 		sa->prev->next = sa->next;
 	else if (inst->sas == sa)
@@ -605,7 +651,6 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 {
 	const oc_host_t *h = inst->host;
 	struct ike_sa *sa;
-	unsigned b;
 	int r;
 
 	if (inst->n_halfopen >= (size_t)inst->conf->max_halfopen) {
@@ -659,9 +704,7 @@ struct ike_sa *sa_new(struct ike_inst *inst, struct ike_flow *f, const uint8_t *
 	sa->auth_deadline_ms = ike_now() + (uint64_t)inst->conf->auth_timeout;
 	sa->last_rx_ms = ike_now();
 	sa_set_flow(sa, f);
-	b = cookie_bucket(ic);
-	sa->hnext = inst->by_cookie[b];
-	inst->by_cookie[b] = sa;
+	cookie_hash(sa);
 	sa->next = inst->sas;
 	if (inst->sas)
 		inst->sas->prev = sa;
@@ -989,7 +1032,7 @@ static void esp_input(struct ike_inst *inst, struct ike_flow *f, uint8_t *p, siz
 	}
 	if (f != sa->flow && f->natt)
 		sa_set_flow(sa, f); /* NAT mapping changed; the packet was authentic */
-	if (nh != ESP_NH_IPV4 || ilen < 20 || sa->state != S_READY || !sa->ip4)
+	if (nh != ESP_NH_IPV4 || ilen < 20 || !sa_has_session(sa))
 		return;
 	if ((in[0] >> 4) != 4 || get32(in + 12) != sa->ip4)
 		return; /* not from the address we gave it */
@@ -1150,7 +1193,7 @@ static int ike_send(void *ts, const uint8_t *pkt, size_t len)
 
 	if (!sa || sa->closed)
 		return OC_E_CLOSED;
-	if (sa->state != S_READY || !sa->cur || !sa->cur->out_ready || !sa->flow ||
+	if (!sa_has_session(sa) || !sa->cur || !sa->cur->out_ready || !sa->flow ||
 	    !sa->flow->natt)
 		return OC_E_AGAIN;
 	if (len < 20 || (pkt[0] >> 4) != 4 || len > sizeof(tmp))

@@ -172,6 +172,9 @@ struct ike_sa {
 	struct ike_sa *next, *prev;
 	uint64_t created_ms;
 
+	/* ---- the ISAKMP SA: every field from ic to auth_deadline_ms.  A
+	 * re-authentication swaps this range between two SAs (sa_swap_isakmp),
+	 * so it holds nothing that belongs to the session. ---- */
 	uint8_t ic[8], rc[8];
 	struct ike_flow *flow;  /* where IKE and ESP go */
 	oc_sockaddr_t peer;     /* the peer of @flow */
@@ -228,6 +231,7 @@ struct ike_sa {
 	size_t n_prompts;
 	uint16_t xauth_id;      /* identifier of our REQUEST */
 	uint64_t auth_deadline_ms;
+	/* ---- end of the ISAKMP SA ---- */
 	char username[128];
 	bool auth_ok;
 
@@ -286,6 +290,13 @@ static inline uint64_t ike_elapsed(uint64_t now, uint64_t t)
 	return now > t ? now - t : 0;
 }
 int ike_rng(void *inst, unsigned char *buf, size_t n);
+
+/* The SA carries a session (address, tun): ESP may flow, also while a
+ * re-authentication runs its Xauth and mode config on a new ISAKMP SA. */
+static inline bool sa_has_session(const struct ike_sa *sa)
+{
+	return sa->params && sa->ip4 && !sa->closed;
+}
 void sa_log(struct ike_sa *sa, int level, const char *fmt, ...) OC_PRINTF(3, 4);
 /** A new IKE SA (and its core connection) for a first message on @p f;
  *  NULL when refused (limits, draining worker). */
@@ -305,6 +316,9 @@ int sa_encrypt(struct ike_sa *sa, isakmp_buf_t *b, uint8_t *iv);
 /** Schedule the end: conn_close from the loop. */
 void sa_fail(struct ike_sa *sa, int reason, const char *why);
 void sa_arm(struct ike_sa *sa);
+/** Exchange the ISAKMP SAs (cookies, keys, exchanges, retransmission
+ *  state) of @p a and @p b; sessions, ESP SAs and core connections stay. */
+void sa_swap_isakmp(struct ike_sa *a, struct ike_sa *b);
 void sa_set_rc_key(struct ike_sa *sa);
 struct ike_child *child_by_spi(struct ike_inst *inst, uint32_t spi);
 void child_add(struct ike_sa *sa, struct ike_child *c);

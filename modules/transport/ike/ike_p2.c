@@ -358,6 +358,58 @@ static void on_session(void *arg, int status, const oc_session_params_t *p, cons
 	send_xauth_status(sa, true);
 }
 
+/*
+ * Re-authentication.  strongSwan renews an IKEv1 SA by logging in again:
+ * a new main mode and Xauth from the same client while its session lives,
+ * then a delete of the old ISAKMP SA, while the ESP SAs stay in use and the
+ * client asks for the address it has.  When the same user logs in again
+ * from the same address and port, the session (address, tun, ESP SAs) stays
+ * and only its ISAKMP SA is new: @p n's ISAKMP SA moves to the SA that holds
+ * the session, and @p n, left with the old ISAKMP SA, closes without
+ * deleting anything.  A second device behind the same NAT comes from
+ * another port and gets a session of its own.  Returns true when adopted.
+ */
+static bool reauth_adopt(struct ike_sa *n)
+{
+	struct ike_sa *o;
+	uint8_t ip_n[16], ip_o[16];
+	uint16_t port_n, port_o;
+	size_t len_n, i;
+	bool rekey_lost = false;
+
+	if (!n->username[0])
+		return false;
+	len_n = sockaddr_ip(&n->peer, ip_n, &port_n);
+	for (o = n->inst->sas; o; o = o->next) {
+		/* the name as typed, by the same client: the auth chain mapped
+		 * it to the session's user the first time */
+		if (o == n || o->state != S_READY || !sa_has_session(o) ||
+		    strcmp(o->username, n->username) != 0)
+			continue;
+		if (sockaddr_ip(&o->peer, ip_o, &port_o) == len_n && len_n &&
+		    memcmp(ip_o, ip_n, len_n) == 0 && port_o == port_n)
+			break;
+	}
+	if (!o)
+		return false;
+	/* a rekey of ours in flight goes with the old ISAKMP SA */
+	for (i = 0; i < IKE_EXCH; i++)
+		if (o->ex[i].type == EXCH_QUICK && o->ex[i].qm_stage == QM_INITIATED)
+			rekey_lost = true;
+	sa_swap_isakmp(o, n);
+	if (rekey_lost && o->cur) {
+		o->cur->rekeyed = false;
+		o->cur->rekey_tries = 0;
+	}
+	o->last_rx_ms = ike_now();
+	o->dpd_out = 0;
+	sa_log(o, OC_LOG_INFO, "re-authenticated on a new ISAKMP SA: the session (address %s) "
+	       "and its ESP SAs go on", o->params->ipv4);
+	send_xauth_status(o, true);
+	sa_fail(n, OC_CLOSE_REPLACED, "the ISAKMP SA was replaced by a re-authentication");
+	return true;
+}
+
 static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 {
 	struct ike_sa *sa = arg;
@@ -384,6 +436,8 @@ static void on_auth_answer(void *arg, const oc_auth_answer_t *a)
 		sa->auth_ok = true;
 		if (sa->inst->n_halfopen)
 			sa->inst->n_halfopen--;
+		if (reauth_adopt(sa))
+			return;
 		memset(&req, 0, sizeof(req));
 		req.size = sizeof(req);
 		req.cookie = a->cookie;

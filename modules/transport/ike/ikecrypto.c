@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <mbedtls/bignum.h>
+#include <mbedtls/platform_util.h>
 
 #include "ikecrypto.h"
 
@@ -71,6 +72,27 @@ void ike_cipher_free(ike_cipher_t *c)
 	else if (c->alg == CIPH_3DES)
 		mbedtls_des3_free(&c->u.des3);
 	c->ready = false;
+}
+
+void ike_cipher_swap(ike_cipher_t *a, ike_cipher_t *b)
+{
+	ike_cipher_t t;
+	ptrdiff_t ra = 0, rb = 0;
+
+	/* mbedtls 2.28's AES context points into itself (rk -> buf): keep
+	 * each schedule's offset and point it into its new home */
+	if (a->alg == CIPH_AES && a->u.aes.rk)
+		ra = a->u.aes.rk - a->u.aes.buf;
+	if (b->alg == CIPH_AES && b->u.aes.rk)
+		rb = b->u.aes.rk - b->u.aes.buf;
+	t = *a;
+	*a = *b;
+	*b = t;
+	if (a->alg == CIPH_AES && a->u.aes.rk)
+		a->u.aes.rk = a->u.aes.buf + rb;
+	if (b->alg == CIPH_AES && b->u.aes.rk)
+		b->u.aes.rk = b->u.aes.buf + ra;
+	mbedtls_platform_zeroize(&t, sizeof(t));
 }
 
 /* ------------------------------------------------------------------ */

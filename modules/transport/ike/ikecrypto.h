@@ -43,6 +43,9 @@ int ike_cipher_setup(ike_cipher_t *c, int alg, const uint8_t *key, size_t keylen
 int ike_cipher_cbc(ike_cipher_t *c, bool encrypt, uint8_t *iv, const uint8_t *in,
                    uint8_t *out, size_t len);
 void ike_cipher_free(ike_cipher_t *c);
+/** Exchange two ciphers (a plain struct copy would leave AES key
+ *  schedules pointing into the other one). */
+void ike_cipher_swap(ike_cipher_t *a, ike_cipher_t *b);
 
 /** One piece of input for the prf / hash. */
 typedef struct ike_iov {
