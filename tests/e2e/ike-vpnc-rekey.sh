@@ -24,14 +24,10 @@ vpnc_connect alice alicepass ||
 	t_fail "vpnc did not connect (rc=${VPNC_RC:-timeout}): $(vpnc_log_hint)"
 grep -q "ESP SA up: ESP .* PFS" "$SRV_LOG" || t_fail "the first quick mode had no PFS"
 srv_ip=$(server_tun_addr "$VPNC_IP") || t_fail "cannot find the server tunnel address"
-in_c ping -c 120 -i 0.2 -W 2 "$srv_ip" >"$T_DIR/ping.log" 2>&1 &
-ppid=$!
-t_register_pid "$ppid"
-wait_until 60 t__dead "$ppid" || t_fail "ping did not finish"
-wait "$ppid" 2>/dev/null
+ping_from_c 120 "$srv_ip" "$T_DIR/ping.log"
 n=$(grep -c "ESP SA rekeyed: .* PFS" "$SRV_LOG")
 [ "$n" -ge 2 ] || t_fail "$n server-initiated rekeys with PFS in 24 s (expected 2 or more)"
-rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T_DIR/ping.log")
+rx=$PING_RX
 [ -n "$rx" ] && [ "$rx" -ge 110 ] || t_fail "too many pings lost across the rekeys: ${rx:-?}/120"
 proc_alive "$VPNC_PID" || t_fail "vpnc died: $(vpnc_log_hint)"
 server_has_peer "$VPNC_IP" || t_fail "the session is gone"

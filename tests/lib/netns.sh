@@ -95,3 +95,15 @@ ns_cleanup() {
 # in_s CMD... / in_c CMD...: run a command inside the server / client namespace.
 in_s() { ip netns exec "$NS_S" "$@"; }
 in_c() { ip netns exec "$NS_C" "$@"; }
+
+# ping_from_c COUNT DEST LOG: COUNT pings (5 a second) from the client
+# namespace to DEST, waited for (bounded); PING_RX = how many came back.
+ping_from_c() {
+	local count=$1 dest=$2 log=$3 pid
+	in_c ping -c "$count" -i 0.2 -W 2 "$dest" >"$log" 2>&1 &
+	pid=$!
+	t_register_pid "$pid"
+	wait_until $(( count / 5 + 30 )) t__dead "$pid" || t_fail "ping to $dest did not finish"
+	wait "$pid" 2>/dev/null
+	PING_RX=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$log")
+}

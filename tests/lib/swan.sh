@@ -11,8 +11,8 @@
 #                       auth=hybrid|psk  aggressive=yes|no  user=  pass=
 #                       group= psk= proposals= esp= ca=FILE (hybrid)
 #                       pull=yes|no (no: wait for the server's mode config SET)
-#                       ike_rekey=  child_rekey=  child_life=  (swanctl times;
-#                       default 0: no rekeying)
+#                       ike_rekey=  ike_over=  child_rekey=  child_life=
+#                       (swanctl times; default: no rekeying)
 # swan_up NAME          swanctl --initiate (bounded); 0 when the child SA is up
 # swan_vip              the virtual IP charon installed (SWAN_VIP)
 # swan_stop             terminate (SIGTERM, bounded)
@@ -99,7 +99,7 @@ swan_conn() {
 	local name=$1; shift
 	local auth=psk aggressive=no user=alice pass=alicepass group=$IKE_GROUP psk=$IKE_PSK
 	local proposals=aes256-sha1-modp1024,aes128-sha256-modp2048 esp=aes256-sha1,aes128-sha256
-	local ca=$CA_CERT pull=yes ike_rekey=0 child_rekey=0 child_life=
+	local ca=$CA_CERT pull=yes ike_rekey=0 ike_over= child_rekey=0 child_life=
 	local kv
 	for kv in "$@"; do
 		case $kv in
@@ -114,6 +114,7 @@ swan_conn() {
 		ca=*) ca=${kv#*=} ;;
 		pull=*) pull=${kv#*=} ;;
 		ike_rekey=*) ike_rekey=${kv#*=} ;;
+		ike_over=*) ike_over=${kv#*=} ;;
 		child_rekey=*) child_rekey=${kv#*=} ;;
 		child_life=*) child_life=${kv#*=} ;;
 		*) t_fail "swan_conn: unknown option $kv" ;;
@@ -156,7 +157,8 @@ swan_conn() {
 		fragmentation = yes
 		dpd_delay = 0
 		rekey_time = $ike_rekey
-		rand_time = 0
+		rand_time = 0${ike_over:+
+		over_time = $ike_over}
 		proposals = $proposals
 		$locals
 		children {

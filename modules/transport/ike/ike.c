@@ -320,7 +320,12 @@ void sa_send(struct ike_sa *sa, const uint8_t *msg, size_t len)
 		send_fragments(sa, msg, len);
 		return;
 	}
-	(void)flow_send(f, marker, f->natt ? 4 : 0, msg, len);
+	if (flow_send(f, marker, f->natt ? 4 : 0, msg, len) < 0)
+		sa_log(sa, OC_LOG_DEBUG1, "an IKE message (%zu bytes) could not be sent: %s", len,
+		       strerror(errno));
+	else
+		sa_log(sa, OC_LOG_DEBUG3, "IKE message of %zu bytes sent%s", len,
+		       f->natt ? " (NAT-T port)" : "");
 }
 
 void sa_reply(struct ike_sa *sa, const uint8_t *msg, size_t len)
@@ -786,6 +791,12 @@ static void ike_input(struct ike_inst *inst, struct ike_flow *f, uint8_t *msg,
 static void sha1_digest(const uint8_t *p, size_t n, uint8_t out[20])
 {
 	mbedtls_sha1_ret(p, n, out);
+}
+
+void sa_note_rx(struct ike_sa *sa, const uint8_t *msg, size_t len)
+{
+	sha1_digest(msg, len, sa->rx_digest);
+	sa->rx_digest_set = true;
 }
 
 /* An IKE message of an existing SA. */

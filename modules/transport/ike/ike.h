@@ -306,6 +306,9 @@ void sa_send(struct ike_sa *sa, const uint8_t *msg, size_t len);
 /** Answer the message being handled: sent where it came from, kept for
  *  retransmissions. */
 void sa_reply(struct ike_sa *sa, const uint8_t *msg, size_t len);
+/** Remember the message just answered, so that a retransmission of it
+ *  gets the same answer again. */
+void sa_note_rx(struct ike_sa *sa, const uint8_t *msg, size_t len);
 /** Remember @p msg as the answer to the message just received. */
 void sa_set_resp(struct ike_sa *sa, const uint8_t *msg, size_t len);
 /** Send @p msg as a request to be retransmitted until answered. */

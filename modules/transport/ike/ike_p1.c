@@ -559,7 +559,6 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 	isakmp_buf_t b;
 	int r;
 
-	(void)msg;
 	(void)len;
 	if (!sa_pl || (aggr && !inst->conf->aggressive_mode) ||
 	    (!aggr && !inst->conf->main_mode))
@@ -628,6 +627,8 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 		}
 		sa->state = S_MM_SA;
 		sa_reply(sa, b.p, b.len);
+		/* a retransmitted MM1 (our MM2 was lost) gets MM2 again */
+		sa_note_rx(sa, msg, m->h.len);
 		sa_arm(sa);
 		return;
 	}
@@ -660,6 +661,7 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 	}
 	sa->state = S_AM;
 	sa_reply(sa, b.p, b.len);
+	sa_note_rx(sa, msg, m->h.len);
 	sa_arm(sa);
 }
 
