@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abstime.h"
 #include "tunclose.h"
 
 #define TUNCLOSE_STACK (256u * 1024u)
@@ -128,13 +129,7 @@ bool tunclose_wait(unsigned timeout_ms, size_t *n_closed_r)
 	bool done;
 	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(timeout_ms / 1000);
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = abstime_after_ms(timeout_ms);
 	pthread_mutex_lock(&T.mu);
 	while ((T.n || T.busy) && r == 0)
 		r = pthread_cond_timedwait(&T.idle, &T.mu, &ts);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "tun.h"
+#include "abstime.h"
 #include "tundel.h"
 
 #define TUNDEL_BATCH 512        /* devices per RTM_DELLINK (bounds one batch's time) */
@@ -116,13 +117,7 @@ bool tundel_flush(unsigned timeout_ms, unsigned long *n_r)
 	bool done;
 	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(timeout_ms / 1000);
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = abstime_after_ms(timeout_ms);
 	pthread_mutex_lock(&D.mu);
 	if (D.n) {
 		D.now = true;
