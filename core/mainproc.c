@@ -1612,9 +1612,11 @@ static uint64_t last_ban_sweep;
 /*
  * A new client at @p peer (an accepted connection, or a datagram that opens
  * a flow, e.g. an IKE SA's first message): false if its address is banned
- * (refuse it), else true after adding ban-points-connection.
+ * (refuse it), else true, after adding ban-points-connection if @p points.
+ * A datagram's source address can be forged, so datagrams add no points:
+ * anyone could get any address banned.
  */
-static bool ban_admit(const struct sockaddr_storage *peer, const char *text)
+static bool ban_admit(const struct sockaddr_storage *peer, const char *text, bool points)
 {
 	const struct core_conf *cc = gen_conf(M.gen);
 	struct ban_addr ba;
@@ -1630,7 +1632,7 @@ static bool ban_admit(const struct sockaddr_storage *peer, const char *text)
 		log_debug("%s: address is banned; connection refused", text);
 		return false;
 	}
-	if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+	if (points && ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
 		log_info("%s: address banned for %lld s (too many connections)",
 			 text, (long long)cc->ban_time);
 	return true;
@@ -1650,7 +1652,7 @@ static void conn_dispatch(struct listener *l, int fd, const struct sockaddr_stor
 	int idx;
 
 	addr_text(peer, text, sizeof(text));
-	if (!ban_admit(peer, text)) {
+	if (!ban_admit(peer, text, true)) {
 		M.metrics.conn_banned++;
 		close(fd);
 		return;
@@ -1947,8 +1949,8 @@ static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *
 		w = f->w;
 	} else if (r == OC_ROUTE_OPEN) {
 		/* a new client (IKE: a first phase 1 message): banned
-		 * addresses get no answer; the others pay connection points */
-		if (!ban_admit(peer, text))
+		 * addresses get no answer (its failed logins add the points) */
+		if (!ban_admit(peer, text, false))
 			return;
 		/* sessions-per-worker: a new client gets a worker of its own */
 		w = per_worker(M.gen) ? pick_ondemand() : pick_worker_by_key(key, klen);
