@@ -2,8 +2,9 @@
  * ban.h - ban points per client address (main process), as ocserv's
  * main-ban.c: failed logins and connections add points; an address whose
  * score reaches max-ban-score is refused at accept() for ban-time seconds,
- * before any TLS work; a score is forgotten after ban-reset-time quiet
- * seconds.  Addresses inside the VPN's own networks are exempt.
+ * before any TLS work (a flow-owning datagram transport's first messages,
+ * IKE's, are dropped by main the same way); a score is forgotten after
+ * ban-reset-time quiet seconds.  Addresses inside the VPN's own networks are exempt.
  */
 #ifndef OCMOD_BAN_H
 #define OCMOD_BAN_H

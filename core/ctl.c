@@ -548,6 +548,7 @@ static void session_json(struct strbuf *b, const struct session *s)
 	json_key_str(b, "data_transport", s->channel ? s->channel : s->transport);
 	json_key_str(b, "tls_cipher", s->tls_cipher);
 	json_key_str(b, "dtls_cipher", session_info(s, "dtls-cipher"));
+	json_key_str(b, "esp_cipher", session_info(s, "esp"));
 	json_key_str(b, "compression", session_info(s, "compression"));
 	json_key_str(b, "dtls_compression", session_info(s, "dtls-compression"));
 	json_key_str(b, "user_agent", s->user_agent);
@@ -586,6 +587,8 @@ static void session_text(struct strbuf *b, const struct session *s)
 		  fmt_duration((long long)(time(NULL) - s->since), d, sizeof(d)));
 	sb_printf(b, "  TLS cipher: %s\n", or_dash(s->tls_cipher));
 	sb_printf(b, "  DTLS cipher: %s\n", or_dash(session_info(s, "dtls-cipher")));
+	if (session_info(s, "esp"))
+		sb_printf(b, "  ESP cipher: %s\n", session_info(s, "esp"));
 	sb_printf(b, "  Compression: %s  DTLS compression: %s\n",
 		  or_dash(session_info(s, "compression")),
 		  or_dash(session_info(s, "dtls-compression")));

@@ -1611,6 +1611,35 @@ static struct worker_proc *pick_worker(void)
 static uint64_t last_ban_sweep;
 
 /*
+ * A new client at @p peer (an accepted connection, or a datagram that opens
+ * a flow, e.g. an IKE SA's first message): false if its address is banned
+ * (refuse it), else true, after adding ban-points-connection if @p points.
+ * A datagram's source address can be forged, so datagrams add no points:
+ * anyone could get any address banned.
+ */
+static bool ban_admit(const struct sockaddr_storage *peer, const char *text, bool points)
+{
+	const struct core_conf *cc = gen_conf(M.gen);
+	struct ban_addr ba;
+	uint64_t now = now_ms();
+
+	if (ban_addr_from_sockaddr((const struct sockaddr *)peer, &ba) < 0)
+		return true;
+	if (now - last_ban_sweep > 60000) {
+		ban_sweep(cc, now);
+		last_ban_sweep = now;
+	}
+	if (ban_is_banned(cc, &ba, now)) {
+		log_debug("%s: address is banned; connection refused", text);
+		return false;
+	}
+	if (points && ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
+		log_info("%s: address banned for %lld s (too many connections)",
+			 text, (long long)cc->ban_time);
+	return true;
+}
+
+/*
  * An accepted connection from the client at @p peer (its real address, from
  * the PROXY header when listen-proxy-proto is on): refused if the address
  * is banned, else handed to a worker.  Closes @p fd in any case.
@@ -1621,27 +1650,13 @@ static void conn_dispatch(struct listener *l, int fd, const struct sockaddr_stor
 	static struct ipc_out m;
 	char text[INET6_ADDRSTRLEN + 8];
 	struct worker_proc *w;
-	struct ban_addr ba;
 	int idx;
 
 	addr_text(peer, text, sizeof(text));
-	if (ban_addr_from_sockaddr((const struct sockaddr *)peer, &ba) == 0) {
-		const struct core_conf *cc = gen_conf(M.gen);
-		uint64_t now = now_ms();
-
-		if (now - last_ban_sweep > 60000) {
-			ban_sweep(cc, now);
-			last_ban_sweep = now;
-		}
-		if (ban_is_banned(cc, &ba, now)) {
-			log_debug("%s: address is banned; connection refused", text);
-			M.metrics.conn_banned++;
-			close(fd);
-			return;
-		}
-		if (ban_add_points(cc, &ba, (unsigned)cc->ban_points_connection, now))
-			log_info("%s: address banned for %lld s (too many connections)",
-				 text, (long long)cc->ban_time);
+	if (!ban_admit(peer, text, true)) {
+		M.metrics.conn_banned++;
+		close(fd);
+		return;
 	}
 	w = pick_worker();
 	idx = w ? transport_index(w->gen, l->transport) : -1;
@@ -1930,13 +1945,19 @@ static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *
 	if (r < 0 || klen == 0 || klen > sizeof(key))
 		return;
 	f = *flowkey_slot(l->transport, key, klen);
-	if (f)
+	peer_text_of(peer, text, sizeof(text));
+	if (f) {
 		w = f->w;
-	else if (r == OC_ROUTE_OPEN)
+	} else if (r == OC_ROUTE_OPEN) {
+		/* a new client (IKE: a first phase 1 message): banned
+		 * addresses get no answer (its failed logins add the points) */
+		if (!ban_admit(peer, text, false))
+			return;
 		/* sessions-per-worker: a new client gets a worker of its own */
 		w = per_worker(M.gen) ? pick_ondemand() : pick_worker_by_key(key, klen);
-	else
+	} else {
 		return;
+	}
 	if (!w || (idx = transport_index(w->gen, l->transport)) < 0)
 		return;
 	fd = flow_socket(peer, pl, local, ll);
@@ -1945,7 +1966,6 @@ static void udp_flow(struct listener *l, struct oc_instance *ti, const uint8_t *
 			  l->transport, strerror(errno));
 		return;
 	}
-	peer_text_of(peer, text, sizeof(text));
 	ipc_begin(&m, IPC_DATAGRAM_NEW, 0);
 	ipc_put_u32(&m, T_TRANSPORT_IDX, (uint32_t)idx);
 	ipc_put(&m, T_PEER, peer, pl);

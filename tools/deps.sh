@@ -7,7 +7,7 @@ what=${1:-all}
 build=(build-essential autoconf automake libtool libtool-bin pkg-config
        libltdl-dev libmbedtls-dev nettle-dev libevent-dev libcrypt-dev liblz4-dev libpam0g-dev
        libldap-dev libradcli-dev libkrb5-dev libseccomp-dev)
-test=(openconnect vpnc strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins
+test=(openconnect vpnc strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins libcharon-extauth-plugins
       iproute2 iputils-ping gnutls-bin openssl python3 procps nftables libpam-wrapper
       slapd ldap-utils freeradius krb5-kdc krb5-admin-server krb5-user haproxy
       clang libclang-rt-14-dev)

@@ -10,6 +10,9 @@ IKE_E2E_TESTS = \
 	tests/e2e/ike-vpnc-rekey.sh \
 	tests/e2e/ike-vpnc-nat.sh \
 	tests/e2e/ike-swan-rekey.sh \
-	tests/e2e/ike-malformed.sh
+	tests/e2e/ike-malformed.sh \
+	tests/e2e/ike-vpnc-manage.sh \
+	tests/e2e/ike-vpnc-proposals.sh \
+	tests/e2e/ike-swan-proposals.sh
 TESTS += $(IKE_E2E_TESTS)
 EXTRA_DIST += tests/lib/vpnc.sh tests/lib/swan.sh tests/lib/ikeraw.py

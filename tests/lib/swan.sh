@@ -6,7 +6,9 @@
 # in its own mount namespace with a private tmpfs on /run (nothing of the
 # host's /run is touched).
 #
-# swan_start            start charon (our background child); SWAN_PID
+# swan_start            start charon (our background child); SWAN_PID.
+#                       SWAN_LOAD_EXTRA: more charon plugins (e.g. openssl,
+#                       for 3DES; swan_require_plugin checks it is there)
 # swan_conn NAME ...    write a connection; options as KEY=VALUE:
 #                       auth=hybrid|psk  aggressive=yes|no  user=  pass=
 #                       group= psk= proposals= esp= ca=FILE (hybrid)
@@ -34,6 +36,15 @@ swan_require() {
 	done
 }
 
+# swan_require_plugin NAME...: skip without these charon plugins
+swan_require_plugin() {
+	local p
+	for p in "$@"; do
+		[ -f "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
+			t_skip "strongSwan plugin $p is not installed"
+	done
+}
+
 swan_start() {
 	SWAN_DIR=$T_DIR/swan
 	mkdir -p "$SWAN_DIR"
@@ -43,7 +54,7 @@ swanctl {
 }
 charon {
 	load_modular = no
-	load = random nonce aes sha1 sha2 md5 hmac pem pkcs1 pkcs8 x509 pubkey gmp kernel-libipsec kernel-netlink socket-default vici xauth-generic unity resolve
+	load = random nonce aes sha1 sha2 md5 hmac pem pkcs1 pkcs8 x509 pubkey gmp kernel-libipsec kernel-netlink socket-default vici xauth-generic unity resolve${SWAN_LOAD_EXTRA:+ $SWAN_LOAD_EXTRA}
 	install_virtual_ip = yes
 	cisco_unity = yes
 	retransmit_tries = 3

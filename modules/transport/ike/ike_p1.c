@@ -547,6 +547,18 @@ static void p1_done(struct ike_sa *sa)
 	xauth_start(sa);
 }
 
+/* The peer's address as text, for log lines about a message no SA owns. */
+static const char *flow_peer_text(const struct ike_flow *f, char *buf, size_t cap)
+{
+	uint8_t ip[16];
+	uint16_t port;
+	size_t n = sockaddr_ip(&f->peer, ip, &port);
+
+	if (n == 0 || !inet_ntop(n == 4 ? AF_INET : AF_INET6, ip, buf, (socklen_t)cap))
+		snprintf(buf, cap, "?");
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 
 void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
@@ -557,6 +569,7 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 	bool aggr = m->h.exch == EXCH_AGGR;
 	struct ike_sa *sa;
 	isakmp_buf_t b;
+	char ptext[64];
 	int r;
 
 	(void)len;
@@ -567,7 +580,7 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 	if (r < 0) {
 		inst->host->log(inst->self, OC_LOG_INFO,
 				"IKE from %s: no acceptable phase 1 proposal (%s mode)",
-				"peer", aggr ? "aggressive" : "main");
+				flow_peer_text(f, ptext, sizeof(ptext)), aggr ? "aggressive" : "main");
 		if (r == OC_E_NOTFOUND)
 			send_plain_notify(inst, f, &m->h, N_NO_PROPOSAL_CHOSEN);
 		return;
@@ -583,7 +596,8 @@ void p1_first(struct ike_inst *inst, struct ike_flow *f, const uint8_t *msg,
 		    (id->len - 4 != strlen(inst->conf->group_id) ||
 		     memcmp(id->body + 4, inst->conf->group_id, id->len - 4) != 0)) {
 			inst->host->log(inst->self, OC_LOG_INFO,
-					"IKE: a client presented a group ID other than group-id; refused");
+					"IKE from %s: a group ID other than group-id; refused",
+					flow_peer_text(f, ptext, sizeof(ptext)));
 			send_plain_notify(inst, f, &m->h, N_INVALID_ID_INFORMATION);
 			return;
 		}

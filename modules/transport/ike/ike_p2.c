@@ -177,7 +177,8 @@ static void send_notify(struct ike_sa *sa, uint16_t type, const uint8_t *data, s
 	put16(body + 6, type);
 	memcpy(body + 8, sa->ic, 8);
 	memcpy(body + 16, sa->rc, 8);
-	memcpy(body + 24, data, n);
+	if (n)
+		memcpy(body + 24, data, n);
 	(void)p2_send_info(sa, PL_N, body, 24 + n);
 }
 
@@ -1063,6 +1064,10 @@ static int qm1_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 	r = qm_choose(sa, sa_pl, ke != NULL, &ch);
 	if (r < 0) {
 		sa_log(sa, OC_LOG_INFO, "quick mode: no acceptable ESP proposal (ESP-in-UDP tunnel, AES/3DES, HMAC-SHA1/SHA2)");
+		/* tell the client (RFC 2408 5.4) rather than let it retransmit
+		 * into silence until it gives up */
+		if (r == OC_E_NOTFOUND)
+			send_notify(sa, N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return r;
 	}
 	if (ke && ke->len != ike_dh_len(ch.group))
