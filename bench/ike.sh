@@ -29,6 +29,9 @@
 # Writes bench/results-ike.md (see bench/README.md, "IKE").
 #
 # Environment: T_KEEP=1 (keep the temporary directory), T_VERBOSE=1.
+# the variables tests/lib reads (SRV_*, T_RESULT_PRINTED) look unused to shellcheck;
+# the package list is split on purpose
+# shellcheck disable=SC2034,SC2046
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
