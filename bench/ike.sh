@@ -513,7 +513,7 @@ vpnc_start() {
 		"$NS_S_IP" "$IKE_GROUP" "$IKE_PSK" >"$VP_DIR/vpnc.conf"
 	chmod 0600 "$VP_DIR/vpnc.conf"
 	VP_T0=$EPOCHREALTIME
-	IKB_DIR=$VP_DIR IKB_PING=$TGT_IP ip netns exec "$NS_C" vpnc --no-detach --non-inter --pid-file "$VP_DIR/vpnc.pid" \
+	IKB_DIR=$VP_DIR IKB_PING=$TGT_IP IKB_HOST_PID=$$ ip netns exec "$NS_C" vpnc --no-detach --non-inter --pid-file "$VP_DIR/vpnc.pid" \
 		--script "$BENCH_DIR/ike-vpnc-script" --ifname "ikbt$VPNC_N" --natt-mode force-natt \
 		--local-port 0 "$VP_DIR/vpnc.conf" </dev/null >"$VP_DIR/vpnc.log" 2>&1 &
 	VP_PID=$!
@@ -655,8 +655,8 @@ HOLD=()
 wl_idle() { # LEVELS...
 	say "$TEST_SERVER: idle vpnc sessions at $* (rep $REP)"
 	local L cur=0 step c0 c1 t0 secs started up failed i p j
-	local pss_1= lvl_1= mem_1= vp_1= biggest=0 big_rate= big_cpu=
-	local cpu pss rss np mem fdmax fdsum vpss uss uss_1= top_uss= top_pss= top_sys= top_np= top_n=
+	local pss_1='' lvl_1='' mem_1='' vp_1='' biggest=0 big_rate='' big_cpu=''
+	local cpu pss rss np mem fdmax fdsum vpss uss uss_1='' top_uss='' top_pss='' top_sys='' top_np='' top_n=''
 	local -a pend=() pdir=() nxt=() nd=()
 	sleep 1
 	for L in "$@"; do
