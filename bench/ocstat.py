@@ -14,6 +14,8 @@
   ocstat.py pss ROOTPID         summed Pss/Rss (kB) of the tree
                                 (/proc/PID/smaps_rollup).
                                 Prints: "<pss_kB> <rss_kB> <nprocs>"
+  ocstat.py mem ROOTPID         "<uss_kB> <pss_kB> <rss_kB> <nprocs>" of the tree
+                                (USS = Private_Clean + Private_Dirty)
   ocstat.py fds ROOTPID         open fds per process of the tree (max, sum)
   ocstat.py snap ROOTPID [PID...]
                                 all of the above in one pass: "<cpu_s> <pss_kB>
@@ -30,7 +32,11 @@
                                 the results table (Markdown) from RAW
                                 (tab-separated: server workload rep value
                                 [note]) and INFO (key=value lines); printed
-                                and written to OUT.md
+                                and written to OUT.md. INFO's "servers"
+                                (default "ocmod ocserv") and "server_labels"
+                                name the columns, the first one is the
+                                reference of the ratios; "rows=ike" selects
+                                bench/ike.sh's rows and header
 """
 
 import json
@@ -111,6 +117,27 @@ def cmd_pss(root):
         except OSError:
             pass
     print("%d %d %d" % (pss, rss, n))
+
+
+def cmd_mem(root):
+    """USS (Private_Clean + Private_Dirty), PSS and RSS (kB) of the tree"""
+    pids, _ = tree(root)
+    uss = pss = rss = n = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    k = line.split(":", 1)[0]
+                    if k in ("Private_Clean", "Private_Dirty"):
+                        uss += int(line.split()[1])
+                    elif k == "Pss":
+                        pss += int(line.split()[1])
+                    elif k == "Rss":
+                        rss += int(line.split()[1])
+            n += 1
+        except OSError:
+            pass
+    print("%d %d %d %d" % (uss, pss, rss, n))
 
 
 def cmd_fds(root):
@@ -268,6 +295,38 @@ ROWS = [
     ("foreign_pct", "CPU used by other work during this server's measurement windows (noise indicator, see notes)", "% of all CPUs", "%.0f", "lower"),
 ]
 
+# bench/ike.sh (info "rows" = "ike"); the idle PSS rows are added per level
+ROWS_IKE_HEAD = [
+    ("up_mbps", "TCP throughput up (client->server), ESP-in-UDP", "Mbit/s", "%.0f", "higher"),
+    ("down_mbps", "TCP throughput down (server->client), ESP-in-UDP", "Mbit/s", "%.0f", "higher"),
+    ("up_cpu_gb", "up: server CPU per GB (server processes)", "CPU s/GB", "%.2f", "lower"),
+    ("down_cpu_gb", "down: server CPU per GB (server processes)", "CPU s/GB", "%.2f", "lower"),
+    ("up_box_gb", "up: whole-machine CPU per GB (both ends, kernel, softirq)", "CPU s/GB", "%.2f", "lower"),
+    ("down_box_gb", "down: whole-machine CPU per GB (both ends, kernel, softirq)", "CPU s/GB", "%.2f", "lower"),
+    ("login_median_ms", "Login latency (vpnc start to tunnel configured), median", "ms", "%.1f", "lower"),
+    ("login_p90_ms", "Login latency, p90", "ms", "%.1f", "lower"),
+    ("login_cpu_ms", "Server CPU per login (phase 1 + Xauth + mode config + quick mode + deletes)", "CPU ms", "%.2f", "lower"),
+    ("login_rate", "Sequential logins per second (incl. vpnc start and teardown)", "logins/s", "%.1f", "higher"),
+    ("ramp_rate", "Session ramp rate (concurrent vpnc logins)", "sessions/s", "%.1f", "higher"),
+    ("ramp_cpu_ms", "Server CPU per session during the ramp", "CPU ms", "%.2f", "lower"),
+]
+ROWS_IKE_TAIL = [
+    ("idle_marginal_kb", "Memory per extra idle session (USS of the server processes)", "KiB", "%.0f", "lower"),
+    ("idle_pss_kb", "Memory per extra idle session (PSS of the server processes)", "KiB", "%.0f", "lower"),
+    ("idle_sys_kb", "System memory per extra idle session (MemAvailable drop minus vpnc's PSS; incl. the kernel's, vpnc's tun devices too)", "KiB", "%.0f", "lower"),
+    ("idle_reached", "Highest idle level reached", "sessions", "%.0f", "higher"),
+    ("idle_procs", "Server processes at the highest level", "procs", "%.0f", "lower"),
+    ("foreign_pct", "CPU used by other work during this server's measurement windows (noise indicator)", "% of all CPUs", "%.0f", "lower"),
+]
+
+
+def ike_rows(info):
+    rows = list(ROWS_IKE_HEAD)
+    for lvl in info.get("ike_levels", "").split():
+        rows.append(("idle_uss_%s" % lvl, "Idle sessions: private memory (USS) of the server processes at %s" % lvl,
+                     "MiB", "%.1f", "lower"))
+    return rows + ROWS_IKE_TAIL
+
 
 def fmt(f, v):
     return f % v
@@ -299,11 +358,16 @@ def cmd_report(raw, out_md, info_path):
                 continue
             if note:
                 notes.setdefault((srv, key), []).append(note)
-    servers = ["ocmod", "ocserv"]
+    # the first server is the reference: one ratio column per other server
+    servers = info.get("servers", "ocmod ocserv").split()
+    labels = info.get("server_labels", "|".join(servers)).split("|")
+    ike = info.get("rows") == "ike"
+    rows = ike_rows(info) if ike else ROWS
     lines = []
-    lines.append("| metric | unit | ocmod | ocserv | ocmod/ocserv | better |")
-    lines.append("|---|---|---|---|---|---|")
-    for key, label, unit, f, better in ROWS:
+    lines.append("| metric | unit | %s | %s | better |" % (
+        " | ".join(labels), " | ".join("%s/%s" % (labels[0], x) for x in labels[1:])))
+    lines.append("|---|---|%s---|" % ("---|" * (2 * len(servers) - 1)))
+    for key, label, unit, f, better in rows:
         label = label.replace("PAR", info.get("par_n", "N"))
         cells = []
         med = {}
@@ -328,16 +392,21 @@ def cmd_report(raw, out_md, info_path):
                 cells.append("—")
         if not present:
             continue
-        partial = any(" sessions" in x and x.startswith("at ")
-                      for srv in servers for x in notes.get((srv, key), []))
-        if partial:
-            ratio = "— (levels differ)"
-        elif "ocmod" in med and "ocserv" in med and med["ocserv"] != 0:
-            ratio = "%.2f" % (med["ocmod"] / med["ocserv"])
-        else:
-            ratio = "—"
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (label, unit, cells[0], cells[1], ratio, better))
+        ratios = []
+        ref = servers[0]
+        for other in servers[1:]:
+            partial = any(" sessions" in x and x.startswith("at ")
+                          for srv in (ref, other) for x in notes.get((srv, key), []))
+            if partial:
+                ratios.append("— (levels differ)")
+            elif ref in med and other in med and med[other] != 0:
+                ratios.append("%.2f" % (med[ref] / med[other]))
+            else:
+                ratios.append("—")
+        lines.append("| %s | %s | %s | %s | %s |" % (label, unit, " | ".join(cells), " | ".join(ratios), better))
     table = "\n".join(lines)
+    if ike:
+        return report_ike(info, table, raw, out_md)
 
     md = []
     md.append("# ocmod benchmark results")
@@ -398,6 +467,64 @@ def cmd_report(raw, out_md, info_path):
     print(table)
 
 
+def report_ike(info, table, raw, out_md):
+    md = []
+    md.append("# ocmod IKEv1 benchmark results (vs strongSwan)")
+    md.append("")
+    md.append("Written by `bench/ike.sh%s` — see [README.md](README.md#ike-ocmods-transport-ike-vs-strongswan) "
+              "for what is measured and how." % (" --quick" if info.get("quick") == "1" else ""))
+    md.append("")
+    md.append("- date: %s" % info.get("date", "?"))
+    md.append("- machine: %s CPUs (%s), %s MiB RAM, kernel %s" % (
+        info.get("nproc", "?"), info.get("cpu", "?"), info.get("mem_mib", "?"), info.get("kernel", "?")))
+    md.append("- ocmod: %s (%s%s)" % (info.get("ocmod_version", "?"), info.get("git", "?"),
+                                      ", tracked files modified" if info.get("git_dirty") == "1" else ""))
+    md.append("- strongSwan: %s; client: vpnc %s; iperf3: %s" % (
+        info.get("swan_version", "?"), info.get("vpnc_version", "?"), info.get("iperf3_version", "?")))
+    md.append("- repetitions: %s (cells: median, then (min–max, n) when n > 1); iperf3 -t %s s; "
+              "logins: %s sequential; idle levels: %s (%s logins in flight), in the last repetition" % (
+                  info.get("reps", "?"), info.get("iperf_t", "?"), info.get("logins", "?"),
+                  info.get("ike_levels", "?"), info.get("inflight", "?")))
+    md.append("- run time: %s s" % info.get("elapsed", "?"))
+    md.append("")
+    md.append(table)
+    md.append("")
+    md.append("## Notes")
+    md.append("")
+    for k in sorted(info):
+        if k.startswith("note"):
+            md.append("- " + info[k])
+    md.append("")
+    det = [k for k in sorted(info) if k.startswith("ike_") and k != "ike_levels"]
+    if det:
+        md.append("## Details")
+        md.append("")
+        md.append("esp: the phase 1 / ESP transforms the server logged. idle: per level, sessions up, "
+                  "summed PSS/RSS of the server processes, their number, MemAvailable, the vpnc "
+                  "processes' PSS, open fds (max per process), ramp time, server CPU for the step. "
+                  "stop: time to stop the server and remove the namespaces.")
+        md.append("")
+        md.append("```")
+        for k in det:
+            md.append("%s: %s" % (k, info[k]))
+        md.append("```")
+        md.append("")
+    md.append("## Raw values")
+    md.append("")
+    md.append("<details><summary>server, metric, repetition, value, note</summary>")
+    md.append("")
+    md.append("```")
+    with open(raw) as f:
+        md.append(f.read().rstrip("\n"))
+    md.append("```")
+    md.append("")
+    md.append("</details>")
+    md.append("")
+    with open(out_md, "w") as f:
+        f.write("\n".join(md))
+    print(table)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write(__doc__)
@@ -411,6 +538,8 @@ def main():
         cmd_cpus(int(sys.argv[2]))
     elif c == "pss":
         cmd_pss(int(sys.argv[2]))
+    elif c == "mem":
+        cmd_mem(int(sys.argv[2]))
     elif c == "fds":
         cmd_fds(int(sys.argv[2]))
     elif c == "snap":
