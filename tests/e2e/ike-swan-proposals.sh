@@ -74,7 +74,7 @@ good() {
 good g2-aes128-sha1 main aes128-sha1-modp1024 aes128-sha1 \
 	"IKEv1-MM AES-CBC-128/SHA1/MODP1024 PSK+Xauth" "ESP AES-CBC-128/HMAC-SHA1-96"
 good g14-aes256-sha256-pfs main aes256-sha256-modp2048 aes256-sha256-modp2048 \
-	"IKEv1-MM AES-CBC-256/SHA2-256/MODP2048 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA2-256-128 PFS"
+	"IKEv1-MM AES-CBC-256/SHA2-256/MODP2048 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA2-256-128 PFS MODP2048"
 good g5-3des-sha1 main 3des-sha1-modp1536 3des-sha1 \
 	"IKEv1-MM 3DES-CBC-192/SHA1/MODP1536 PSK+Xauth" "ESP 3DES-CBC-192/HMAC-SHA1-96"
 good g5-3des-aggr aggressive 3des-sha1-modp1536 aes128-sha1 \
@@ -82,9 +82,9 @@ good g5-3des-aggr aggressive 3des-sha1-modp1536 aes128-sha1 \
 good g15-aes192-sha384 main aes192-sha384-modp3072 aes192-sha384 \
 	"IKEv1-MM AES-CBC-192/SHA2-384/MODP3072 PSK+Xauth" "ESP AES-CBC-192/HMAC-SHA2-384-192"
 good g16-aes256-sha512-pfs2 main aes256-sha512-modp4096 aes256-sha512-modp1024 \
-	"IKEv1-MM AES-CBC-256/SHA2-512/MODP4096 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA2-512-256 PFS"
+	"IKEv1-MM AES-CBC-256/SHA2-512/MODP4096 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA2-512-256 PFS MODP1024"
 good g14-3des-sha256 main aes128-sha256-modp2048 3des-sha256-modp1536 \
-	"IKEv1-MM AES-CBC-128/SHA2-256/MODP2048 PSK+Xauth" "ESP 3DES-CBC-192/HMAC-SHA2-256-128 PFS"
+	"IKEv1-MM AES-CBC-128/SHA2-256/MODP2048 PSK+Xauth" "ESP 3DES-CBC-192/HMAC-SHA2-256-128 PFS MODP1536"
 
 # lines N+1... of FILE (what was logged since it had N lines)
 lines() { wc -l <"$1"; }

@@ -48,10 +48,10 @@ good() {
 good "default (group 2, PFS as the server says: none)" \
 	"IKEv1-AM AES-CBC-256/SHA1/MODP1024 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96"
 good "--dh dh5 --pfs dh2" \
-	"IKEv1-AM AES-CBC-256/SHA1/MODP1536 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96 PFS" \
+	"IKEv1-AM AES-CBC-256/SHA1/MODP1536 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96 PFS MODP1024" \
 	--dh dh5 --pfs dh2
 good "--dh dh14 --pfs dh5" \
-	"IKEv1-AM AES-CBC-256/SHA1/MODP2048 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96 PFS" \
+	"IKEv1-AM AES-CBC-256/SHA1/MODP2048 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96 PFS MODP1536" \
 	--dh dh14 --pfs dh5
 good "--dh dh2 --pfs nopfs" \
 	"IKEv1-AM AES-CBC-256/SHA1/MODP1024 PSK+Xauth" "ESP AES-CBC-256/HMAC-SHA1-96" \

@@ -1107,11 +1107,17 @@ static int qm1_input(struct ike_sa *sa, const isakmp_msg_t *m, struct ike_exch *
 		if (r < 0)
 			return OC_E_PROTO;
 	}
-	snprintf(ex->desc, sizeof(ex->desc), "ESP %s-%zu/HMAC-%s-%zu%s",
-		 ch.enc == CIPH_AES ? "AES-CBC" : "3DES-CBC", ch.keylen * 8,
-		 ch.amd == MBEDTLS_MD_SHA1 ? "SHA1" : ch.amd == MBEDTLS_MD_SHA256 ? "SHA2-256" :
-		 ch.amd == MBEDTLS_MD_SHA384 ? "SHA2-384" : "SHA2-512", ch.icv * 8,
-		 ke ? " PFS" : "");
+	{
+		char pfs[24] = "";
+
+		if (ke)
+			snprintf(pfs, sizeof(pfs), " PFS MODP%zu", ike_dh_len(ch.group) * 8);
+		snprintf(ex->desc, sizeof(ex->desc), "ESP %s-%zu/HMAC-%s-%zu%s",
+			 ch.enc == CIPH_AES ? "AES-CBC" : "3DES-CBC", ch.keylen * 8,
+			 ch.amd == MBEDTLS_MD_SHA1 ? "SHA1" :
+			 ch.amd == MBEDTLS_MD_SHA256 ? "SHA2-256" :
+			 ch.amd == MBEDTLS_MD_SHA384 ? "SHA2-384" : "SHA2-512", ch.icv * 8, pfs);
+	}
 	/* the SAs: inbound usable now, outbound after HASH(3) */
 	c = sa->inst->host->zalloc(sizeof(*c));
 	if (!c)
