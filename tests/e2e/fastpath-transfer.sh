@@ -23,48 +23,6 @@ SRV_DEBUG=3
 
 head -c 1048576 /dev/urandom >"$T_DIR/up.bin"
 head -c 1048576 /dev/urandom >"$T_DIR/down.bin"
-cat >"$T_DIR/xfer.py" <<'PY'
-import socket, sys
-mode = sys.argv[1]
-def recv_all(s, limit):
-    d = bytearray()
-    while len(d) <= limit:
-        b = s.recv(65536)
-        if not b:
-            break
-        d += b
-    return bytes(d)
-if mode == "serve":  # serve HOST PORT DOWNFILE UPOUT READYFILE
-    host, port, down, upout, ready = sys.argv[2:7]
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((host, int(port)))
-    ls.listen(2)
-    ls.settimeout(60)
-    open(ready, "w").close()
-    for _ in range(2):
-        c, _a = ls.accept()
-        c.settimeout(40)
-        cmd = c.recv(1)
-        if cmd == b"U":
-            data = recv_all(c, 4 << 20)
-            open(upout, "wb").write(data)
-            c.sendall(b"OK %d\n" % len(data))
-        elif cmd == b"D":
-            c.sendall(open(down, "rb").read())
-        c.close()
-else:  # up HOST PORT FILE | down HOST PORT OUTFILE
-    host, port, f = sys.argv[2:5]
-    s = socket.create_connection((host, int(port)), timeout=40)
-    if mode == "up":
-        s.sendall(b"U" + open(f, "rb").read())
-        s.shutdown(socket.SHUT_WR)
-        sys.stdout.write(recv_all(s, 100).decode())
-    else:
-        s.sendall(b"D")
-        open(f, "wb").write(recv_all(s, 4 << 20))
-    s.close()
-PY
 
 udp_rx() { in_s cat /proc/net/snmp | awk '/^Udp:/ { if (h) print $2; h = 1 }'; }
 
@@ -73,15 +31,15 @@ transfer() {
 	local tag=$1 srv_ip port=$((5001 + ${#XFER_DONE}))
 	srv_ip=$(server_tun_addr "$OC_IP") || t_fail "$tag: no server tunnel address"
 	rm -f "$T_DIR/xfer.ready" "$T_DIR/up.recv" "$T_DIR/down.recv"
-	ip netns exec "$NS_S" timeout 90 "$T_PYTHON" "$T_DIR/xfer.py" serve "$srv_ip" "$port" \
-		"$T_DIR/down.bin" "$T_DIR/up.recv" "$T_DIR/xfer.ready" >"$T_DIR/xfer-server.$tag.log" 2>&1 &
+	ip netns exec "$NS_S" timeout 90 "$T_PYTHON" "$T_LIB_DIR/xfer.py" serve "$srv_ip" "$port" \
+		"$T_DIR/down.bin" "$T_DIR/up.recv" "$T_DIR/xfer.ready" 60 40 >"$T_DIR/xfer-server.$tag.log" 2>&1 &
 	local xpid=$!
 	t_register_pid "$xpid"
 	wait_until -p "$xpid" 10 test -f "$T_DIR/xfer.ready" ||
 		t_fail "$tag: transfer service did not start: $(tail -n1 "$T_DIR/xfer-server.$tag.log")"
-	in_c timeout 45 "$T_PYTHON" "$T_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" >"$T_DIR/up.$tag.out" 2>&1 ||
+	in_c timeout 45 "$T_PYTHON" "$T_LIB_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" 40 >"$T_DIR/up.$tag.out" 2>&1 ||
 		t_fail "$tag: upload failed: $(tail -n1 "$T_DIR/up.$tag.out")"
-	in_c timeout 45 "$T_PYTHON" "$T_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" >"$T_DIR/down.$tag.out" 2>&1 ||
+	in_c timeout 45 "$T_PYTHON" "$T_LIB_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" 40 >"$T_DIR/down.$tag.out" 2>&1 ||
 		t_fail "$tag: download failed: $(tail -n1 "$T_DIR/down.$tag.out")"
 	wait_until 10 t__dead "$xpid"
 	[ "$(sha256sum <"$T_DIR/up.bin")" = "$(sha256sum <"$T_DIR/up.recv")" ] ||

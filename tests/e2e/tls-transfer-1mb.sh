@@ -24,51 +24,9 @@ srv_ip=$(server_tun_addr "$OC_IP") || t_fail "cannot find the server tunnel addr
 head -c 1048576 /dev/urandom >"$T_DIR/up.bin"
 head -c 1048576 /dev/urandom >"$T_DIR/down.bin"
 
-cat >"$T_DIR/xfer.py" <<'PY'
-import socket, sys, time
-mode = sys.argv[1]
-def recv_all(s, limit):
-    d = bytearray()
-    while len(d) <= limit:
-        b = s.recv(65536)
-        if not b:
-            break
-        d += b
-    return bytes(d)
-if mode == "serve":  # serve HOST PORT DOWNFILE UPOUT READYFILE
-    host, port, down, upout, ready = sys.argv[2:7]
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((host, int(port)))
-    ls.listen(2)
-    ls.settimeout(40)
-    open(ready, "w").close()
-    for _ in range(2):
-        c, _a = ls.accept()
-        c.settimeout(30)
-        cmd = c.recv(1)
-        if cmd == b"U":
-            data = recv_all(c, 4 << 20)
-            open(upout, "wb").write(data)
-            c.sendall(b"OK %d\n" % len(data))
-        elif cmd == b"D":
-            c.sendall(open(down, "rb").read())
-        c.close()
-else:  # up HOST PORT FILE | down HOST PORT OUTFILE
-    host, port, f = sys.argv[2:5]
-    s = socket.create_connection((host, int(port)), timeout=30)
-    if mode == "up":
-        s.sendall(b"U" + open(f, "rb").read())
-        s.shutdown(socket.SHUT_WR)
-        sys.stdout.write(recv_all(s, 100).decode())
-    else:
-        s.sendall(b"D")
-        open(f, "wb").write(recv_all(s, 4 << 20))
-    s.close()
-PY
 
 port=5001
-ip netns exec "$NS_S" timeout 50 "$T_PYTHON" "$T_DIR/xfer.py" serve "$srv_ip" "$port" \
+ip netns exec "$NS_S" timeout 50 "$T_PYTHON" "$T_LIB_DIR/xfer.py" serve "$srv_ip" "$port" \
 	"$T_DIR/down.bin" "$T_DIR/up.recv" "$T_DIR/xfer.ready" >"$T_DIR/xfer-server.log" 2>&1 &
 xpid=$!
 t_register_pid "$xpid"
@@ -76,9 +34,9 @@ wait_until -p "$xpid" 10 test -f "$T_DIR/xfer.ready" ||
 	t_fail "transfer service did not start on $srv_ip: $(tail -n1 "$T_DIR/xfer-server.log")"
 
 t0=$(now_ms)
-in_c timeout 30 "$T_PYTHON" "$T_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" >"$T_DIR/up.out" 2>&1 ||
+in_c timeout 30 "$T_PYTHON" "$T_LIB_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" >"$T_DIR/up.out" 2>&1 ||
 	t_fail "upload through the tunnel failed: $(tail -n1 "$T_DIR/up.out")"
-in_c timeout 30 "$T_PYTHON" "$T_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" >"$T_DIR/down.out" 2>&1 ||
+in_c timeout 30 "$T_PYTHON" "$T_LIB_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" >"$T_DIR/down.out" 2>&1 ||
 	t_fail "download through the tunnel failed: $(tail -n1 "$T_DIR/down.out")"
 t1=$(now_ms)
 

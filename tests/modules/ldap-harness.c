@@ -24,28 +24,9 @@
 #include <string.h>
 
 #include "ocmod.h"
+#include "../lib/testutil.h"
 
-static unsigned n_tests;
-static unsigned n_failed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void check(bool cond, const char *fmt, ...) OC_PRINTF(2, 3);
-static void check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&lock);
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	pthread_mutex_unlock(&lock);
-}
 
 /* ---- host ---- */
 
@@ -71,24 +52,8 @@ static bool h_log_enabled(oc_instance_t *self, int level)
 	return level <= OC_LOG_DEBUG1;
 }
 
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 static void *h_zalloc(size_t n) { return calloc(1, n); }
 static void h_free(void *p) { free(p); }
-static char *h_strdup(const char *s) { return s != NULL ? strdup(s) : NULL; }
-static void h_memzero(void *p, size_t n) { explicit_bzero(p, n); }
 
 static const oc_host_t host = {
 	.size = sizeof(oc_host_t),

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "oc-module.h"
+#include "../lib/testutil.h"
 
 static struct event_base *base;
 static const oc_module_descriptor_t *desc;
@@ -58,23 +59,9 @@ static void h_log(oc_instance_t *self, int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 static bool h_log_enabled(oc_instance_t *self, int level) { return true; }
 static void *h_zalloc(size_t n) { return calloc(1, n ? n : 1); }
 static void h_free(void *p) { free(p); }
-static char *h_strdup(const char *s) { return s ? strdup(s) : NULL; }
-static void h_memzero(void *p, size_t n) { if (p) explicit_bzero(p, n); }
 static int h_random(void *b, size_t n) { memset(b, 0x5a, n); return 0; }
 static struct event_base *h_event_base(oc_instance_t *self) { return base; }
 

@@ -38,6 +38,7 @@
 #include <event2/event.h>
 
 #include "oc-module.h"
+#include "../lib/testutil.h"
 
 struct oc_conn {
 	int id;
@@ -110,22 +111,8 @@ static bool h_log_enabled(oc_instance_t *self, int level)
 	return true;
 }
 
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 static void *h_zalloc(size_t n) { return calloc(1, n); }
 static void h_free(void *p) { free(p); }
-static char *h_strdup(const char *s) { return s ? strdup(s) : NULL; }
-static void h_memzero(void *p, size_t n) { if (p && n) explicit_bzero(p, n); }
 
 static int h_random(void *buf, size_t n)
 {

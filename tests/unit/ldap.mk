@@ -4,7 +4,8 @@
 if HAVE_LDAP
 check_PROGRAMS += tests/unit/test-ldap-util
 tests_unit_test_ldap_util_SOURCES = tests/unit/test-ldap-util.c \
-	modules/auth/ldap/ldap-util.c
+	modules/auth/ldap/ldap-util.c \
+	modules/auth/common/authutil.c modules/auth/common/authutil.h
 tests_unit_test_ldap_util_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/modules/auth/ldap $(LDAP_CFLAGS)
 tests_unit_test_ldap_util_LDADD = $(LDAP_LIBS)
 TESTS += tests/unit/test-ldap-util

@@ -24,103 +24,15 @@
 #include <unistd.h>
 
 #include "ocmod.h"
-
-/* ---- TAP ---- */
-
-static unsigned n_tests;
-static unsigned n_failed;
-
-static bool check(bool cond, const char *fmt, ...) OC_PRINTF(2, 3);
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return cond;
-}
+#include "../lib/testutil.h"
+#define TESTLOG_TAG "cert"
+#include "../lib/testlog.h"
 
 /* ---- the host ---- */
-
-static char *log_text; /* everything the module logged */
-static size_t log_len;
-
-static void log_clear(void)
-{
-	free(log_text);
-	log_text = NULL;
-	log_len = 0;
-}
-
-static void h_vlog(int level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void h_vlog(int level, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	size_t n;
-	char *p;
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	p = realloc(log_text, log_len + n + 2);
-	if (p != NULL) {
-		log_text = p;
-		memcpy(log_text + log_len, buf, n);
-		log_len += n;
-		log_text[log_len++] = '\n';
-		log_text[log_len] = '\0';
-	}
-	if (level <= OC_LOG_INFO)
-		fprintf(stderr, "# [cert:%d] %s\n", level, buf);
-}
-
-static void h_log(oc_instance_t *self, int level, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_log(oc_instance_t *self, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	h_vlog(level, fmt, ap);
-	va_end(ap);
-}
-
-static void h_conn_log(oc_conn_t *conn, int level, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_conn_log(oc_conn_t *conn, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	h_vlog(level, fmt, ap);
-	va_end(ap);
-}
 
 static bool h_log_enabled(oc_instance_t *self, int level)
 {
 	return true;
-}
-
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
 }
 
 static void *h_zalloc(size_t n)
@@ -131,16 +43,6 @@ static void *h_zalloc(size_t n)
 static void h_free(void *p)
 {
 	free(p);
-}
-
-static char *h_strdup(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-static void h_memzero(void *p, size_t n)
-{
-	explicit_bzero(p, n);
 }
 
 static int h_random(void *buf, size_t n)

@@ -22,30 +22,8 @@
 #include <string.h>
 
 #include "ocmod.h"
+#include "../lib/testutil.h"
 #include "lzs.h"
-
-/* ---- TAP ---- */
-
-static unsigned n_tests;
-static unsigned n_failed;
-
-static bool check(bool cond, const char *fmt, ...) OC_PRINTF(2, 3);
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return cond;
-}
 
 /* ---- helpers ---- */
 
@@ -178,21 +156,6 @@ static size_t make_text(uint8_t *p, size_t len)
 extern const oc_module_descriptor_t oc_module_descriptor;
 
 static int n_allocs;
-
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
 
 static void *h_zalloc(size_t n)
 {

@@ -26,109 +26,15 @@
 #include <unistd.h>
 
 #include "ocmod.h"
-
-/* ---- TAP ---- */
-
-static unsigned n_tests;
-static unsigned n_failed;
-static bool tap_quiet; /* --check: report failures only, on stderr */
-
-static bool check(bool cond, const char *fmt, ...) OC_PRINTF(2, 3);
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	if (tap_quiet && cond)
-		return cond;
-	fprintf(tap_quiet ? stderr : stdout, "%s %u - ",
-	        cond ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vfprintf(tap_quiet ? stderr : stdout, fmt, ap);
-	va_end(ap);
-	fprintf(tap_quiet ? stderr : stdout, "\n");
-	fflush(stdout);
-	return cond;
-}
+#include "../lib/testutil.h"
+#define TESTLOG_TAG "plain"
+#include "../lib/testlog.h"
 
 /* ---- the host ---- */
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *log_text;     /* everything the module logged */
-static size_t log_len;
-static bool log_quiet;
-
-static void log_append(const char *s)
-{
-	size_t n = strlen(s);
-	char *p = NULL;
-
-	pthread_mutex_lock(&log_lock);
-	p = realloc(log_text, log_len + n + 2);
-	if (p != NULL) {
-		log_text = p;
-		memcpy(log_text + log_len, s, n);
-		log_len += n;
-		log_text[log_len++] = '\n';
-		log_text[log_len] = '\0';
-	}
-	pthread_mutex_unlock(&log_lock);
-}
-
-static void h_vlog(int level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void h_vlog(int level, const char *fmt, va_list ap)
-{
-	char buf[1024];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_append(buf);
-	if (!log_quiet && level <= OC_LOG_INFO)
-		fprintf(stderr, "# [plain:%d] %s\n", level, buf);
-}
-
-static void h_log(oc_instance_t *self, int level, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_log(oc_instance_t *self, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	h_vlog(level, fmt, ap);
-	va_end(ap);
-}
-
-static void h_conn_log(oc_conn_t *conn, int level, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_conn_log(oc_conn_t *conn, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	h_vlog(level, fmt, ap);
-	va_end(ap);
-}
 
 static bool h_log_enabled(oc_instance_t *self, int level)
 {
 	return true;
-}
-
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-	OC_PRINTF(3, 4);
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
 }
 
 static void *h_zalloc(size_t n)
@@ -139,16 +45,6 @@ static void *h_zalloc(size_t n)
 static void h_free(void *p)
 {
 	free(p);
-}
-
-static char *h_strdup(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-static void h_memzero(void *p, size_t n)
-{
-	explicit_bzero(p, n);
 }
 
 static int h_random(void *buf, size_t n)

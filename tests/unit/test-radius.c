@@ -32,29 +32,7 @@
 
 #include "ocmod.h"
 #include "reply.h"
-
-/* ---- TAP ---- */
-
-static unsigned n_tests;
-static unsigned n_failed;
-
-static bool check(bool cond, const char *fmt, ...) OC_PRINTF(2, 3);
-
-static bool check(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%s %u - ", cond ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return cond;
-}
+#include "../lib/testutil.h"
 
 static char tmpdir[] = "/tmp/ocm-test-radius.XXXXXX";
 
@@ -359,23 +337,8 @@ static bool h_log_enabled(oc_instance_t *self, int level)
 	return true;
 }
 
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...) OC_PRINTF(3, 4);
-static void h_error_set(oc_error_t *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 static void *h_zalloc(size_t n) { return calloc(1, n); }
 static void h_free(void *p) { free(p); }
-static char *h_strdup(const char *s) { return s != NULL ? strdup(s) : NULL; }
-static void h_memzero(void *p, size_t n) { explicit_bzero(p, n); }
 static int h_random(void *buf, size_t n)
 {
 	return getrandom(buf, n, 0) == (ssize_t)n ? 0 : OC_E_IO;

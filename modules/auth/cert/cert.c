@@ -39,6 +39,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "ocmod.h"
+#include "../common/authutil.h"
 
 #define CERT_MAX_DER (64 * 1024)   /* a client certificate larger than this is refused */
 #define CERT_MAX_NAME 255          /* bytes of a user or group name */
@@ -1006,16 +1007,10 @@ static int cert_get_identity(void *sess, oc_identity_t *id)
 {
 	struct cert_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->username;
-	id->groups = (const char *const *)s->groups;
-	id->n_groups = s->n_groups;
-	id->attrs = NULL;
-	id->n_attrs = 0;
-	return 0;
+	return auth_identity_set(id, s->username, (const char *const *)s->groups,
+	                         s->n_groups, NULL, 0);
 }
 
 static void cert_session_free(void *sess)

@@ -23,8 +23,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +37,7 @@
 #include <gssapi/gssapi_krb5.h>
 
 #include "ocmod.h"
+#include "../common/authutil.h"
 
 #define GSS_MAX_LEGS 8           /* SPNEGO round trips in one attempt */
 #define GSS_MAX_USERNAME 255
@@ -230,115 +229,6 @@ static void gss_cred_errstr(const struct gss_inst *gi, OM_uint32 maj,
 	gss_errstr(maj, min, GSS_C_NO_OID, buf, len);
 }
 
-static void str_list_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/*
- * The Unix groups of @p user (a local account): its primary group first,
- * then the others, each with gid >= gid_min (ocserv: the primary group is
- * the default one).  No account: no groups, not an error.
- */
-static int gss_lookup_groups(struct gss_sess *s, const char *user)
-{
-	struct passwd pw, *pwr = NULL;
-	struct group gr, *grr = NULL;
-	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
-	size_t bufsz = hint > 0 ? (size_t)hint : 16384;
-	char *buf = NULL;
-	gid_t *gids = NULL;
-	int ng = 64, i, r;
-	int ret = OC_E_NOMEM;
-
-	for (;;) {
-		char *nb = realloc(buf, bufsz);
-
-		if (nb == NULL)
-			goto out;
-		buf = nb;
-		r = getpwnam_r(user, &pw, buf, bufsz, &pwr);
-		if (r != ERANGE || bufsz >= (1u << 20))
-			break;
-		bufsz *= 2;
-	}
-	if (r != 0 || pwr == NULL) {
-		ret = 0; /* not a local account */
-		goto out;
-	}
-	for (;;) {
-		int got = ng;
-		gid_t *nv = realloc(gids, (size_t)ng * sizeof(*gids));
-
-		if (nv == NULL)
-			goto out;
-		gids = nv;
-		if (getgrouplist(user, pw.pw_gid, gids, &got) >= 0) {
-			ng = got;
-			break;
-		}
-		if (got <= ng)
-			got = ng * 2;
-		if (got > 65536) {
-			ret = 0;
-			goto out;
-		}
-		ng = got;
-	}
-	/* the primary group first */
-	for (i = 1; i < ng; i++) {
-		if (gids[i] == pw.pw_gid) {
-			gids[i] = gids[0];
-			gids[0] = pw.pw_gid;
-			break;
-		}
-	}
-	s->groups = calloc((size_t)ng + 1, sizeof(*s->groups));
-	if (s->groups == NULL)
-		goto out;
-	for (i = 0; i < ng && s->n_groups < GSS_MAX_GROUPS; i++) {
-		size_t k;
-		bool dup = false;
-
-		if ((uint32_t)gids[i] < s->inst->gid_min)
-			continue;
-		for (;;) {
-			r = getgrgid_r(gids[i], &gr, buf, bufsz, &grr);
-			if (r != ERANGE || bufsz >= (1u << 22))
-				break;
-			bufsz *= 2;
-			{
-				char *nb = realloc(buf, bufsz);
-
-				if (nb == NULL)
-					goto out;
-				buf = nb;
-			}
-		}
-		if (r != 0 || grr == NULL || grr->gr_name == NULL ||
-		    grr->gr_name[0] == '\0')
-			continue;
-		for (k = 0; k < s->n_groups; k++)
-			if (strcmp(s->groups[k], grr->gr_name) == 0)
-				dup = true;
-		if (dup)
-			continue;
-		s->groups[s->n_groups] = strdup(grr->gr_name);
-		if (s->groups[s->n_groups] == NULL)
-			goto out;
-		s->n_groups++;
-	}
-	ret = 0;
-out:
-	free(gids);
-	free(buf);
-	return ret;
-}
-
 /* ---- module ops ---- */
 
 static void gss_destroy(void *inst)
@@ -507,7 +397,8 @@ static oc_auth_status_t gss_finish(struct gss_sess *s, gss_name_t client,
 	}
 	memcpy(s->username, name->value, name->length);
 	s->username[name->length] = '\0';
-	if (gss_lookup_groups(s, s->username) < 0) {
+	if (auth_unix_groups(s->username, gi->gid_min, GSS_MAX_GROUPS, &s->groups,
+	                     &s->n_groups) < 0) {
 		snprintf(reason, rlen, "out of memory");
 		st = OC_AUTH_ERROR;
 		goto out;
@@ -629,16 +520,10 @@ static int gss_get_identity(void *sess, oc_identity_t *id)
 {
 	struct gss_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->username;
-	id->groups = (const char *const *)s->groups;
-	id->n_groups = s->n_groups;
-	id->attrs = NULL;
-	id->n_attrs = 0;
-	return 0;
+	return auth_identity_set(id, s->username, (const char *const *)s->groups,
+	                         s->n_groups, NULL, 0);
 }
 
 static void gss_session_free(void *sess)
@@ -654,7 +539,7 @@ static void gss_session_free(void *sess)
 		gss_release_cred(&min, &s->cred);
 	gss_release_buffer(&min, &s->out);
 	free(s->username);
-	str_list_free(s->groups, s->n_groups);
+	auth_strv_free(s->groups, s->n_groups);
 	s->inst->host->free(s);
 }
 

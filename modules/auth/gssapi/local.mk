@@ -3,7 +3,8 @@
 # The .la lives in modules/ so that every module's .so is in modules/.libs/.
 if HAVE_GSSAPI
 module_LTLIBRARIES += modules/auth_gssapi.la
-modules_auth_gssapi_la_SOURCES = modules/auth/gssapi/gssapi.c
+modules_auth_gssapi_la_SOURCES = modules/auth/gssapi/gssapi.c \
+	modules/auth/common/authutil.c modules/auth/common/authutil.h
 modules_auth_gssapi_la_CPPFLAGS = $(MODULE_CPPFLAGS)
 modules_auth_gssapi_la_CFLAGS = $(AM_CFLAGS) $(GSSAPI_CFLAGS)
 # a per-target _LDFLAGS replaces AM_LDFLAGS: keep its sanitizer flags

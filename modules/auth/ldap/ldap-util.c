@@ -7,6 +7,7 @@
 #include <ldap.h>
 
 #include "ldap-util.h"
+#include "../common/authutil.h"
 
 static void set_why(char *why, size_t whylen, const char *msg)
 {
@@ -162,17 +163,7 @@ nospace:
 
 bool ocldap_username_ok(const char *u)
 {
-	size_t i;
-
-	if (u == NULL || u[0] == '\0')
-		return false;
-	for (i = 0; u[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)u[i];
-
-		if (i >= OCLDAP_MAX_USERNAME || c < 0x20 || c == 0x7f)
-			return false;
-	}
-	return true;
+	return auth_username_ok(u, OCLDAP_MAX_USERNAME);
 }
 
 /* Copy a candidate group name, refusing empty, long or unprintable ones. */

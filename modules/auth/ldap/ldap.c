@@ -58,6 +58,7 @@
 
 #include "ocmod.h"
 #include "ldap-util.h"
+#include "../common/authutil.h"
 
 #define LA_MAX_RECHALLENGES 3
 #define LA_MAX_GROUPS 256
@@ -760,21 +761,12 @@ out:
 /* the login                                                            */
 /* ------------------------------------------------------------------ */
 
-static void la_names_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void la_entry_clear(struct la_entry *e)
 {
 	if (e->dn != NULL)
 		ldap_memfree(e->dn);
 	free(e->canon);
-	la_names_free(e->groups, e->n_groups);
+	auth_strv_free(e->groups, e->n_groups);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -1038,10 +1030,7 @@ static void la_authenticate(struct la_sess *s, const char *user,
 		la_set(r, OC_AUTH_ERROR, "out of memory");
 		goto out;
 	}
-	if (s->username != NULL) {
-		host->memzero(s->username, strlen(s->username));
-		host->free(s->username);
-	}
+	auth_host_wipe_free(host, s->username);
 	s->username = canon;
 	s->groups = e.groups;
 	s->n_groups = e.n_groups;
@@ -1488,41 +1477,6 @@ fail:
 	return OC_E_NOMEM;
 }
 
-static const char *la_field(const oc_auth_input_t *in, const char *name)
-{
-	size_t i;
-
-	if (in->fields == NULL)
-		return NULL;
-	for (i = 0; i < in->n_fields; i++)
-		if (in->fields[i].name != NULL &&
-		    strcmp(in->fields[i].name, name) == 0)
-			return in->fields[i].value;
-	return NULL;
-}
-
-static void la_prompt(oc_auth_prompt_t *p, const char *name, const char *label,
-                      oc_prompt_type_t type)
-{
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->label, sizeof(p->label), "%s", label);
-	p->type = type;
-}
-
-static oc_auth_status_t la_challenge(struct la_sess *s, oc_auth_output_t *out)
-{
-	out->n_prompts = 0;
-	if (!s->user_fixed)
-		la_prompt(&out->prompts[out->n_prompts++], "username",
-		          "Username:", OC_PROMPT_TEXT);
-	la_prompt(&out->prompts[out->n_prompts++], "password", "Password:",
-	          OC_PROMPT_PASSWORD);
-	snprintf(out->message, sizeof(out->message), "%s",
-	         s->user_fixed ? "Please enter your password."
-	                       : "Please enter your username and password.");
-	return OC_AUTH_CHALLENGE;
-}
-
 static oc_auth_status_t la_step(void *sess, const oc_auth_input_t *in,
                                 oc_auth_output_t *out, oc_auth_done_fn done,
                                 void *done_arg)
@@ -1546,17 +1500,17 @@ static oc_auth_status_t la_step(void *sess, const oc_auth_input_t *in,
 		goto out;
 	}
 	if (in == NULL)
-		return la_challenge(s, out);
+		return auth_ask_credentials(out, s->user_fixed);
 	if (OC_OPS_HAS(oc_auth_input_t, in->size, n_fields)) {
-		username = s->user_fixed ? s->username : la_field(in, "username");
-		password = la_field(in, "password");
+		username = s->user_fixed ? s->username : auth_field(in, "username");
+		password = auth_field(in, "password");
 	}
 	if (username == NULL || password == NULL) {
 		if (++s->rechallenges > LA_MAX_RECHALLENGES) {
 			la_set(&r, OC_AUTH_FAIL, "missing credentials");
 			goto out;
 		}
-		return la_challenge(s, out);
+		return auth_ask_credentials(out, s->user_fixed);
 	}
 	ocldap_log_safe(username, user_log, sizeof(user_log));
 	if (!ocldap_username_ok(username)) {
@@ -1585,16 +1539,10 @@ static int la_get_identity(void *sess, oc_identity_t *id)
 {
 	struct la_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->username;
-	id->groups = (const char *const *)s->groups;
-	id->n_groups = s->n_groups;
-	id->attrs = NULL;
-	id->n_attrs = 0;
-	return 0;
+	return auth_identity_set(id, s->username, (const char *const *)s->groups,
+	                         s->n_groups, NULL, 0);
 }
 
 static void la_session_free(void *sess)
@@ -1605,11 +1553,8 @@ static void la_session_free(void *sess)
 	if (s == NULL)
 		return;
 	host = s->inst->host;
-	if (s->username != NULL) {
-		host->memzero(s->username, strlen(s->username));
-		host->free(s->username);
-	}
-	la_names_free(s->groups, s->n_groups);
+	auth_host_wipe_free(host, s->username);
+	auth_strv_free(s->groups, s->n_groups);
 	host->memzero(s, sizeof(*s));
 	host->free(s);
 }

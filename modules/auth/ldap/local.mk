@@ -4,7 +4,8 @@
 if HAVE_LDAP
 module_LTLIBRARIES += modules/auth_ldap.la
 modules_auth_ldap_la_SOURCES = modules/auth/ldap/ldap.c \
-	modules/auth/ldap/ldap-util.c modules/auth/ldap/ldap-util.h
+	modules/auth/ldap/ldap-util.c modules/auth/ldap/ldap-util.h \
+	modules/auth/common/authutil.c modules/auth/common/authutil.h
 modules_auth_ldap_la_CPPFLAGS = $(MODULE_CPPFLAGS) $(LDAP_CFLAGS)
 # a per-target _LDFLAGS replaces AM_LDFLAGS: keep its sanitizer flags
 modules_auth_ldap_la_LDFLAGS = $(AM_LDFLAGS) $(MODULE_LDFLAGS)

@@ -33,7 +33,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -50,6 +49,7 @@
 #include <event2/event.h>
 
 #include "ocmod.h"
+#include "../common/authutil.h"
 
 #define PAM_MOD_MAX_USERNAME 255
 #define PAM_MOD_MAX_ANSWER 1024         /* bytes of one answer */
@@ -171,31 +171,19 @@ struct pam_job {
 	size_t n_groups;
 };
 
-static void wipe_free(char *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
-}
-
 static void job_free(struct pam_job *j)
 {
-	size_t i;
-
 	if (j == NULL)
 		return;
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j->service);
-	wipe_free(j->user);
+	auth_wipe_free(j->user);
 	free(j->rhost);
-	wipe_free(j->preset);
-	wipe_free(j->answer);
-	wipe_free(j->canon);
-	for (i = 0; i < j->n_groups; i++)
-		free(j->groups[i]);
-	free(j->groups);
+	auth_wipe_free(j->preset);
+	auth_wipe_free(j->answer);
+	auth_wipe_free(j->canon);
+	auth_strv_free(j->groups, j->n_groups);
 	explicit_bzero(j, sizeof(*j));
 	free(j);
 }
@@ -281,7 +269,7 @@ static int job_ask(struct pam_job *j, int style, const char *text,
 	j->seq++;
 	j->style = style;
 	snprintf(j->prompt, sizeof(j->prompt), "%s", text != NULL ? text : "");
-	wipe_free(j->answer);
+	auth_wipe_free(j->answer);
 	j->answer = NULL;
 	j->asking = true;
 	job_notify_locked(j);
@@ -299,7 +287,7 @@ static int job_ask(struct pam_job *j, int style, const char *text,
 		ret = PAM_SUCCESS;
 	}
 out:
-	wipe_free(j->answer);
+	auth_wipe_free(j->answer);
 	j->answer = NULL;
 	pthread_mutex_unlock(&j->mu);
 	return ret;
@@ -347,94 +335,9 @@ static int job_conv(int n, const struct pam_message **msg,
 	return PAM_SUCCESS;
 fail:
 	for (i = 0; i < n; i++)
-		wipe_free(resp[i].resp);
+		auth_wipe_free(resp[i].resp);
 	free(resp);
 	return PAM_CONV_ERR;
-}
-
-/* Thread: the user's Unix groups with gid >= gid_min (none if no account). */
-static void job_lookup_groups(struct pam_job *j, const char *user)
-{
-	struct passwd pw, *pwr = NULL;
-	struct group gr, *grr = NULL;
-	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
-	size_t bufsz = hint > 0 ? (size_t)hint : 16384;
-	char *buf = NULL;
-	gid_t *gids = NULL;
-	int ng = 64;
-	int i;
-	int r;
-
-	for (;;) {
-		char *nb = realloc(buf, bufsz);
-
-		if (nb == NULL)
-			goto out;
-		buf = nb;
-		r = getpwnam_r(user, &pw, buf, bufsz, &pwr);
-		if (r != ERANGE || bufsz >= (1u << 20))
-			break;
-		bufsz *= 2;
-	}
-	if (r != 0 || pwr == NULL)
-		goto out; /* no Unix account (e.g. LDAP-only via PAM): no groups */
-
-	for (;;) {
-		int got = ng;
-		gid_t *ng_v = realloc(gids, (size_t)ng * sizeof(*gids));
-
-		if (ng_v == NULL)
-			goto out;
-		gids = ng_v;
-		if (getgrouplist(user, pw.pw_gid, gids, &got) >= 0) {
-			ng = got;
-			break;
-		}
-		if (got <= ng) /* should not happen; be safe */
-			got = ng * 2;
-		if (got > 65536)
-			goto out;
-		ng = got;
-	}
-
-	j->groups = calloc((size_t)ng + 1, sizeof(*j->groups));
-	if (j->groups == NULL)
-		goto out;
-	for (i = 0; i < ng && j->n_groups < PAM_MOD_MAX_GROUPS; i++) {
-		size_t k;
-		bool dup = false;
-
-		if ((uint32_t)gids[i] < j->gid_min)
-			continue;
-		for (;;) {
-			r = getgrgid_r(gids[i], &gr, buf, bufsz, &grr);
-			if (r != ERANGE || bufsz >= (1u << 22))
-				break;
-			bufsz *= 2;
-			{
-				char *nb = realloc(buf, bufsz);
-
-				if (nb == NULL)
-					goto out;
-				buf = nb;
-			}
-		}
-		if (r != 0 || grr == NULL || grr->gr_name == NULL ||
-		    grr->gr_name[0] == '\0')
-			continue; /* a gid without a name */
-		for (k = 0; k < j->n_groups; k++)
-			if (strcmp(j->groups[k], grr->gr_name) == 0)
-				dup = true;
-		if (dup)
-			continue;
-		j->groups[j->n_groups] = strdup(grr->gr_name);
-		if (j->groups[j->n_groups] == NULL)
-			goto out;
-		j->n_groups++;
-	}
-out:
-	free(gids);
-	free(buf);
 }
 
 static void *job_thread(void *arg)
@@ -472,8 +375,10 @@ static void *job_thread(void *arg)
 			canon = strdup(j->user);
 		if (canon == NULL)
 			rc = PAM_BUF_ERR;
-		else
-			job_lookup_groups(j, canon);
+		else /* none without a Unix account (e.g. LDAP-only via
+		      * PAM), those found so far when memory is short */
+			(void)auth_unix_groups(canon, j->gid_min, PAM_MOD_MAX_GROUPS,
+			                       &j->groups, &j->n_groups);
 	}
 done:
 	pthread_mutex_lock(&j->mu);
@@ -481,7 +386,7 @@ done:
 	pthread_mutex_unlock(&j->mu);
 	if (ph != NULL)
 		pam_end(ph, rc);
-	wipe_free(j->preset); /* never asked for */
+	auth_wipe_free(j->preset); /* never asked for */
 	j->preset = NULL;
 
 	pthread_mutex_lock(&j->mu);
@@ -592,64 +497,24 @@ static void sess_release_job(struct pam_sess *s)
 	pthread_mutex_lock(&j->mu);
 	j->orphaned = true;
 	j->cancelled = true;
-	wipe_free(j->answer);
+	auth_wipe_free(j->answer);
 	j->answer = NULL;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	job_unref(j);
 }
 
-static const char *in_field(const oc_auth_input_t *in, const char *name)
-{
-	size_t i;
-
-	if (in == NULL || !OC_OPS_HAS(oc_auth_input_t, in->size, n_fields) ||
-	    in->fields == NULL)
-		return NULL;
-	for (i = 0; i < in->n_fields; i++)
-		if (in->fields[i].name != NULL && in->fields[i].value != NULL &&
-		    strcmp(in->fields[i].name, name) == 0)
-			return in->fields[i].value;
-	return NULL;
-}
-
 /* A username we hand to PAM: non-empty, bounded, no control characters. */
 static bool username_ok(const char *u)
 {
-	size_t n;
-
-	if (u == NULL || u[0] == '\0')
-		return false;
-	for (n = 0; u[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)u[n];
-
-		if (c < 0x20 || c == 0x7f || n >= PAM_MOD_MAX_USERNAME)
-			return false;
-	}
-	return true;
-}
-
-static void set_prompt(oc_auth_prompt_t *p, const char *name,
-                       const char *label, oc_prompt_type_t type)
-{
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->label, sizeof(p->label), "%s", label);
-	p->type = type;
+	return auth_username_ok(u, PAM_MOD_MAX_USERNAME);
 }
 
 static oc_auth_status_t creds_challenge(struct pam_sess *s,
                                         oc_auth_output_t *out)
 {
-	out->n_prompts = 0;
-	set_prompt(&out->prompts[out->n_prompts++], "username", "Username:",
-	           OC_PROMPT_TEXT);
-	set_prompt(&out->prompts[out->n_prompts++], "password", "Password:",
-	           OC_PROMPT_PASSWORD);
-	snprintf(out->message, sizeof(out->message), "%s",
-	         "Please enter your username and password.");
 	s->state = ST_CREDS;
-	return OC_AUTH_CHALLENGE;
+	return auth_ask_credentials(out, false);
 }
 
 /* Copy the stored form into @p out. */
@@ -690,9 +555,9 @@ static void present_locked(struct pam_sess *s, struct pam_job *j)
 	/* the first secret of an attempt whose username came from an
 	 * earlier method is "password"; every later one is
 	 * "secondary_password" (what AnyConnect clients expect) */
-	set_prompt(&s->prompt, first ? "password" : "secondary_password",
-	           label, j->style == PAM_PROMPT_ECHO_ON ? OC_PROMPT_TEXT
-	                                                 : OC_PROMPT_PASSWORD);
+	auth_prompt_set(&s->prompt, first ? "password" : "secondary_password",
+	                label, j->style == PAM_PROMPT_ECHO_ON ? OC_PROMPT_TEXT
+	                                                      : OC_PROMPT_PASSWORD);
 	if (j->info[0] != '\0')
 		snprintf(s->message, sizeof(s->message), "%s", j->info);
 	else
@@ -701,15 +566,6 @@ static void present_locked(struct pam_sess *s, struct pam_job *j)
 	s->presented_seq = j->seq;
 	s->n_presented++;
 	s->rechallenges = 0;
-}
-
-static void str_list_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* The thread finished: take its result (job still held). */
@@ -983,9 +839,9 @@ static oc_auth_status_t job_start(struct pam_sess *s, const char *preset,
 fail_free:
 	/* mutex/cond not initialised here: free by hand */
 	free(j->service);
-	wipe_free(j->user);
+	auth_wipe_free(j->user);
 	free(j->rhost);
-	wipe_free(j->preset);
+	auth_wipe_free(j->preset);
 	free(j);
 fail:
 	if (counted)
@@ -1286,8 +1142,8 @@ static oc_auth_status_t pam_mod_step(void *sess, const oc_auth_input_t *in,
 		return job_start(s, NULL, out, done, done_arg, s->rhost);
 
 	case ST_CREDS:
-		user = in_field(in, "username");
-		pass = in_field(in, "password");
+		user = auth_field(in, "username");
+		pass = auth_field(in, "password");
 		if (user == NULL || pass == NULL) {
 			if (++s->rechallenges > PAM_MOD_MAX_RECHALLENGES) {
 				snprintf(out->log_reason,
@@ -1337,11 +1193,11 @@ static oc_auth_status_t pam_mod_step(void *sess, const oc_auth_input_t *in,
 			s->state = ST_DONE;
 			return OC_AUTH_FAIL;
 		}
-		ans = in_field(in, s->prompt.name);
+		ans = auth_field(in, s->prompt.name);
 		if (ans == NULL)
-			ans = in_field(in, strcmp(s->prompt.name, "password") == 0
-			                           ? "secondary_password"
-			                           : "password");
+			ans = auth_field(in, strcmp(s->prompt.name, "password") == 0
+			                             ? "secondary_password"
+			                             : "password");
 		if (ans == NULL) {
 			pthread_mutex_unlock(&j->mu);
 			if (++s->rechallenges > PAM_MOD_MAX_RECHALLENGES) {
@@ -1424,16 +1280,10 @@ static int pam_mod_get_identity(void *sess, oc_identity_t *id)
 {
 	struct pam_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->canon;
-	id->groups = (const char *const *)s->groups;
-	id->n_groups = s->n_groups;
-	id->attrs = NULL;
-	id->n_attrs = 0;
-	return 0;
+	return auth_identity_set(id, s->canon, (const char *const *)s->groups,
+	                         s->n_groups, NULL, 0);
 }
 
 static void pam_mod_session_free(void *sess)
@@ -1446,9 +1296,9 @@ static void pam_mod_session_free(void *sess)
 	host = s->inst->host;
 	s->waiting = false;
 	sess_release_job(s);
-	wipe_free(s->user);
-	wipe_free(s->canon);
-	str_list_free(s->groups, s->n_groups);
+	auth_wipe_free(s->user);
+	auth_wipe_free(s->canon);
+	auth_strv_free(s->groups, s->n_groups);
 	host->memzero(s, sizeof(*s));
 	host->free(s);
 }

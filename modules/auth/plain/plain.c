@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ocmod.h"
+#include "../common/authutil.h"
 
 #define PLAIN_MAX_LINE 4096                   /* bytes, without the '\n' */
 #define PLAIN_MAX_FILE (16 * 1024 * 1024)     /* bytes */
@@ -222,18 +223,7 @@ static bool plain_parse_line(char *line, char **user_r, char **groups_r,
 /* A username we may look up: non-empty, bounded, no ':' or control chars. */
 static bool plain_username_ok(const char *u)
 {
-	size_t n = 0;
-
-	if (u == NULL || u[0] == '\0')
-		return false;
-	for (; u[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)u[n];
-
-		if (c == ':' || c < 0x20 || c == 0x7f ||
-		    n >= PLAIN_MAX_USERNAME)
-			return false;
-	}
-	return true;
+	return auth_username_ok(u, PLAIN_MAX_USERNAME) && strchr(u, ':') == NULL;
 }
 
 /* ---- file access ---- */
@@ -655,42 +645,6 @@ out:
 	return ret;
 }
 
-static const char *plain_field(const oc_auth_input_t *in, const char *name)
-{
-	size_t i;
-
-	if (in->fields == NULL)
-		return NULL;
-	for (i = 0; i < in->n_fields; i++)
-		if (in->fields[i].name != NULL &&
-		    strcmp(in->fields[i].name, name) == 0)
-			return in->fields[i].value;
-	return NULL;
-}
-
-static void plain_prompt(oc_auth_prompt_t *p, const char *name,
-                         const char *label, oc_prompt_type_t type)
-{
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->label, sizeof(p->label), "%s", label);
-	p->type = type;
-}
-
-static oc_auth_status_t plain_challenge(struct plain_sess *s,
-                                        oc_auth_output_t *out)
-{
-	out->n_prompts = 0;
-	if (!s->user_fixed)
-		plain_prompt(&out->prompts[out->n_prompts++], "username",
-		             "Username:", OC_PROMPT_TEXT);
-	plain_prompt(&out->prompts[out->n_prompts++], "password", "Password:",
-	             OC_PROMPT_PASSWORD);
-	snprintf(out->message, sizeof(out->message), "%s",
-	         s->user_fixed ? "Please enter your password."
-	                       : "Please enter your username and password.");
-	return OC_AUTH_CHALLENGE;
-}
-
 static oc_auth_status_t plain_step(void *sess, const oc_auth_input_t *in,
                                    oc_auth_output_t *out, oc_auth_done_fn done,
                                    void *done_arg)
@@ -721,12 +675,12 @@ static oc_auth_status_t plain_step(void *sess, const oc_auth_input_t *in,
 		goto out;
 	}
 	if (in == NULL)
-		return plain_challenge(s, out);
+		return auth_ask_credentials(out, s->user_fixed);
 
 	if (OC_OPS_HAS(oc_auth_input_t, in->size, n_fields)) {
 		username = s->user_fixed ? s->username
-		                         : plain_field(in, "username");
-		password = plain_field(in, "password");
+		                         : auth_field(in, "username");
+		password = auth_field(in, "password");
 	}
 	if (password == NULL || username == NULL) {
 		if (++s->rechallenges > PLAIN_MAX_RECHALLENGES) {
@@ -734,7 +688,7 @@ static oc_auth_status_t plain_step(void *sess, const oc_auth_input_t *in,
 			reason = "missing credentials";
 			goto out;
 		}
-		return plain_challenge(s, out);
+		return auth_ask_credentials(out, s->user_fixed);
 	}
 
 	if (plain_username_ok(username)) {
@@ -799,16 +753,10 @@ static int plain_get_identity(void *sess, oc_identity_t *id)
 {
 	struct plain_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->username;
-	id->groups = s->groups;
-	id->n_groups = s->n_groups;
-	id->attrs = NULL;
-	id->n_attrs = 0;
-	return 0;
+	return auth_identity_set(id, s->username, s->groups,
+	                         s->n_groups, NULL, 0);
 }
 
 static void plain_session_free(void *sess)
@@ -819,14 +767,8 @@ static void plain_session_free(void *sess)
 	if (s == NULL)
 		return;
 	host = s->inst->host;
-	if (s->username != NULL) {
-		host->memzero(s->username, strlen(s->username));
-		host->free(s->username);
-	}
-	if (s->groups_buf != NULL) {
-		host->memzero(s->groups_buf, strlen(s->groups_buf));
-		host->free(s->groups_buf);
-	}
+	auth_host_wipe_free(host, s->username);
+	auth_host_wipe_free(host, s->groups_buf);
 	host->free(s->groups);
 	host->memzero(s, sizeof(*s));
 	host->free(s);

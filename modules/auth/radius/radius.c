@@ -49,6 +49,7 @@
 
 #include "ocmod.h"
 #include "reply.h"
+#include "../common/authutil.h"
 
 #define RAD_MAX_USERNAME 253        /* one RADIUS string attribute */
 #define RAD_MAX_PASSWORD AUTH_PASS_LEN
@@ -410,14 +411,6 @@ out:
 
 /* ---- attempts ---- */
 
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 static int radius_session_new(void *inst, const oc_auth_request_t *req,
                               void **sess_r, oc_error_t *err)
 {
@@ -452,7 +445,7 @@ static int radius_session_new(void *inst, const oc_auth_request_t *req,
 	return 0;
 nomem:
 	if (s != NULL) {
-		wipe_free(s->username);
+		auth_wipe_free(s->username);
 		free(s->peer);
 		free(s->user_agent);
 		free(s);
@@ -461,70 +454,17 @@ nomem:
 	return OC_E_NOMEM;
 }
 
-static const char *in_field(const oc_auth_input_t *in, const char *name)
-{
-	size_t i;
-
-	if (in == NULL || !OC_OPS_HAS(oc_auth_input_t, in->size, n_fields) ||
-	    in->fields == NULL)
-		return NULL;
-	for (i = 0; i < in->n_fields; i++)
-		if (in->fields[i].name != NULL && in->fields[i].value != NULL &&
-		    strcmp(in->fields[i].name, name) == 0)
-			return in->fields[i].value;
-	return NULL;
-}
-
-static void set_prompt(oc_auth_prompt_t *p, const char *name,
-                       const char *label, oc_prompt_type_t type)
-{
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->label, sizeof(p->label), "%s", label);
-	p->type = type;
-}
-
-static oc_auth_status_t ask_password(struct radius_sess *s,
-                                     oc_auth_output_t *out)
-{
-	out->n_prompts = 0;
-	if (!s->user_fixed)
-		set_prompt(&out->prompts[out->n_prompts++], "username",
-		           "Username:", OC_PROMPT_TEXT);
-	set_prompt(&out->prompts[out->n_prompts++], "password", "Password:",
-	           OC_PROMPT_PASSWORD);
-	snprintf(out->message, sizeof(out->message), "%s",
-	         s->user_fixed ? "Please enter your password."
-	                       : "Please enter your username and password.");
-	return OC_AUTH_CHALLENGE;
-}
-
 static oc_auth_status_t ask_response(struct radius_sess *s,
                                      oc_auth_output_t *out)
 {
 	out->n_prompts = 0;
-	set_prompt(&out->prompts[out->n_prompts++], "secondary_password",
-	           "Password:", OC_PROMPT_PASSWORD);
+	auth_prompt_set(&out->prompts[out->n_prompts++], "secondary_password",
+	                "Password:", OC_PROMPT_PASSWORD);
 	snprintf(out->message, sizeof(out->message), "%s",
 	         s->challenge_msg != NULL && s->challenge_msg[0] != '\0'
 	                 ? s->challenge_msg
 	                 : "Please enter your one-time password.");
 	return OC_AUTH_CHALLENGE;
-}
-
-/* Usable as a RADIUS User-Name: bounded, no control characters. */
-static bool username_ok(const char *u)
-{
-	size_t n;
-
-	if (u == NULL || u[0] == '\0')
-		return false;
-	for (n = 0; u[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)u[n];
-
-		if (c < 0x20 || c == 0x7f || n >= RAD_MAX_USERNAME)
-			return false;
-	}
-	return true;
 }
 
 /* A Reply-Message as a form message: control characters become blanks. */
@@ -812,9 +752,9 @@ static oc_auth_status_t radius_step(void *sess, const oc_auth_input_t *in,
 		         "step after the attempt ended");
 		return OC_AUTH_ERROR;
 	case RAD_ASK_RESPONSE:
-		secret = in_field(in, "secondary_password");
+		secret = auth_field(in, "secondary_password");
 		if (secret == NULL)
-			secret = in_field(in, "password");
+			secret = auth_field(in, "password");
 		if (secret == NULL) {
 			if (++s->rechallenges > RAD_MAX_RECHALLENGES) {
 				snprintf(out->log_reason, sizeof(out->log_reason),
@@ -830,18 +770,19 @@ static oc_auth_status_t radius_step(void *sess, const oc_auth_input_t *in,
 		break;
 	}
 	if (in == NULL)
-		return ask_password(s, out);
-	username = s->user_fixed ? s->username : in_field(in, "username");
-	secret = in_field(in, "password");
+		return auth_ask_credentials(out, s->user_fixed);
+	username = s->user_fixed ? s->username : auth_field(in, "username");
+	secret = auth_field(in, "password");
 	if (username == NULL || secret == NULL) {
 		if (++s->rechallenges > RAD_MAX_RECHALLENGES) {
 			snprintf(out->log_reason, sizeof(out->log_reason),
 			         "missing credentials");
 			return OC_AUTH_FAIL;
 		}
-		return ask_password(s, out);
+		return auth_ask_credentials(out, s->user_fixed);
 	}
-	if (!username_ok(username)) {
+	/* usable as a RADIUS User-Name */
+	if (!auth_username_ok(username, RAD_MAX_USERNAME)) {
 		snprintf(out->log_reason, sizeof(out->log_reason),
 		         "invalid username");
 		return OC_AUTH_FAIL;
@@ -854,7 +795,7 @@ static oc_auth_status_t radius_step(void *sess, const oc_auth_input_t *in,
 			         "out of memory");
 			return OC_AUTH_ERROR;
 		}
-		wipe_free(s->username);
+		auth_wipe_free(s->username);
 		s->username = u;
 	}
 	return access_request(s, secret, out);
@@ -864,16 +805,11 @@ static int radius_get_identity(void *sess, oc_identity_t *id)
 {
 	struct radius_sess *s = sess;
 
-	if (s == NULL || id == NULL || !s->authenticated)
+	if (s == NULL || !s->authenticated)
 		return OC_E_STATE;
-	if (!OC_OPS_HAS(oc_identity_t, id->size, n_attrs))
-		return OC_E_ABI;
-	id->username = s->username;
-	id->groups = (const char *const *)s->reply.groups.v;
-	id->n_groups = s->reply.groups.n;
-	id->attrs = s->attrs;
-	id->n_attrs = s->n_attrs;
-	return 0;
+	return auth_identity_set(id, s->username,
+	                         (const char *const *)s->reply.groups.v,
+	                         s->reply.groups.n, s->attrs, s->n_attrs);
 }
 
 static void radius_session_free(void *sess)
@@ -882,7 +818,7 @@ static void radius_session_free(void *sess)
 
 	if (s == NULL)
 		return;
-	wipe_free(s->username);
+	auth_wipe_free(s->username);
 	free(s->peer);
 	free(s->user_agent);
 	free(s->challenge_msg);

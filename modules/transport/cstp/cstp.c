@@ -49,6 +49,7 @@
 #include "frame.h"
 #include "http.h"
 #include "../common/recfast.h"
+#include "../common/transport-util.h"
 
 #define CSTP_VERSION "0.1.0"
 
@@ -263,47 +264,6 @@ struct cstp_conn {
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static void now_mono(struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-static int64_t ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	now_mono(&t);
-	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	if (ms < 0)
-		ms = 0;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
-static bool ieq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return false;
-	while (*a && *b) {
-		int x = (unsigned char)*a, y = (unsigned char)*b;
-
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return false;
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 /* copy a fixed-size, possibly unterminated array into a C string */
 static void fixstr(char *dst, size_t cap, const char *src, size_t srcmax)
 {
@@ -326,14 +286,6 @@ static void logsafe(char *dst, size_t cap, const char *src)
 		for (; *src && i + 1 < cap; src++)
 			dst[i++] = ((unsigned char)*src < 0x20 || (unsigned char)*src >= 0x7f) ? '?' : *src;
 	dst[i] = '\0';
-}
-
-static void tls_errstr(int ret, char *buf, size_t cap)
-{
-	char e[128];
-
-	mbedtls_strerror(ret, e, sizeof(e));
-	snprintf(buf, cap, "-0x%04x %s", (unsigned)-ret, e);
 }
 
 static bool conn_live(const struct cstp_conn *c)
@@ -1489,7 +1441,7 @@ static void respond_cookie_bad(struct cstp_conn *c)
 
 static bool route_is_default(const char *r)
 {
-	return r != NULL && (ieq(r, "default") || strcmp(r, "0.0.0.0/0") == 0 ||
+	return r != NULL && (ascii_ieq(r, "default") || strcmp(r, "0.0.0.0/0") == 0 ||
 	                     strcmp(r, "0.0.0.0/0.0.0.0") == 0 || strcmp(r, "::/0") == 0);
 }
 
@@ -1730,8 +1682,8 @@ static void on_session_open(void *arg, int status, const oc_session_params_t *p,
 
 static bool platform_mobile(const char *p)
 {
-	return p != NULL && (ieq(p, "apple-ios") || ieq(p, "android") ||
-	                     ieq(p, "ios") || ieq(p, "iphone"));
+	return p != NULL && (ascii_ieq(p, "apple-ios") || ascii_ieq(p, "android") ||
+	                     ascii_ieq(p, "ios") || ascii_ieq(p, "iphone"));
 }
 
 static void handle_connect(struct cstp_conn *c)
@@ -1775,7 +1727,7 @@ static void handle_connect(struct cstp_conn *c)
 		if (http_token_in_list(at, "IPv6"))
 			sr.flags |= OC_SESS_F_WANT_IPV6;
 	}
-	c->full_ipv6 = ieq(http_header_get(r, "X-CSTP-Full-IPv6-Capability"), "true");
+	c->full_ipv6 = ascii_ieq(http_header_get(r, "X-CSTP-Full-IPv6-Capability"), "true");
 	v = http_header_get(r, "X-CSTP-Base-MTU");
 	c->client_base_mtu = 0;
 	if (v != NULL) {
@@ -2530,17 +2482,8 @@ static int cstp_endpoints(void *instp, oc_endpoint_t *eps, size_t max, size_t *n
 	struct cstp_inst *inst = instp;
 	const char *host = inst->conf->listen_host ? inst->conf->listen_host : "";
 
-	*n_r = 0;
-	if (max < 1)
-		return OC_E_NOSPACE;
-	if (strlen(host) >= sizeof(eps[0].host))
-		return OC_E_INVAL;
-	memset(&eps[0], 0, sizeof(eps[0]));
-	eps[0].socktype = SOCK_STREAM;
-	snprintf(eps[0].host, sizeof(eps[0].host), "%s", host);
-	eps[0].port = (uint16_t)inst->conf->tcp_port;
-	*n_r = 1;
-	return 0;
+	return transport_one_endpoint(eps, max, n_r, SOCK_STREAM, host,
+	                              (uint16_t)inst->conf->tcp_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2621,19 +2564,6 @@ static int hkey_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
 	return 0;
 }
 
-static int hkey_decrypt(void *ctx, int mode, size_t *olen,
-                        const unsigned char *input, unsigned char *output,
-                        size_t output_max_len)
-{
-	(void)ctx;
-	(void)mode;
-	(void)input;
-	(void)output;
-	(void)output_max_len;
-	*olen = 0;
-	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
-}
-
 static size_t hkey_len(void *ctx)
 {
 	return ((struct cstp_inst *)ctx)->hkey_info.sig_len;
@@ -2671,7 +2601,8 @@ static int open_host_key(struct cstp_inst *inst, oc_error_t *err)
 		             cf->server_key, cf->server_cert);
 		return OC_E_INVAL;
 	}
-	ret = mbedtls_pk_setup_rsa_alt(&inst->key, inst, hkey_decrypt, hkey_sign, hkey_len);
+	ret = mbedtls_pk_setup_rsa_alt(&inst->key, inst, tls_rsa_alt_no_decrypt, hkey_sign,
+	                               hkey_len);
 	if (ret != 0) {
 		h->error_set(err, OC_E_INVAL, "cstp: cannot wrap the server key");
 		return OC_E_INVAL;
@@ -2754,23 +2685,12 @@ ca:
 static int build_tls(struct cstp_inst *inst, oc_error_t *err)
 {
 	const oc_host_t *h = inst->host;
-	unsigned char pers[48];
 	char e[160];
 	int ret, i = 0;
 
-	memcpy(pers, "ocmod-cstp", 10);
-	if (h->random(pers + 10, sizeof(pers) - 10) < 0) {
-		h->error_set(err, OC_E_IO, "cstp: no randomness from the host");
-		return OC_E_IO;
-	}
-	ret = mbedtls_ctr_drbg_seed(&inst->drbg, mbedtls_entropy_func, &inst->entropy,
-	                            pers, sizeof(pers));
-	h->memzero(pers, sizeof(pers));
-	if (ret != 0) {
-		tls_errstr(ret, e, sizeof(e));
-		h->error_set(err, OC_E_IO, "cstp: DRBG seeding failed: %s", e);
-		return OC_E_IO;
-	}
+	ret = tls_drbg_seed(h, &inst->drbg, &inst->entropy, "cstp", err);
+	if (ret < 0)
+		return ret;
 	ret = mbedtls_ssl_config_defaults(&inst->sslc, MBEDTLS_SSL_IS_SERVER,
 	                                  MBEDTLS_SSL_TRANSPORT_STREAM,
 	                                  MBEDTLS_SSL_PRESET_DEFAULT);

@@ -58,6 +58,7 @@
 
 #include "hello.h"
 #include "../common/recfast.h"
+#include "../common/transport-util.h"
 
 #define DTLS_VERSION "0.1.0"
 
@@ -297,44 +298,9 @@ struct dtls_sess {
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static void now_mono(struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-static int64_t ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	now_mono(&t);
-	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void ms_to_tv(int64_t ms, struct timeval *tv)
-{
-	if (ms < 0)
-		ms = 0;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
 static int lc(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
-
-static bool ieq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return false;
-	while (*a && *b) {
-		if (lc((unsigned char)*a) != lc((unsigned char)*b))
-			return false;
-		a++;
-		b++;
-	}
-	return *a == *b;
 }
 
 /* true if the ':'-separated list @p v contains @p tok (case-insensitive) */
@@ -371,17 +337,9 @@ static const char *find_header(const oc_channel_offer_t *o, const char *name)
 	if (o->headers == NULL)
 		return NULL;
 	for (i = 0; i < o->n_headers; i++)
-		if (ieq(o->headers[i].name, name))
+		if (ascii_ieq(o->headers[i].name, name))
 			return o->headers[i].value;
 	return NULL;
-}
-
-static void tls_errstr(int ret, char *buf, size_t cap)
-{
-	char e[128];
-
-	mbedtls_strerror(ret, e, sizeof(e));
-	snprintf(buf, cap, "-0x%04x %s", (unsigned)-ret, e);
 }
 
 static void hex_encode(const uint8_t *p, size_t n, char *out)
@@ -1646,17 +1604,8 @@ static int dtls_endpoints(void *instp, oc_endpoint_t *eps, size_t max, size_t *n
 	struct dtls_inst *inst = instp;
 	const char *host = bind_host(inst->conf);
 
-	*n_r = 0;
-	if (max < 1)
-		return OC_E_NOSPACE;
-	if (strlen(host) >= sizeof(eps[0].host))
-		return OC_E_INVAL;
-	memset(&eps[0], 0, sizeof(eps[0]));
-	eps[0].socktype = SOCK_DGRAM;
-	snprintf(eps[0].host, sizeof(eps[0].host), "%s", host);
-	eps[0].port = (uint16_t)inst->conf->udp_port;
-	*n_r = 1;
-	return 0;
+	return transport_one_endpoint(eps, max, n_r, SOCK_DGRAM, host,
+	                              (uint16_t)inst->conf->udp_port);
 }
 
 static int dtls_datagram_key(void *instp, const uint8_t *dgram, size_t len,
@@ -2009,19 +1958,6 @@ static int conf_common(struct dtls_inst *inst, mbedtls_ssl_config *c, oc_error_t
  * its Finished message).  Returns NULL when set up, else why not (details
  * in @p e).
  */
-static int standin_decrypt(void *ctx, int mode, size_t *olen,
-                           const unsigned char *input, unsigned char *output,
-                           size_t output_max_len)
-{
-	(void)ctx;
-	(void)mode;
-	(void)input;
-	(void)output;
-	(void)output_max_len;
-	*olen = 0;
-	return MBEDTLS_ERR_RSA_UNSUPPORTED_OPERATION;
-}
-
 static int standin_sign(void *ctx, int (*f_rng)(void *, unsigned char *, size_t),
                         void *p_rng, int mode, mbedtls_md_type_t md_alg,
                         unsigned int hashlen, const unsigned char *hash,
@@ -2059,7 +1995,7 @@ static const char *legacy_load(struct dtls_inst *inst, char *e, size_t cap)
 	}
 	if (mbedtls_pk_get_type(&inst->crt.pk) != MBEDTLS_PK_RSA)
 		return "the server certificate is not RSA (legacy DTLS needs RSA key exchange)";
-	if (mbedtls_pk_setup_rsa_alt(&inst->pk, inst, standin_decrypt, standin_sign,
+	if (mbedtls_pk_setup_rsa_alt(&inst->pk, inst, tls_rsa_alt_no_decrypt, standin_sign,
 	                             standin_len) != 0)
 		return "cannot set up the key stand-in";
 	return NULL;
@@ -2129,24 +2065,13 @@ static void build_legacy(struct dtls_inst *inst)
 static int build_dtls(struct dtls_inst *inst, oc_error_t *err)
 {
 	const oc_host_t *h = inst->host;
-	unsigned char pers[48];
 	struct timeval tv = { .tv_sec = GC_PERIOD_S, .tv_usec = 0 };
 	char e[160];
 	int ret;
 
-	memcpy(pers, "ocmod-dtls", 10);
-	if (h->random(pers + 10, sizeof(pers) - 10) < 0) {
-		h->error_set(err, OC_E_IO, "dtls: no randomness from the host");
-		return OC_E_IO;
-	}
-	ret = mbedtls_ctr_drbg_seed(&inst->drbg, mbedtls_entropy_func, &inst->entropy,
-	                            pers, sizeof(pers));
-	h->memzero(pers, sizeof(pers));
-	if (ret != 0) {
-		tls_errstr(ret, e, sizeof(e));
-		h->error_set(err, OC_E_IO, "dtls: DRBG seeding failed: %s", e);
-		return OC_E_IO;
-	}
+	ret = tls_drbg_seed(h, &inst->drbg, &inst->entropy, "dtls", err);
+	if (ret < 0)
+		return ret;
 	if (inst->conf->cookies) {
 		ret = mbedtls_ssl_cookie_setup(&inst->cookie, mbedtls_ctr_drbg_random, &inst->drbg);
 		if (ret != 0) {

@@ -5,7 +5,8 @@ module_LTLIBRARIES += modules/transport_dtls.la
 modules_transport_dtls_la_SOURCES = \
 	modules/transport/dtls/dtls.c \
 	modules/transport/dtls/hello.c modules/transport/dtls/hello.h \
-	modules/transport/common/recfast.c modules/transport/common/recfast.h
+	modules/transport/common/recfast.c modules/transport/common/recfast.h \
+	modules/transport/common/transport-util.c modules/transport/common/transport-util.h
 modules_transport_dtls_la_CPPFLAGS = $(MODULE_CPPFLAGS) $(LIBEVENT_CFLAGS) $(NETTLE_CFLAGS)
 # a per-target _LDFLAGS replaces AM_LDFLAGS: keep its sanitizer flags
 modules_transport_dtls_la_LDFLAGS = $(AM_LDFLAGS) $(MODULE_LDFLAGS)
