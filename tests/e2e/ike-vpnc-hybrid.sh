@@ -30,60 +30,17 @@ in_c ping -c 2 -i 0.2 -W 2 -q "$srv_ip" >/dev/null 2>&1 || t_fail "ping through 
 in_s ping -c 3 -i 0.2 -W 2 -q -M dont -s 1400 "$VPNC_IP" >"$T_DIR/ping-frag.log" 2>&1 ||
 	t_fail "esp-frag: big ping failed: $(tail -n 2 "$T_DIR/ping-frag.log" | head -n1)"
 
-cat >"$T_DIR/xfer.py" <<'PY'
-import socket, sys
-mode = sys.argv[1]
-def recv_all(s, limit):
-    d = bytearray()
-    while len(d) <= limit:
-        b = s.recv(65536)
-        if not b:
-            break
-        d += b
-    return bytes(d)
-if mode == "serve":  # serve HOST PORT DOWNFILE UPOUT READYFILE
-    host, port, down, upout, ready = sys.argv[2:7]
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((host, int(port)))
-    ls.listen(2)
-    ls.settimeout(60)
-    open(ready, "w").close()
-    for _ in range(2):
-        c, _a = ls.accept()
-        c.settimeout(40)
-        mss = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
-        cmd = c.recv(1)
-        if cmd == b"U":
-            data = recv_all(c, 4 << 20)
-            open(upout, "wb").write(data)
-            c.sendall(b"OK %d mss %d\n" % (len(data), mss))
-        elif cmd == b"D":
-            c.sendall(open(down, "rb").read())
-        c.close()
-else:  # up HOST PORT FILE | down HOST PORT OUTFILE
-    host, port, f = sys.argv[2:5]
-    s = socket.create_connection((host, int(port)), timeout=40)
-    if mode == "up":
-        s.sendall(b"U" + open(f, "rb").read())
-        s.shutdown(socket.SHUT_WR)
-        sys.stdout.write(recv_all(s, 100).decode())
-    else:
-        s.sendall(b"D")
-        open(f, "wb").write(recv_all(s, 4 << 20))
-    s.close()
-PY
 head -c 1048576 /dev/urandom >"$T_DIR/up.bin"
 head -c 1048576 /dev/urandom >"$T_DIR/down.bin"
 port=5001
-ip netns exec "$NS_S" timeout 90 "$T_PYTHON" "$T_DIR/xfer.py" serve "$srv_ip" "$port" \
+ip netns exec "$NS_S" timeout 90 "$T_PYTHON" "$T_LIB_DIR/xfer.py" serve "$srv_ip" "$port" \
 	"$T_DIR/down.bin" "$T_DIR/up.recv" "$T_DIR/xfer.ready" >"$T_DIR/xfer-server.log" 2>&1 &
 xpid=$!
 t_register_pid "$xpid"
 wait_until -p "$xpid" 10 test -f "$T_DIR/xfer.ready" || t_fail "transfer service did not start"
-in_c timeout 45 "$T_PYTHON" "$T_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" >"$T_DIR/up.out" 2>&1 ||
+in_c timeout 45 "$T_PYTHON" "$T_LIB_DIR/xfer.py" up "$srv_ip" "$port" "$T_DIR/up.bin" >"$T_DIR/up.out" 2>&1 ||
 	t_fail "upload through the tunnel failed: $(tail -n1 "$T_DIR/up.out")"
-in_c timeout 45 "$T_PYTHON" "$T_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" >"$T_DIR/down.out" 2>&1 ||
+in_c timeout 45 "$T_PYTHON" "$T_LIB_DIR/xfer.py" down "$srv_ip" "$port" "$T_DIR/down.recv" >"$T_DIR/down.out" 2>&1 ||
 	t_fail "download through the tunnel failed: $(tail -n1 "$T_DIR/down.out")"
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
 [ "$(sum "$T_DIR/up.bin")" = "$(sum "$T_DIR/up.recv")" ] || t_fail "upload corrupted"

@@ -3,7 +3,8 @@
 
   xfer.py serve HOST PORT DOWNFILE UPOUT READYFILE [ACCEPT_WAIT [CONN_WAIT]]
       listen on HOST:PORT (touch READYFILE once listening) and answer two
-      connections: "U" + data (kept in UPOUT, answered "OK <bytes>") and
+      connections: "U" + data (kept in UPOUT, answered "OK <bytes> mss <the
+      connection's TCP MSS>") and
       "D" (sent DOWNFILE); each accept waits up to ACCEPT_WAIT s (default
       40), each connection up to CONN_WAIT s (default 30)
   xfer.py up HOST PORT FILE [WAIT]       send FILE, print the answer
@@ -35,9 +36,10 @@ if mode == "serve":  # serve HOST PORT DOWNFILE UPOUT READYFILE [ACCEPT_WAIT [CO
         c.settimeout(conn_wait)
         cmd = c.recv(1)
         if cmd == b"U":
+            mss = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
             data = recv_all(c, 4 << 20)
             open(upout, "wb").write(data)
-            c.sendall(b"OK %d\n" % len(data))
+            c.sendall(b"OK %d mss %d\n" % (len(data), mss))
         elif cmd == b"D":
             c.sendall(open(down, "rb").read())
         c.close()
