@@ -487,6 +487,38 @@ static void test_esp_known_answers(void)
 	}
 }
 
+/* esp_sa_free wipes the key schedules; a freed SA neither sends nor opens. */
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static void test_esp_free_wipes(void)
+{
+	esp_sa_t out, in;
+	uint8_t pkt[64], wire[256], *inner, nh;
+	size_t wl, il;
+
+	memset(pkt, 0x33, sizeof(pkt));
+	esp_pair(&out, &in, CIPH_AES, 32, MBEDTLS_MD_SHA256, 16);
+	CHECK(esp_encap(&out, pkt, sizeof(pkt), ESP_NH_IPV4, wire, sizeof(wire), &wl) == 0);
+	CHECK(!all_zero(&in.cbc_key, sizeof(in.cbc_key)) && !all_zero(&out.ivgen, sizeof(out.ivgen)));
+	esp_sa_free(&out);
+	esp_sa_free(&in);
+	CHECK(all_zero(&out.cbc_key, sizeof(out.cbc_key)) && all_zero(&out.hmac_key, sizeof(out.hmac_key)) &&
+	      all_zero(&out.ivgen, sizeof(out.ivgen)));
+	CHECK(all_zero(&in.cbc_key, sizeof(in.cbc_key)) && all_zero(&in.hmac_key, sizeof(in.hmac_key)));
+	CHECK(esp_decap(&in, wire, wl, &inner, &il, &nh) == OC_E_INVAL);
+	CHECK(esp_encap(&out, pkt, sizeof(pkt), ESP_NH_IPV4, wire, sizeof(wire), &wl) == OC_E_STATE);
+	esp_sa_free(&in); /* twice is harmless */
+}
+
 /* An authentic packet (valid ICV) whose padding is wrong. */
 static void test_esp_bad_padding(void)
 {
@@ -560,6 +592,7 @@ int main(void)
 		test_esp_roundtrip(esp_kats[i].cipher, esp_kats[i].eklen, esp_kats[i].md,
 				   esp_kats[i].icv);
 	test_esp_known_answers();
+	test_esp_free_wipes();
 	test_esp_bad_padding();
 	test_replay_window();
 	printf("%d/%d checks passed\n", checks - fails, checks);
