@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "oc-error.h"
 
 #include "esp.h"
@@ -403,6 +405,120 @@ static void test_esp_roundtrip(int cipher, size_t eklen, mbedtls_md_type_t md, s
 	esp_sa_free(&in);
 }
 
+/* Known answers from the mbedTLS ESP code (ike-vectors.h): the same keys
+ * must give the same packets byte for byte, and those packets must open. */
+#define ESP_KAT(c, k, m, i) { #c "-" #k "-" #m, CIPH_##c, k, MBEDTLS_MD_##m, i, \
+	esp_kat_##c##_##k##_##m, sizeof(esp_kat_##c##_##k##_##m), esp_kat_##c##_##k##_##m##_stream }
+
+static const struct esp_kat {
+	const char *name;
+	int cipher;
+	size_t eklen;
+	mbedtls_md_type_t md;
+	size_t icv;
+	const uint8_t *first;
+	size_t first_len;
+	const uint8_t *stream_sha256;
+} esp_kats[] = {
+	ESP_KAT(AES, 16, SHA1, 12), ESP_KAT(AES, 16, SHA256, 16),
+	ESP_KAT(AES, 16, SHA384, 24), ESP_KAT(AES, 16, SHA512, 32),
+	ESP_KAT(AES, 24, SHA1, 12), ESP_KAT(AES, 24, SHA256, 16),
+	ESP_KAT(AES, 24, SHA384, 24), ESP_KAT(AES, 24, SHA512, 32),
+	ESP_KAT(AES, 32, SHA1, 12), ESP_KAT(AES, 32, SHA256, 16),
+	ESP_KAT(AES, 32, SHA384, 24), ESP_KAT(AES, 32, SHA512, 32),
+	ESP_KAT(3DES, 24, SHA1, 12), ESP_KAT(3DES, 24, SHA256, 16),
+	ESP_KAT(3DES, 24, SHA384, 24), ESP_KAT(3DES, 24, SHA512, 32),
+};
+
+static void esp_kat_keys(uint8_t ek[32], uint8_t ak[64], uint8_t ivk[16], uint8_t pkt[1500])
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		ek[i] = (uint8_t)(i * 3 + 1);
+	for (i = 0; i < 64; i++)
+		ak[i] = (uint8_t)(i * 5 + 7);
+	for (i = 0; i < 16; i++)
+		ivk[i] = (uint8_t)(0xa0 + i);
+	for (i = 0; i < 1500; i++)
+		pkt[i] = (uint8_t)(i * 11 + 3);
+}
+
+static void test_esp_known_answers(void)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(esp_kats) / sizeof(esp_kats[0]); k++) {
+		const struct esp_kat *v = &esp_kats[k];
+		uint8_t ek[32], ak[64], ivk[16], pkt[1500], wire[1600], dig[32], *inner, nh;
+		size_t wl, il, len, fails0 = (size_t)fails;
+		mbedtls_sha256_context h;
+		esp_sa_t out, in;
+
+		esp_kat_keys(ek, ak, ivk, pkt);
+		CHECK(esp_sa_setup(&out, false, 0xc0ffee01u, v->cipher, ek, v->eklen, v->md,
+				   v->icv, ak, ike_md_len(v->md), ivk) == 0);
+		CHECK(esp_sa_setup(&in, true, 0xc0ffee01u, v->cipher, ek, v->eklen, v->md,
+				   v->icv, ak, ike_md_len(v->md), ivk) == 0);
+		/* sent: byte for byte what the mbedTLS code sent */
+		CHECK(esp_encap(&out, pkt, 61, ESP_NH_IPV4, wire, sizeof(wire), &wl) == 0);
+		CHECK(wl == v->first_len && memcmp(wire, v->first, wl) == 0);
+		mbedtls_sha256_init(&h);
+		CHECK(mbedtls_sha256_starts_ret(&h, 0) == 0);
+		for (len = 1; len < 1500; len += 37) {
+			CHECK(esp_encap(&out, pkt, len, len & 1 ? ESP_NH_IPV4 : ESP_NH_IPV6,
+					wire, sizeof(wire), &wl) == 0);
+			CHECK(mbedtls_sha256_update_ret(&h, wire, wl) == 0);
+		}
+		CHECK(mbedtls_sha256_finish_ret(&h, dig) == 0);
+		mbedtls_sha256_free(&h);
+		CHECK(memcmp(dig, v->stream_sha256, sizeof(dig)) == 0);
+		/* received: the mbedTLS code's packet opens, a forged ICV does not */
+		memcpy(wire, v->first, v->first_len);
+		wire[v->first_len - 1] ^= 0x80;
+		CHECK(esp_decap(&in, wire, v->first_len, &inner, &il, &nh) == OC_E_PERM);
+		memcpy(wire, v->first, v->first_len);
+		CHECK(esp_decap(&in, wire, v->first_len, &inner, &il, &nh) == 0);
+		CHECK(il == 61 && nh == ESP_NH_IPV4 && memcmp(inner, pkt, 61) == 0);
+		if ((size_t)fails != fails0)
+			fprintf(stderr, "  (ESP known answer %s)\n", v->name);
+		esp_sa_free(&out);
+		esp_sa_free(&in);
+	}
+}
+
+/* esp_sa_free wipes the key schedules; a freed SA neither sends nor opens. */
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static void test_esp_free_wipes(void)
+{
+	esp_sa_t out, in;
+	uint8_t pkt[64], wire[256], *inner, nh;
+	size_t wl, il;
+
+	memset(pkt, 0x33, sizeof(pkt));
+	esp_pair(&out, &in, CIPH_AES, 32, MBEDTLS_MD_SHA256, 16);
+	CHECK(esp_encap(&out, pkt, sizeof(pkt), ESP_NH_IPV4, wire, sizeof(wire), &wl) == 0);
+	CHECK(!all_zero(&in.cbc_key, sizeof(in.cbc_key)) && !all_zero(&out.ivgen, sizeof(out.ivgen)));
+	esp_sa_free(&out);
+	esp_sa_free(&in);
+	CHECK(all_zero(&out.cbc_key, sizeof(out.cbc_key)) && all_zero(&out.hmac_key, sizeof(out.hmac_key)) &&
+	      all_zero(&out.ivgen, sizeof(out.ivgen)));
+	CHECK(all_zero(&in.cbc_key, sizeof(in.cbc_key)) && all_zero(&in.hmac_key, sizeof(in.hmac_key)));
+	CHECK(esp_decap(&in, wire, wl, &inner, &il, &nh) == OC_E_INVAL);
+	CHECK(esp_encap(&out, pkt, sizeof(pkt), ESP_NH_IPV4, wire, sizeof(wire), &wl) == OC_E_STATE);
+	esp_sa_free(&in); /* twice is harmless */
+}
+
 /* An authentic packet (valid ICV) whose padding is wrong. */
 static void test_esp_bad_padding(void)
 {
@@ -463,6 +579,8 @@ static void test_replay_window(void)
 
 int main(void)
 {
+	size_t i;
+
 	test_vpnc_am1();
 	test_malformed();
 	test_sa_parsing();
@@ -470,10 +588,11 @@ int main(void)
 	test_route();
 	test_prf();
 	test_dh();
-	test_esp_roundtrip(CIPH_AES, 16, MBEDTLS_MD_SHA1, 12);
-	test_esp_roundtrip(CIPH_AES, 32, MBEDTLS_MD_SHA256, 16);
-	test_esp_roundtrip(CIPH_AES, 24, MBEDTLS_MD_SHA512, 32);
-	test_esp_roundtrip(CIPH_3DES, 24, MBEDTLS_MD_SHA1, 12);
+	for (i = 0; i < sizeof(esp_kats) / sizeof(esp_kats[0]); i++)
+		test_esp_roundtrip(esp_kats[i].cipher, esp_kats[i].eklen, esp_kats[i].md,
+				   esp_kats[i].icv);
+	test_esp_known_answers();
+	test_esp_free_wipes();
 	test_esp_bad_padding();
 	test_replay_window();
 	printf("%d/%d checks passed\n", checks - fails, checks);

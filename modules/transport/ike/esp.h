@@ -2,6 +2,12 @@
  * esp.h - ESP (RFC 4303) in userspace: tunnel mode, CBC ciphers (RFC 3602
  * AES, 3DES) with HMAC-SHA-1-96 / HMAC-SHA-2 (RFC 2404, 4868), a 64-packet
  * anti-replay window.  One esp_sa_t is one direction of a child SA.
+ *
+ * The data path (CBC, HMAC, the IV generator) runs on nettle, with each
+ * SA's key schedule and keyed HMAC state made once in esp_sa_setup(): on
+ * CPUs with AES-NI and SHA-NI nettle is several times faster than
+ * mbedTLS 2.28 (bench/profiles.md, "transport ike").  The IKE exchanges
+ * themselves stay on mbedTLS (ikecrypto.h).
  */
 #ifndef OCMOD_IKE_ESP_H
 #define OCMOD_IKE_ESP_H
@@ -10,8 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/aes.h>
 #include <mbedtls/md.h>
+#include <nettle/aes.h>
+#include <nettle/des.h>
+#include <nettle/hmac.h>
 
 #include "ikecrypto.h"
 
@@ -21,17 +29,42 @@
 #define ESP_NH_IPV6 41
 #define ESP_REPLAY_WINDOW 64
 
+/** The CBC cipher and key size of an SA. */
+enum esp_cbc_alg { ESP_CBC_NONE = 0, ESP_CBC_AES128, ESP_CBC_AES192, ESP_CBC_AES256, ESP_CBC_3DES };
+/** The HMAC of an SA's ICV. */
+enum esp_mac_alg { ESP_MAC_NONE = 0, ESP_MAC_SHA1, ESP_MAC_SHA256, ESP_MAC_SHA384, ESP_MAC_SHA512 };
+
+/* The key schedule of one direction: encryption for outbound SAs,
+ * decryption for inbound ones (3DES: nettle's one schedule does both). */
+union esp_cbc_key {
+	struct aes128_ctx aes128;
+	struct aes192_ctx aes192;
+	struct aes256_ctx aes256;
+	struct des3_ctx des3;
+};
+
+/* HMAC state keyed once per SA; nettle's digest functions return it to
+ * the keyed state, ready for the next packet. */
+union esp_hmac_key {
+	struct hmac_sha1_ctx sha1;
+	struct hmac_sha256_ctx sha256;
+	struct hmac_sha512_ctx sha512; /* SHA-384 too (hmac_sha384_ctx) */
+};
+
 typedef struct esp_sa {
 	uint32_t spi;
 	bool inbound;
-	ike_cipher_t ciph;
+	int cipher_alg;        /* CIPH_AES, CIPH_3DES (for rekeys) */
+	enum esp_cbc_alg cbc_alg;
+	union esp_cbc_key cbc_key;
 	size_t block;          /* cipher block = IV length */
-	mbedtls_md_context_t hmac;
-	bool hmac_ready;
+	enum esp_mac_alg mac_alg;
+	union esp_hmac_key hmac_key;
+	bool keys_ready;       /* cbc_key and hmac_key hold key schedules */
 	size_t icv_len;
 	/* outbound */
 	uint64_t seq;          /* last sequence number sent */
-	mbedtls_aes_context ivgen;
+	struct aes128_ctx ivgen;
 	bool ivgen_ready;
 	/* inbound */
 	uint32_t replay_top;

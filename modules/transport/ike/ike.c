@@ -788,14 +788,14 @@ static size_t frag_input(struct ike_sa *sa, const isakmp_msg_t *m)
 static void ike_input(struct ike_inst *inst, struct ike_flow *f, uint8_t *msg,
                       size_t len, int depth);
 
-static void sha1_digest(const uint8_t *p, size_t n, uint8_t out[20])
+static void message_sha1(const uint8_t *p, size_t n, uint8_t out[20])
 {
 	mbedtls_sha1_ret(p, n, out);
 }
 
 void sa_note_rx(struct ike_sa *sa, const uint8_t *msg, size_t len)
 {
-	sha1_digest(msg, len, sa->rx_digest);
+	message_sha1(msg, len, sa->rx_digest);
 	sa->rx_digest_set = true;
 }
 
@@ -821,7 +821,7 @@ static void sa_input(struct ike_sa *sa, struct ike_flow *f, uint8_t *msg, size_t
 	}
 	sa_log(sa, OC_LOG_DEBUG3, "IKE message: exchange %u, id %08x, flags %x, %u bytes%s",
 	       m->h.exch, m->h.msgid, m->h.flags, m->h.len, f->natt ? " (NAT-T port)" : "");
-	sha1_digest(msg, m->h.len, digest);
+	message_sha1(msg, m->h.len, digest);
 	if (sa->rx_digest_set && memcmp(digest, sa->rx_digest, 20) == 0) {
 		/* a retransmission: our answer got lost */
 		if (sa->resp && f == sa->flow)

@@ -1223,7 +1223,7 @@ static void qm_initiate(struct ike_sa *sa, struct ike_child *old)
 		exch_free(ex);
 		return;
 	}
-	ex->enc = old->in.ciph.alg;
+	ex->enc = old->in.cipher_alg;
 	ex->enc_keylen = old->keybits ? old->keybits / 8u : 24;
 	ex->icv_len = old->in.icv_len;
 	ex->amd = old->auth_alg == P2_AUTH_SHA1 ? MBEDTLS_MD_SHA1 :

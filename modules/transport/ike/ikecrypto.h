@@ -1,7 +1,9 @@
 /*
  * ikecrypto.h - the cryptography IKEv1 and ESP need, on mbedTLS 2.28:
  * AES-CBC and 3DES-CBC, HMAC/hash (SHA-1, SHA-2) as the IKE prf, and
- * MODP Diffie-Hellman (groups 2, 5, 14, 15, 16).
+ * MODP Diffie-Hellman (groups 2, 5, 14, 15, 16).  The ESP data path does
+ * its CBC and HMAC on nettle (esp.c) and takes only the constants and
+ * ike_ct_equal() from here.
  */
 #ifndef OCMOD_IKE_CRYPTO_H
 #define OCMOD_IKE_CRYPTO_H
