@@ -494,11 +494,7 @@ wl_idle() { # LEVELS...
 		read -r cpu pss rss np mem fdmax fdsum vpss <<<"$("$PY" -S "$OCSTAT" snap "$SRV_PID" "${HOLD[@]}")"
 		read -r uss _ <<<"$("$PY" -S "$OCSTAT" mem "$SRV_PID")"
 		info "ike_idle_${TEST_SERVER}_$REP.$L" "reached=$cur uss_kB=$uss pss_kB=$pss rss_kB=$rss procs=$np memavail_kB=$mem vpnc_pss_kB=$vpss fds_max=$fdmax ramp_s=$secs cpu_s=$(calc "$c1 - $c0") failed=$failed"
-		if [ "$cur" = "$L" ]; then
-			rec "$TEST_SERVER" "idle_uss_$L" "$REP" "$(calc "$uss / 1024")"
-		else
-			rec "$TEST_SERVER" "idle_uss_$L" "$REP" "$(calc "$uss / 1024")" "at $cur sessions"
-		fi
+		rec_level idle_uss "$L" "$cur" "$uss"
 		if [ -z "$pss_1" ]; then
 			pss_1=$pss uss_1=$uss lvl_1=$cur mem_1=$mem vp_1=$vpss
 		elif [ "$cur" -gt "$lvl_1" ]; then

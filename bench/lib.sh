@@ -339,6 +339,14 @@ rec_logins() {
 	rec "$TEST_SERVER" login_rate "$REP" "$(calc "$5 / $6")" "$7"
 }
 
+# rec_level KEY LEVEL REACHED KB: KEY_LEVEL in MiB, with a note when
+# fewer sessions than LEVEL came up
+rec_level() {
+	local nt=
+	[ "$3" = "$2" ] || nt="at $3 sessions"
+	rec "$TEST_SERVER" "$1_$2" "$REP" "$(calc "$4 / 1024")" "$nt"
+}
+
 # ---------------------------------------------------------------- main loop
 has_wl() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 # bench_order SERVERS: the servers in the order of this repetition (REP):

@@ -465,11 +465,7 @@ wl_idle() { # LEVELS...
 		sleep $(( 2 + L / 2000 ))
 		read -r cpu pss rss np mem fdmax fdsum lpss <<<"$("$PY" -S "$OCSTAT" snap "$SRV_PID" "${HOLD_PIDS[@]}")"
 		info "idle_${tag}_$L" "reached=$reached pss_kB=$pss rss_kB=$rss procs=$np memavail_kB=$mem ocload_pss_kB=$lpss fds_max=$fdmax fds_sum=$fdsum ramp_s=${secs:-?} cpu_s=$(calc "$c1 - $c0")"
-		if [ "$reached" = "$L" ]; then
-			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")"
-		else
-			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")" "at $reached sessions"
-		fi
+		rec_level idle_pss "$L" "$reached" "$pss"
 		if [ -z "$pss_1" ]; then
 			pss_1=$pss mem_1=$mem lpss_1=$lpss lvl_1=$reached
 		elif [ "$reached" -gt "$lvl_1" ]; then
