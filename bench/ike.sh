@@ -34,106 +34,46 @@
 # shellcheck disable=SC2034,SC2046
 set -uo pipefail
 
+set -uo pipefail
+
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
 START_S=$SECONDS
-
-QUICK=0
-REPS=
+BENCH_NAME=ike.sh BENCH_TAG=ike-bench BENCH_LOG=/tmp/ocmod-ike-bench BENCH_HELP=2,32
 SERVERS="ocmod swan swan-xfrm"
 WORKLOADS="tput logins idle"
-LEVELS=
-NLOGINS=
-IPERF_T=
-INFLIGHT=8
 OUT=$BENCH_DIR/results-ike.md
-NO_BUILD=0
-OCMOD_DIR=
-LABEL=
-PERF_DIR=
-while [ $# -gt 0 ]; do
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
+INFLIGHT=8
+bench_opt() {
 	case $1 in
-	--quick) QUICK=1 ;;
-	--reps) REPS=$2; shift ;;
-	--servers) SERVERS=$2; shift ;;
-	--workloads) WORKLOADS=$2; shift ;;
-	--levels) LEVELS=$2; shift ;;
-	--logins) NLOGINS=$2; shift ;;
-	--time) IPERF_T=$2; shift ;;
-	--inflight) INFLIGHT=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--no-build) NO_BUILD=1 ;;
-	--ocmod-dir) OCMOD_DIR=$2; NO_BUILD=1; shift ;;
-	--label) LABEL=$2; shift ;;
-	--perf) PERF_DIR=$2; shift ;;
-	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
-	*) echo "ike.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	--inflight) INFLIGHT=$2 ;;
+	*) return 1 ;;
 	esac
-	shift
-done
-if [ "$QUICK" = 1 ]; then
-	: "${REPS:=1}" "${NLOGINS:=20}" "${IPERF_T:=5}" "${LEVELS:=1 50}"
-else
-	: "${REPS:=3}" "${NLOGINS:=30}" "${IPERF_T:=10}" "${LEVELS:=1 100 200}"
-fi
-TOP_LEVEL=0
-for l in $LEVELS; do [ "$l" -gt "$TOP_LEVEL" ] && TOP_LEVEL=$l; done
-
-say() { printf '[ike-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-[ "$(id -u)" = 0 ] || { echo "ike.sh: run as root (network namespaces, tun devices)" >&2; exit 1; }
+}
+bench_parse_args "$@"
+# --quick, else full: repetitions, logins, iperf3 -t, idle levels
+bench_defaults "1 20 5 1 50" "3 30 10 1 100 200"
+bench_require_root
 
 # ---------------------------------------------------------------- packages
-# From Debian 12's archive, installed only when missing. strongSwan comes
-# with libstrongswan-standard-plugins (what apt installs with it by
-# default: the openssl plugin, AES-NI through libcrypto) and
+# strongSwan comes with libstrongswan-standard-plugins (what apt installs
+# with it by default: the openssl plugin, AES-NI through libcrypto) and
 # libcharon-extra-plugins (kernel-libipsec, unity) /
 # libcharon-extauth-plugins (xauth-generic).
-export DEBIAN_FRONTEND=noninteractive
-APT_UPDATED=0
-apt_install() { # PACKAGES...
-	say "installing: $*"
-	if [ "$APT_UPDATED" = 0 ]; then
-		apt-get update -qq >/tmp/ocmod-ike-bench-apt.log 2>&1
-		APT_UPDATED=1
-	fi
-	apt-get install -y -qq --no-install-recommends "$@" >>/tmp/ocmod-ike-bench-apt.log 2>&1 ||
-		{ tail -20 /tmp/ocmod-ike-bench-apt.log >&2; echo "ike.sh: package installation failed" >&2; exit 1; }
-}
-need_pkgs=()
 SWAN_NEW=0
-command -v vpnc >/dev/null 2>&1 || need_pkgs+=(vpnc)
+need_cmd vpnc vpnc
 [ -x /usr/lib/ipsec/charon ] || { need_pkgs+=(strongswan-charon); SWAN_NEW=1; }
-command -v swanctl >/dev/null 2>&1 || need_pkgs+=(strongswan-swanctl)
+need_cmd swanctl strongswan-swanctl
 plug() { [ -f "/usr/lib/ipsec/plugins/libstrongswan-$1.so" ]; }
 plug openssl || need_pkgs+=(libstrongswan-standard-plugins)
 { plug kernel-libipsec && plug unity; } || need_pkgs+=(libcharon-extra-plugins)
 plug xauth-generic || need_pkgs+=(libcharon-extauth-plugins)
-command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
-command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
-command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
-command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
-command -v unshare >/dev/null 2>&1 || need_pkgs+=(util-linux)
-command -v perf >/dev/null 2>&1 || [ -z "$PERF_DIR" ] || need_pkgs+=(linux-perf)
-PY=/usr/bin/python3
-[ -x "$PY" ] || need_pkgs+=(python3-minimal)
-if [ "$NO_BUILD" = 0 ]; then
-	build_ok=1
-	for c in cc make autoreconf libtoolize pkg-config; do
-		command -v "$c" >/dev/null 2>&1 || build_ok=0
-	done
-	for h in mbedtls/ssl.h event2/event.h nettle/gcm.h ltdl.h lz4.h security/pam_appl.h crypt.h; do
-		[ -f "/usr/include/$h" ] || build_ok=0
-	done
-	if [ "$build_ok" = 0 ]; then
-		say "installing the build dependencies (tools/deps.sh build)"
-		"$TOP/tools/deps.sh" build >/tmp/ocmod-ike-bench-deps.log 2>&1 ||
-			{ tail -20 /tmp/ocmod-ike-bench-deps.log >&2; echo "ike.sh: tools/deps.sh build failed" >&2; exit 1; }
-		APT_UPDATED=1
-	fi
-fi
-[ ${#need_pkgs[@]} -gt 0 ] && apt_install $(printf '%s\n' "${need_pkgs[@]}" | sort -u)
-if [ "$SWAN_NEW" = 1 ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+need_cmd unshare util-linux
+bench_install
+if [ "$SWAN_NEW" = 1 ] && systemd_runs; then
 	# the packages start a host-wide charon; the benchmark runs its own in
 	# namespaces
 	for u in strongswan-starter.service strongswan.service; do
@@ -142,74 +82,31 @@ if [ "$SWAN_NEW" = 1 ] && [ -d /run/systemd/system ] && command -v systemctl >/d
 fi
 
 # ---------------------------------------------------------------- build
-# the same rules as bench/run.sh: --ocmod-dir DIR, else a tree configured
-# in place, else $TOP/build-bench
-if [ -n "$OCMOD_DIR" ]; then
-	BUILD_DIR=$(cd "$OCMOD_DIR" && pwd) || { echo "ike.sh: no directory $OCMOD_DIR" >&2; exit 1; }
-elif [ -f "$TOP/Makefile" ]; then
-	BUILD_DIR=$TOP
-else
-	BUILD_DIR=$TOP/build-bench
-fi
-if [ "$NO_BUILD" = 0 ]; then
-	if [ ! -f "$BUILD_DIR/Makefile" ]; then
-		say "configuring ocmod in $BUILD_DIR"
-		{ [ -x "$TOP/configure" ] || (cd "$TOP" && ./autogen.sh); } >/tmp/ocmod-ike-bench-make.log 2>&1 &&
-			mkdir -p "$BUILD_DIR" && (cd "$BUILD_DIR" && "$TOP/configure") >>/tmp/ocmod-ike-bench-make.log 2>&1 ||
-			{ tail -20 /tmp/ocmod-ike-bench-make.log >&2; echo "ike.sh: configure failed" >&2; exit 1; }
-	fi
-	if ! make -q -C "$BUILD_DIR" all >/dev/null 2>&1; then
-		say "make -C $BUILD_DIR"
-		make -C "$BUILD_DIR" -j"$(nproc)" all >>/tmp/ocmod-ike-bench-make.log 2>&1 ||
-			{ tail -20 /tmp/ocmod-ike-bench-make.log >&2; echo "ike.sh: build failed" >&2; exit 1; }
-	fi
-fi
-[ -x "$BUILD_DIR/ocmod" ] && [ -f "$BUILD_DIR/modules/.libs/transport_ike.so" ] ||
-	{ echo "ike.sh: no ocmod build with transport_ike.so in $BUILD_DIR" >&2; exit 1; }
-OCSTAT=$BENCH_DIR/ocstat.py
+bench_build transport_ike.so
 
 # ---------------------------------------------------------------- helpers
-# tests/lib: the temp dir and cleanup traps, bounded waits, the certificate
-# and ocmod's configuration file (the same generator bench/run.sh uses)
+# tests/lib: the temp dir and cleanup traps, bounded waits, namespaces, the
+# certificate, ocmod's configuration file (the same generator bench/run.sh
+# uses) and its transport ike modules, charon's start
 # shellcheck source=tests/lib/common.sh
 . "$TOP/tests/lib/common.sh"
+. "$T_LIB_DIR/netns.sh"
 . "$T_LIB_DIR/certs.sh"
 . "$T_LIB_DIR/server.sh"
+. "$T_LIB_DIR/vpnc.sh"
+. "$T_LIB_DIR/swan.sh"
 
 # a private parent for the temporary directory: other test runs on the
 # machine may sweep /tmp/ocm-e2e-* leftovers
-IKB_TMP=$(mktemp -d /tmp/ikb-bench.XXXXXX) || { echo "ike.sh: mktemp failed" >&2; exit 1; }
+IKB_TMP=$(mktemp -d /tmp/ikb-bench.XXXXXX) || bench_die "mktemp failed"
 export TMPDIR=$IKB_TMP
 ikb_rm_tmp() { [ "${T_KEEP:-0}" = 1 ] || rm -rf -- "$IKB_TMP"; }
-t_init ike-bench
-t_on_cleanup ikb_rm_tmp
-T_RESULT_PRINTED=1
 # no PASS/FAIL line of the test helpers; a fatal error says why on stderr
 t_fail() { say "FATAL: $*"; exit 1; }
 t_skip() { say "cannot run: $*"; exit 77; }
-RAW=$T_DIR/raw.tsv
-INFO=$T_DIR/info
-FIND=$T_DIR/findings
-: >"$RAW"; : >"$INFO"; : >"$FIND"
-mkdir -p "$T_DIR/logs"
-
-info() { printf '%s=%s\n' "$1" "$2" >>"$INFO"; }
-NOTE_N=0
-note() { NOTE_N=$((NOTE_N + 1)); info "$(printf 'note%03d' "$NOTE_N")" "$*"; say "note: $*"; }
-rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$RAW"; }
-finding() { printf '%s\n' "$*" >>"$FIND"; say "FINDING: $*"; }
-calc() { "$PY" -S -c "print(round($1, 4))"; }
-
-unregister_pid() {
-	local p out=()
-	for p in "${T_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
-	T_PIDS=("${out[@]}")
-}
-stop_pid() { # PID [SIG] [TIMEOUT]
-	[ -n "${1:-}" ] || return 0
-	kill_and_wait "$1" "${2:-TERM}" "${3:-10}"
-	unregister_pid "$1"
-}
+bench_init ike-bench
+t_on_cleanup ikb_rm_tmp
+PERF_PREFIX=ike.
 
 # is PID alive (not a zombie)? Without a fork: the loops below call it
 # every 10 ms for every vpnc coming up
@@ -225,16 +122,7 @@ mkfifo "$T_DIR/sleep.fifo"
 exec {SLEEP_FD}<>"$T_DIR/sleep.fifo"
 nap() { read -r -t "$1" -u "$SLEEP_FD" _ 2>/dev/null; return 0; }
 
-# private copies of the server binaries: the tree may be rebuilt meanwhile
-BIN=$T_DIR/bin
-mkdir -p "$BIN/modules"
-cp "$BUILD_DIR/ocmod" "$BIN/ocmod" || t_fail "cannot copy $BUILD_DIR/ocmod"
-cp "$BUILD_DIR"/modules/.libs/*.so "$BIN/modules/" || t_fail "cannot copy the modules"
-chmod 0755 "$BIN" "$BIN/modules" "$BIN/ocmod"
-chmod 0644 "$BIN"/modules/*.so
-export OCMOD=$BIN/ocmod OCMOD_MODULE_DIR=$BIN/modules
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
+bench_copy_bins
 
 # ---------------------------------------------------------------- network
 # A server and a client namespace joined by a veth pair, made anew for every
@@ -249,20 +137,7 @@ NS_C_IP=172.29.$NS_X.2
 TGT_IP=10.77.0.1
 IKE_PSK=ikbench-group-secret
 IKE_GROUP=ikbench
-in_s() { ip netns exec "$NS_S" "$@"; }
-in_c() { ip netns exec "$NS_C" "$@"; }
-ns_exists() { ip netns list 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; }
-ns_kill_all() { # NS: every process left in it (bounded)
-	local ns=$1 pids pid i
-	for i in 1 2 3; do
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		for pid in $pids; do
-			if [ "$i" = 1 ]; then kill -TERM "$pid" 2>/dev/null; else kill -KILL "$pid" 2>/dev/null; fi
-		done
-		for pid in $pids; do wait_until 3 t__dead "$pid"; wait "$pid" 2>/dev/null; done
-	done
-}
+# in_s, in_c, ns_exists, ns_kill_all: tests/lib/netns.sh
 net_down() {
 	local ns
 	for ns in "$NS_C" "$NS_S"; do
@@ -315,14 +190,7 @@ ocmod_start() {
 	server_conf_set max-same-clients 0
 	server_conf_set rate-limit-ms 0
 	server_conf_set max-ban-score 0
-	SRV_MODULES_CONF="transport cstp { }
-transport ike {
-	port = 500
-	natt-port = 4500
-	psk = $IKE_PSK
-	group-id = $IKE_GROUP
-}
-auth plain { }"
+	ike_server_modules
 	SRV_MODULES_EXTRA=
 	server_start
 }
@@ -332,7 +200,7 @@ auth plain { }"
 # file to a fixed /run path, so it runs in a private mount namespace with a
 # tmpfs on /run: nothing of the host is touched
 SWAN_DIR=
-swan_start() { # libipsec|xfrm
+swan_srv_start() { # libipsec|xfrm
 	local kind=$1 kplug
 	SWAN_DIR=$T_DIR/swan.$kind.$WL_TAG
 	mkdir -p "$SWAN_DIR"
@@ -422,14 +290,9 @@ EOF
 	ip -n "$NS_S" addr add 10.201.0.1/32 dev lo
 	[ "$kind" = xfrm ] && ip -n "$NS_S" route add 10.201.0.0/16 dev veth-srv src "$TGT_IP"
 	SRV_LOG=$SWAN_DIR/charon.log
-	STRONGSWAN_CONF=$SWAN_DIR/strongswan.conf ip netns exec "$NS_S" \
-		unshare -m --propagation private sh -c \
-		'mount -t tmpfs -o size=1m,mode=0755 ikb-run /run && exec /usr/lib/ipsec/charon' \
-		</dev/null >"$SWAN_DIR/charon.out" 2>&1 &
-	SRV_PID=$!
-	t_register_pid "$SRV_PID"
-	wait_until -p "$SRV_PID" 15 test -S "$SWAN_DIR/charon.vici" ||
-		t_fail "charon did not start: $(tail -n 3 "$SWAN_DIR/charon.out" "$SWAN_DIR/charon.log" 2>/dev/null | tr '\n' ' ')"
+	swan_charon "$NS_S"
+	# shellcheck disable=SC2153 # set by swan_charon (tests/lib/swan.sh)
+	SRV_PID=$SWAN_PID
 	STRONGSWAN_CONF=$SWAN_DIR/strongswan.conf ip netns exec "$NS_S" timeout 30 swanctl --load-all --noprompt \
 		--file "$SWAN_DIR/swanctl.conf" --uri "unix://$SWAN_DIR/charon.vici" >"$SWAN_DIR/load.log" 2>&1 ||
 		t_fail "swanctl --load-all failed: $(tail -n 2 "$SWAN_DIR/load.log" | tr '\n' ' ')"
@@ -443,8 +306,8 @@ srv_start() { # SERVER
 	net_up
 	case $1 in
 	ocmod) ocmod_start ;;
-	swan) swan_start libipsec ;;
-	swan-xfrm) swan_start xfrm ;;
+	swan) swan_srv_start libipsec ;;
+	swan-xfrm) swan_srv_start xfrm ;;
 	esac
 	t_info "$1 started (pid $SRV_PID) in $((SECONDS - t0)) s"
 }
@@ -453,12 +316,7 @@ srv_stop() {
 	local pid=$SRV_PID t0=$SECONDS
 	[ -n "$pid" ] || return 0
 	proc_alive "$pid" || finding "$TEST_SERVER: the server (pid $pid) was not running any more at the end of a workload"
-	kill -TERM "$pid" 2>/dev/null
-	if ! wait_until 60 t__dead "$pid"; then
-		finding "$TEST_SERVER did not exit within 60 s of SIGTERM"
-		kill -KILL "$pid" 2>/dev/null
-		wait_until 10 t__dead "$pid"
-	fi
+	srv_term "$pid" 60
 	wait "$pid" 2>/dev/null
 	unregister_pid "$pid"
 	SRV_PID=
@@ -467,45 +325,13 @@ srv_stop() {
 	info "ike_stop_${TEST_SERVER}_$WL_TAG" "server stop + namespaces removed: $((SECONDS - t0)) s"
 }
 
-srv_check_alive() {
-	proc_alive "$SRV_PID" && return 0
-	finding "$TEST_SERVER died during $1: $(tail -n1 "$SRV_LOG" 2>/dev/null | cut -c1-200)"
-	return 1
-}
-srv_cpu() { "$PY" -S "$OCSTAT" cpu "$SRV_PID" | cut -d' ' -f1; }
-
-# noise indicator and whole-machine CPU over a measurement window
-win_children_ticks() {
-	times >"$T_DIR/times.out"
-	"$PY" -S - "$T_DIR/times.out" <<'PYEOF'
-import re, sys
-lines = open(sys.argv[1]).read().split("\n")
-t = 0.0
-for m in re.finditer(r"(\d+)m([\d.]+)s", lines[1]):
-    t += int(m.group(1)) * 60 + float(m.group(2))
-print(int(t * 100))
-PYEOF
-}
-win_start() {
-	WIN_T0=$EPOCHREALTIME
-	WIN_C0=$(win_children_ticks)
-	read -r WIN_B0 WIN_O0 WIN_N <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
-}
-win_end() { # sets WIN_BUSY_S (machine busy CPU seconds in the window)
-	local b1 o1 n c1 t1=$EPOCHREALTIME
-	read -r b1 o1 n <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
-	c1=$(win_children_ticks)
-	WIN_BUSY_S=$(calc "($b1 - $WIN_B0) / 100.0")
-	rec "$TEST_SERVER" foreign_pct "$REP" "$(calc "max(0, 100.0 * (($b1 - $WIN_B0) - ($o1 - $WIN_O0) - ($c1 - $WIN_C0)) / (100.0 * $n * ($t1 - $WIN_T0)))")"
-}
-
 # ---------------------------------------------------------------- vpnc
-# vpnc_start TAG: one vpnc in the client namespace (our background child,
+# vp_start TAG: one vpnc in the client namespace (our background child,
 # --no-detach), NAT-T forced (both servers would make it encapsulate
 # anyway; forcing it keeps the client identical), a random local port so
 # many run at once. Sets VP_PID VP_DIR VP_T0.
 VPNC_N=0
-vpnc_start() {
+vp_start() {
 	VPNC_N=$((VPNC_N + 1))
 	VP_DIR=$T_DIR/vpnc/$1.$VPNC_N
 	mkdir -p "$VP_DIR"
@@ -519,9 +345,9 @@ vpnc_start() {
 	VP_PID=$!
 	t_register_pid "$VP_PID"
 }
-# vpnc_wait_ready TIMEOUT_S: 0 ready (a ping went through the tunnel),
+# vp_wait_ready TIMEOUT_S: 0 ready (a ping went through the tunnel),
 # 1 timeout, 2 vpnc exited, 3 the tunnel carried no ping
-vpnc_wait_ready() {
+vp_wait_ready() {
 	local n=0 max=$(( $1 * 100 ))
 	while [ $n -lt $max ]; do
 		[ -f "$VP_DIR/ready" ] && return 0
@@ -532,9 +358,9 @@ vpnc_wait_ready() {
 	done
 	return 1
 }
-vpnc_hint() { grep -v '^[[:space:]]*$' "${1:-$VP_DIR}/vpnc.log" 2>/dev/null | tail -n1 | cut -c1-200; }
-# vpnc_stop PID: SIGTERM (vpnc sends its deletes), bounded
-vpnc_stop() {
+vp_hint() { grep -v '^[[:space:]]*$' "${1:-$VP_DIR}/vpnc.log" 2>/dev/null | tail -n1 | cut -c1-200; }
+# vp_stop PID: SIGTERM (vpnc sends its deletes), bounded
+vp_stop() {
 	local pid=$1 n=0
 	kill -TERM "$pid" 2>/dev/null
 	while alive "$pid" && [ $n -lt 1000 ]; do nap 0.01; n=$((n + 1)); done
@@ -542,61 +368,31 @@ vpnc_stop() {
 }
 
 # ---------------------------------------------------------------- workload: throughput
-iperf_run() { # NAME ARGS...: sets IP_BYTES IP_BPS CPU_D BOX_D
-	local name=$1; shift
-	local f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.json c0 c1 line perfp=
-	if [ -n "$PERF_DIR" ]; then
-		perf record -q -g -F 999 -o "$PERF_DIR/ike.$TEST_SERVER.$name.$REP.data" \
-			-p "$("$PY" -S "$OCSTAT" pids "$SRV_PID" | paste -sd,)" -- sleep $((IPERF_T + 1)) \
-			>"$PERF_DIR/ike.$TEST_SERVER.$name.$REP.log" 2>&1 &
-		perfp=$!
-	fi
-	win_start
-	c0=$(srv_cpu)
-	timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "$TGT_IP" -p 5201 \
-		-t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err"
-	c1=$(srv_cpu)
-	win_end
-	[ -n "$perfp" ] && wait "$perfp"
-	CPU_D=$(calc "$c1 - $c0")
-	BOX_D=$WIN_BUSY_S
-	line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
-	read -r IP_BYTES _ IP_BPS _ <<<"$line"
-	[ "${IP_BYTES:-0}" -gt 0 ] 2>/dev/null || {
-		finding "$TEST_SERVER: iperf3 $name moved no data: $(head -c 200 "$f.err")"
-		return 1
-	}
-	return 0
-}
-
 wl_tput() {
 	say "$TEST_SERVER: throughput (rep $REP)"
 	local rc=0 k
-	vpnc_start tput
-	vpnc_wait_ready 25 || rc=$?
+	vp_start tput
+	vp_wait_ready 25 || rc=$?
 	if [ $rc != 0 ]; then
-		finding "$TEST_SERVER: vpnc did not bring the tunnel up (rc $rc): $(vpnc_hint)"
+		finding "$TEST_SERVER: vpnc did not bring the tunnel up (rc $rc): $(vp_hint)"
 		stop_pid "$VP_PID" KILL 5
 		for k in up_mbps down_mbps; do rec "$TEST_SERVER" "$k" "$REP" na "failed (see notes)"; done
 		return 1
 	fi
 	local vp=$VP_PID
-	in_s iperf3 -s -B "$TGT_IP" -p 5201 >"$T_DIR/iperf-server.log" 2>&1 &
-	local ipp=$!
-	t_register_pid "$ipp"
-	wait_until -p "$ipp" 10 eval "in_s ss -Hltn 'sport = :5201' | grep -q 5201" ||
-		{ finding "iperf3 server did not start"; stop_pid "$ipp"; vpnc_stop "$vp"; return 1; }
-	local dir
+	iperf_server "$TGT_IP" || { vp_stop "$vp"; return 1; }
+	local ipp=$IPP dir
+	IPERF_DST=$TGT_IP
 	for dir in up down; do
 		if [ $dir = up ]; then iperf_run up; else iperf_run down -R; fi || continue
 		rec "$TEST_SERVER" "${dir}_mbps" "$REP" "$(calc "$IP_BPS / 1e6")"
 		rec "$TEST_SERVER" "${dir}_cpu_gb" "$REP" "$(calc "$CPU_D / ($IP_BYTES / 1e9)")"
-		rec "$TEST_SERVER" "${dir}_box_gb" "$REP" "$(calc "$BOX_D / ($IP_BYTES / 1e9)")"
+		rec "$TEST_SERVER" "${dir}_box_gb" "$REP" "$(calc "$BOX_TICKS / 100.0 / ($IP_BYTES / 1e9)")"
 	done
 	stop_pid "$ipp" TERM 5
 	# the transforms both sides agreed on, for the notes
 	[ "$REP" = 1 ] && info "ike_esp_$TEST_SERVER" "$(esp_transform)"
-	vpnc_stop "$vp"
+	vp_stop "$vp"
 	srv_check_alive "throughput"
 }
 
@@ -618,16 +414,16 @@ wl_logins() {
 	t0=$EPOCHREALTIME
 	for i in $(seq 1 "$NLOGINS"); do
 		rc=0
-		vpnc_start login
-		vpnc_wait_ready 25 || rc=$?
+		vp_start login
+		vp_wait_ready 25 || rc=$?
 		if [ $rc = 0 ]; then
 			ok=$((ok + 1))
 			calc "($(cat "$VP_DIR/ready") - $VP_T0) * 1000" >>"$lat"
 		else
 			fail=$((fail + 1))
-			[ $fail -le 3 ] && finding "$TEST_SERVER: login $i failed (rc $rc): $(vpnc_hint)"
+			[ $fail -le 3 ] && finding "$TEST_SERVER: login $i failed (rc $rc): $(vp_hint)"
 		fi
-		vpnc_stop "$VP_PID"
+		vp_stop "$VP_PID"
 		[ $fail -ge 5 ] && break
 		[ $(( ${EPOCHREALTIME%.*} - ${t0%.*} )) -gt $(( NLOGINS * 3 + 30 )) ] && { finding "$TEST_SERVER: login loop cut by its time limit after $i"; break; }
 	done
@@ -643,10 +439,7 @@ import sys
 v = sorted(float(x) for x in open(sys.argv[1]).read().split())
 print("%.1f %.1f" % (v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2,
                      v[max(0, -(-len(v) * 9 // 10) - 1)]))' "$lat")"
-	rec "$TEST_SERVER" login_median_ms "$REP" "$med" "$nt"
-	rec "$TEST_SERVER" login_p90_ms "$REP" "$p90" "$nt"
-	rec "$TEST_SERVER" login_cpu_ms "$REP" "$(calc "($c1 - $c0) * 1000 / $ok")" "$nt"
-	rec "$TEST_SERVER" login_rate "$REP" "$(calc "$ok / $el")" "$nt"
+	rec_logins "$med" "$p90" "$c0" "$c1" "$ok" "$el" "$nt"
 	srv_check_alive "the login workload"
 }
 
@@ -669,7 +462,7 @@ wl_idle() { # LEVELS...
 		# at most INFLIGHT logins at once; bounded by count and time
 		while [ $((up + failed)) -lt $step ]; do
 			while [ ${#pend[@]} -lt "$INFLIGHT" ] && [ $started -lt $step ]; do
-				vpnc_start idle
+				vp_start idle
 				pend+=("$VP_PID") pdir+=("$VP_DIR")
 				started=$((started + 1))
 			done
@@ -679,7 +472,7 @@ wl_idle() { # LEVELS...
 					up=$((up + 1)); HOLD+=("${pend[$j]}")
 				elif [ -f "${pdir[$j]}/noping" ] || ! alive "${pend[$j]}"; then
 					failed=$((failed + 1))
-					[ $failed -le 3 ] && finding "$TEST_SERVER: an idle session did not come up: $(vpnc_hint "${pdir[$j]}")"
+					[ $failed -le 3 ] && finding "$TEST_SERVER: an idle session did not come up: $(vp_hint "${pdir[$j]}")"
 					stop_pid "${pend[$j]}" KILL 2
 				else
 					nxt+=("${pend[$j]}") nd+=("${pdir[$j]}")
@@ -701,11 +494,7 @@ wl_idle() { # LEVELS...
 		read -r cpu pss rss np mem fdmax fdsum vpss <<<"$("$PY" -S "$OCSTAT" snap "$SRV_PID" "${HOLD[@]}")"
 		read -r uss _ <<<"$("$PY" -S "$OCSTAT" mem "$SRV_PID")"
 		info "ike_idle_${TEST_SERVER}_$REP.$L" "reached=$cur uss_kB=$uss pss_kB=$pss rss_kB=$rss procs=$np memavail_kB=$mem vpnc_pss_kB=$vpss fds_max=$fdmax ramp_s=$secs cpu_s=$(calc "$c1 - $c0") failed=$failed"
-		if [ "$cur" = "$L" ]; then
-			rec "$TEST_SERVER" "idle_uss_$L" "$REP" "$(calc "$uss / 1024")"
-		else
-			rec "$TEST_SERVER" "idle_uss_$L" "$REP" "$(calc "$uss / 1024")" "at $cur sessions"
-		fi
+		rec_level idle_uss "$L" "$cur" "$uss"
 		if [ -z "$pss_1" ]; then
 			pss_1=$pss uss_1=$uss lvl_1=$cur mem_1=$mem vp_1=$vpss
 		elif [ "$cur" -gt "$lvl_1" ]; then
@@ -748,28 +537,11 @@ make_certs "$T_DIR/certs" ecdsa
 
 # ---------------------------------------------------------------- machine info
 info rows ike
-info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
-info nproc "$(nproc)"
-info cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
-info mem_mib "$(( $(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024 ))"
-info kernel "$(uname -r)"
-info ocmod_version "$("$OCMOD" --version 2>&1 | head -n1)"
-if [ -n "$OCMOD_DIR" ]; then
-	info git "${LABEL:-build in $OCMOD_DIR}"
-else
-	info git "tree at git $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && info git_dirty 1
-fi
+bench_info_machine
 info swan_version "$(/usr/lib/ipsec/charon --version 2>&1 | head -n1) ($(dpkg-query -W -f='${Version}' strongswan-charon 2>/dev/null))"
 info vpnc_version "$(dpkg-query -W -f='${Version}' vpnc 2>/dev/null)"
-info iperf3_version "$(iperf3 --version 2>&1 | head -n1 | awk '{print $2}')"
-info reps "$REPS"
-info iperf_t "$IPERF_T"
-info logins "$NLOGINS"
 info ike_levels "$LEVELS"
 info inflight "$INFLIGHT"
-info quick "$QUICK"
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # the XFRM row: only when this kernel can do ESP
 XFRM_OK=1
@@ -803,31 +575,13 @@ note "logins: vpnc started, tunnel up (phase 1, Xauth, mode config, the vpnc-scr
 note "idle: vpnc sessions brought up $INFLIGHT at a time, then held; 3 s after a level is reached the private memory (USS = Private_Clean + Private_Dirty, smaps_rollup) and the PSS of every server process are summed. Memory per session = (USS at the top level - USS at 1) / (top - 1). USS, not PSS, is the headline: the vpnc processes map the same libraries as the server (libc, libgcrypt...), so the server's PSS shrinks as vpnc processes are added (charon's PSS fell from 7.7 to 5.5 MiB between 1 and 10 sessions in a trial run). The PSS row is shown for comparison with bench/results.md. 'System memory' = MemAvailable drop minus the vpnc processes' PSS growth: it holds the kernel's memory of both sides (server and vpnc tun devices, sockets, XFRM states), so compare columns, not absolute values; noisy when other work runs."
 
 # ---------------------------------------------------------------- main loop
-has_wl() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
-LOADS=()
 REP=0
 for REP in $(seq 1 "$REPS"); do
-	order=$RUN_SERVERS
-	[ $((REP % 2)) = 0 ] && order=$(echo "$RUN_SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
-	for s in $order; do
-		if has_wl tput; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=tput.$REP
-			srv_start "$s"
-			wl_tput
-			srv_stop
-		fi
-		if has_wl logins; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=logins.$REP
-			srv_start "$s"
-			wl_logins
-			srv_stop
-		fi
+	for s in $(bench_order "$RUN_SERVERS"); do
+		has_wl tput && { wl_begin tput "$s"; wl_tput; srv_stop; }
+		has_wl logins && { wl_begin logins "$s"; wl_logins; srv_stop; }
 		if has_wl idle && [ "$REP" = "$REPS" ]; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=idle.$REP
-			srv_start "$s"
+			wl_begin idle "$s"
 			# shellcheck disable=SC2086
 			wl_idle $LEVELS
 			srv_stop
@@ -837,9 +591,5 @@ done
 
 note "1-minute load average sampled before each workload group: ${LOADS[*]} (the benchmark itself adds about 1-2)"
 info elapsed "$(( SECONDS - START_S ))"
-while IFS= read -r l; do note "FINDING: $l"; done <"$FIND"
-mkdir -p "$(dirname "$OUT")"
-"$PY" "$OCSTAT" report "$RAW" "$OUT" "$INFO" || t_fail "report failed"
-say "results written to $OUT ($(( SECONDS - START_S )) s)"
-[ "${T_KEEP:-0}" = 1 ] && say "logs kept in $T_DIR"
+bench_report
 exit 0

@@ -10,7 +10,7 @@ bench_ocload_LDADD = $(MBEDTLS_LIBS) $(LIBEVENT_LIBS)
 
 EXTRA_DIST += bench/run.sh bench/ocstat.py bench/README.md bench/results.md \
 	bench/profiles.md bench/compress-speed.c bench/compress-results.md \
-	bench/ike.sh bench/ike-vpnc-script bench/results-ike.md
+	bench/ike.sh bench/ike-vpnc-script bench/results-ike.md bench/lib.sh
 
 bench: all
 	$(top_srcdir)/bench/run.sh --ocmod-dir $(abs_top_builddir) $(BENCH_ARGS)

@@ -80,30 +80,17 @@ def tree(root, stats=None):
     return out, stats
 
 
-def cmd_pids(root):
-    pids, _ = tree(root)
-    for p in pids:
-        print(p)
+def proc_ticks(r):
+    """utime + stime + cutime + cstime of one process (fields after the comm)"""
+    return int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])
 
 
-def cmd_cpu(root):
-    pids, stats = tree(root)
-    ticks = 0
-    for p in pids:
-        r = stats[p][1]
-        ticks += int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])
-    print("%.2f %d" % (ticks / CLK, len(pids)))
+def tree_ticks(pids, stats):
+    return sum(proc_ticks(stats[p][1]) for p in pids)
 
 
-def cmd_cpus(root):
-    pids, stats = tree(root)
-    for p in pids:
-        r = stats[p][1]
-        print("%d %.2f" % (p, (int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])) / CLK))
-
-
-def cmd_pss(root):
-    pids, _ = tree(root)
+def tree_pss(pids):
+    """summed Pss and Rss (kB) of pids, and how many could be read"""
     pss = rss = n = 0
     for p in pids:
         try:
@@ -116,7 +103,49 @@ def cmd_pss(root):
             n += 1
         except OSError:
             pass
-    print("%d %d %d" % (pss, rss, n))
+    return pss, rss, n
+
+
+def fd_counts(pids):
+    """open fds per readable process"""
+    counts = []
+    for p in pids:
+        try:
+            counts.append(len(os.listdir("/proc/%d/fd" % p)))
+        except OSError:
+            pass
+    return counts
+
+
+def memavail():
+    """MemAvailable (kB), 0 when /proc/meminfo has none"""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_pids(root):
+    pids, _ = tree(root)
+    for p in pids:
+        print(p)
+
+
+def cmd_cpu(root):
+    pids, stats = tree(root)
+    print("%.2f %d" % (tree_ticks(pids, stats) / CLK, len(pids)))
+
+
+def cmd_cpus(root):
+    pids, stats = tree(root)
+    for p in pids:
+        print("%d %.2f" % (p, proc_ticks(stats[p][1]) / CLK))
+
+
+def cmd_pss(root):
+    pids, _ = tree(root)
+    print("%d %d %d" % tree_pss(pids))
 
 
 def cmd_mem(root):
@@ -142,55 +171,22 @@ def cmd_mem(root):
 
 def cmd_fds(root):
     pids, _ = tree(root)
-    counts = []
-    for p in pids:
-        try:
-            counts.append(len(os.listdir("/proc/%d/fd" % p)))
-        except OSError:
-            pass
+    counts = fd_counts(pids)
     print("%d %d" % (max(counts) if counts else 0, sum(counts)))
-
-
-def tree_pss(pids):
-    pss = rss = n = 0
-    for p in pids:
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-                    elif line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-            n += 1
-        except OSError:
-            pass
-    return pss, rss, n
 
 
 def cmd_snap(root, others):
     """one pass: cpu_s pss_kB rss_kB nprocs memavail_kB fds_max fds_sum others_pss_kB"""
     stats = all_stats()
     pids, _ = tree(root, stats)
-    ticks = 0
-    for p in pids:
-        r = stats[p][1]
-        ticks += int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])
+    ticks = tree_ticks(pids, stats)
     pss, rss, n = tree_pss(pids)
-    fds = []
-    for p in pids:
-        try:
-            fds.append(len(os.listdir("/proc/%d/fd" % p)))
-        except OSError:
-            pass
+    fds = fd_counts(pids)
     opids = []
     for o in others:
         opids += tree(o, stats)[0]
     opss = tree_pss(opids)[0]
-    mem = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                mem = int(line.split()[1])
+    mem = memavail()
     print("%.2f %d %d %d %d %d %d %d" % (ticks / CLK, pss, rss, n, mem,
                                          max(fds) if fds else 0, sum(fds), opss))
 
@@ -219,16 +215,12 @@ def cmd_window(namespaces):
                     r = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            ours += int(r[11]) + int(r[12]) + int(r[13]) + int(r[14])
+            ours += proc_ticks(r)
     print("%d %d %d" % (busy, ours, os.sysconf("SC_NPROCESSORS_ONLN")))
 
 
 def cmd_memavail():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                print(line.split()[1])
-                return
+    print(memavail())
 
 
 def cmd_iperf(path):
@@ -406,85 +398,54 @@ def cmd_report(raw, out_md, info_path):
         lines.append("| %s | %s | %s | %s | %s |" % (label, unit, " | ".join(cells), " | ".join(ratios), better))
     table = "\n".join(lines)
     if ike:
-        return report_ike(info, table, raw, out_md)
-
-    md = []
-    md.append("# ocmod benchmark results")
-    md.append("")
-    md.append("Written by `bench/run.sh%s` — see [README.md](README.md) for what is measured and how." %
-              (" --quick" if info.get("quick") == "1" else ""))
-    md.append("")
-    md.append("- date: %s" % info.get("date", "?"))
-    md.append("- machine: %s CPUs (%s), %s MiB RAM, kernel %s" % (
-        info.get("nproc", "?"), info.get("cpu", "?"), info.get("mem_mib", "?"), info.get("kernel", "?")))
-    md.append("- ocmod: %s (%s%s)" % (info.get("ocmod_version", "?"), info.get("git", "?"),
-                                      ", tracked files modified" if info.get("git_dirty") == "1" else ""))
-    md.append("- ocserv: %s; openconnect: %s; iperf3: %s" % (
-        info.get("ocserv_version", "?"), info.get("openconnect_version", "?"), info.get("iperf3_version", "?")))
-    md.append("- repetitions: %s (cells: median, then (min–max, n) when n > 1); iperf3 -t %s s; "
-              "logins: %s sequential; idle levels: %s" % (
-                  info.get("reps", "?"), info.get("iperf_t", "?"), info.get("logins", "?"),
-                  info.get("idle_levels", "?")))
-    md.append("- run time: %s s" % info.get("elapsed", "?"))
-    md.append("")
-    md.append(table)
-    md.append("")
-    md.append("## Notes")
-    md.append("")
-    for k in sorted(info):
-        if k.startswith("note"):
-            md.append("- " + info[k])
-    md.append("")
-    det = [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_", "par_"))]
-    if det:
-        md.append("## Details")
-        md.append("")
-        md.append("Per idle level: sessions up, summed PSS/RSS of the server processes, their number, "
-                  "MemAvailable, ocload's own PSS, open fds (max per process, sum), time to bring the "
-                  "step up, server CPU for the step. 64-byte UDP: packets sent / lost. stop: time to stop "
-                  "the server and for the kernel to remove its tun devices. par: CPU seconds of each "
-                  "server process over a run with several clients at once.")
-        md.append("")
-        md.append("```")
-        for k in det:
-            md.append("%s: %s" % (k, info[k]))
-        md.append("```")
-        md.append("")
-    md.append("## Raw values")
-    md.append("")
-    md.append("<details><summary>server, metric, repetition, value, note</summary>")
-    md.append("")
-    md.append("```")
-    with open(raw) as f:
-        md.append(f.read().rstrip("\n"))
-    md.append("```")
-    md.append("")
-    md.append("</details>")
-    md.append("")
-    text = "\n".join(md)
-    with open(out_md, "w") as f:
-        f.write(text)
+        write_md(out_md, info, table, raw,
+                 "# ocmod IKEv1 benchmark results (vs strongSwan)",
+                 "bench/ike.sh", "README.md#ike-ocmods-transport-ike-vs-strongswan",
+                 "- strongSwan: %s; client: vpnc %s; iperf3: %s" % (
+                     info.get("swan_version", "?"), info.get("vpnc_version", "?"),
+                     info.get("iperf3_version", "?")),
+                 "idle levels: %s (%s logins in flight), in the last repetition" % (
+                     info.get("ike_levels", "?"), info.get("inflight", "?")),
+                 [k for k in sorted(info) if k.startswith("ike_") and k != "ike_levels"],
+                 "esp: the phase 1 / ESP transforms the server logged. idle: per level, sessions up, "
+                 "summed PSS/RSS of the server processes, their number, MemAvailable, the vpnc "
+                 "processes' PSS, open fds (max per process), ramp time, server CPU for the step. "
+                 "stop: time to stop the server and remove the namespaces.")
+    else:
+        write_md(out_md, info, table, raw,
+                 "# ocmod benchmark results",
+                 "bench/run.sh", "README.md",
+                 "- ocserv: %s; openconnect: %s; iperf3: %s" % (
+                     info.get("ocserv_version", "?"), info.get("openconnect_version", "?"),
+                     info.get("iperf3_version", "?")),
+                 "idle levels: %s" % info.get("idle_levels", "?"),
+                 [k for k in sorted(info) if k.startswith(("idle_", "udp64_", "stop_", "par_"))],
+                 "Per idle level: sessions up, summed PSS/RSS of the server processes, their number, "
+                 "MemAvailable, ocload's own PSS, open fds (max per process, sum), time to bring the "
+                 "step up, server CPU for the step. 64-byte UDP: packets sent / lost. stop: time to stop "
+                 "the server and for the kernel to remove its tun devices. par: CPU seconds of each "
+                 "server process over a run with several clients at once.")
     print(table)
 
 
-def report_ike(info, table, raw, out_md):
+def write_md(out_md, info, table, raw, title, script, readme, versions, levels, det, det_text):
+    """the results page: title, the run's parameters, the table, the notes,
+    the details (INFO keys det, explained by det_text) and the raw values"""
     md = []
-    md.append("# ocmod IKEv1 benchmark results (vs strongSwan)")
+    md.append(title)
     md.append("")
-    md.append("Written by `bench/ike.sh%s` — see [README.md](README.md#ike-ocmods-transport-ike-vs-strongswan) "
-              "for what is measured and how." % (" --quick" if info.get("quick") == "1" else ""))
+    md.append("Written by `%s%s` — see [README.md](%s) for what is measured and how." %
+              (script, " --quick" if info.get("quick") == "1" else "", readme))
     md.append("")
     md.append("- date: %s" % info.get("date", "?"))
     md.append("- machine: %s CPUs (%s), %s MiB RAM, kernel %s" % (
         info.get("nproc", "?"), info.get("cpu", "?"), info.get("mem_mib", "?"), info.get("kernel", "?")))
     md.append("- ocmod: %s (%s%s)" % (info.get("ocmod_version", "?"), info.get("git", "?"),
                                       ", tracked files modified" if info.get("git_dirty") == "1" else ""))
-    md.append("- strongSwan: %s; client: vpnc %s; iperf3: %s" % (
-        info.get("swan_version", "?"), info.get("vpnc_version", "?"), info.get("iperf3_version", "?")))
+    md.append(versions)
     md.append("- repetitions: %s (cells: median, then (min–max, n) when n > 1); iperf3 -t %s s; "
-              "logins: %s sequential; idle levels: %s (%s logins in flight), in the last repetition" % (
-                  info.get("reps", "?"), info.get("iperf_t", "?"), info.get("logins", "?"),
-                  info.get("ike_levels", "?"), info.get("inflight", "?")))
+              "logins: %s sequential; %s" % (
+                  info.get("reps", "?"), info.get("iperf_t", "?"), info.get("logins", "?"), levels))
     md.append("- run time: %s s" % info.get("elapsed", "?"))
     md.append("")
     md.append(table)
@@ -495,14 +456,10 @@ def report_ike(info, table, raw, out_md):
         if k.startswith("note"):
             md.append("- " + info[k])
     md.append("")
-    det = [k for k in sorted(info) if k.startswith("ike_") and k != "ike_levels"]
     if det:
         md.append("## Details")
         md.append("")
-        md.append("esp: the phase 1 / ESP transforms the server logged. idle: per level, sessions up, "
-                  "summed PSS/RSS of the server processes, their number, MemAvailable, the vpnc "
-                  "processes' PSS, open fds (max per process), ramp time, server CPU for the step. "
-                  "stop: time to stop the server and remove the namespaces.")
+        md.append(det_text)
         md.append("")
         md.append("```")
         for k in det:
@@ -522,7 +479,6 @@ def report_ike(info, table, raw, out_md):
     md.append("")
     with open(out_md, "w") as f:
         f.write("\n".join(md))
-    print(table)
 
 
 def main():

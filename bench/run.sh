@@ -27,105 +27,41 @@ set -uo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
 START_S=$SECONDS
-
-QUICK=0
-REPS=
+BENCH_NAME=run.sh BENCH_TAG=bench BENCH_LOG=/tmp/ocmod-bench BENCH_HELP=2,22
 SERVERS="ocmod ocserv"
 WORKLOADS="tput par logins idle"
-LEVELS=
-NLOGINS=
-IPERF_T=
 OUT=$BENCH_DIR/results.md
-NO_BUILD=0
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
 IDLE_REPS=1
 IDLE_CAP=240
-OCMOD_DIR=
-LABEL=
-PERF_DIR=
 PAR_N=2
-while [ $# -gt 0 ]; do
+bench_opt() {
 	case $1 in
-	--quick) QUICK=1 ;;
-	--reps) REPS=$2; shift ;;
-	--servers) SERVERS=$2; shift ;;
-	--workloads) WORKLOADS=$2; shift ;;
-	--levels) LEVELS=$2; shift ;;
-	--logins) NLOGINS=$2; shift ;;
-	--time) IPERF_T=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--no-build) NO_BUILD=1 ;;
-	--idle-reps) IDLE_REPS=$2; shift ;;
-	--idle-cap) IDLE_CAP=$2; shift ;;
-	--ocmod-dir) OCMOD_DIR=$2; NO_BUILD=1; shift ;;
-	--label) LABEL=$2; shift ;;
-	--perf) PERF_DIR=$2; shift ;;
-	--parallel) PAR_N=$2; shift ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
-	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	--idle-reps) IDLE_REPS=$2 ;;
+	--idle-cap) IDLE_CAP=$2 ;;
+	--parallel) PAR_N=$2 ;;
+	*) return 1 ;;
 	esac
-	shift
-done
-if [ "$QUICK" = 1 ]; then
-	: "${REPS:=1}" "${NLOGINS:=50}" "${IPERF_T:=5}" "${LEVELS:=1 10 100 1000}"
-else
-	: "${REPS:=3}" "${NLOGINS:=200}" "${IPERF_T:=10}" "${LEVELS:=1 10 100 1000 10000}"
-fi
+}
+bench_parse_args "$@"
+# --quick, else full: repetitions, logins, iperf3 -t, idle levels
+bench_defaults "1 50 5 1 10 100 1000" "3 200 10 1 10 100 1000 10000"
 # the idle series runs in the last IDLE_REPS repetitions (default 1: memory
 # hardly varies between runs, and the 10000 level dominates the run time);
 # its top level only in the very last one
 [ "$IDLE_REPS" -gt "$REPS" ] && IDLE_REPS=$REPS
-TOP_LEVEL=0
-for l in $LEVELS; do [ "$l" -gt "$TOP_LEVEL" ] && TOP_LEVEL=$l; done
-
-say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-[ "$(id -u)" = 0 ] || { echo "run.sh: run as root (network namespaces, tun devices)" >&2; exit 1; }
+bench_require_root
 
 # ---------------------------------------------------------------- packages
-# Everything comes from Debian 12's archive, installed only when missing:
-# the build dependencies (tools/deps.sh build) when ocmod is to be built
-# here, and the benchmark's peers and tools.
-export DEBIAN_FRONTEND=noninteractive
-APT_UPDATED=0
-apt_install() { # PACKAGES...
-	say "installing: $*"
-	if [ "$APT_UPDATED" = 0 ]; then
-		apt-get update -qq >/tmp/ocmod-bench-apt.log 2>&1
-		APT_UPDATED=1
-	fi
-	apt-get install -y -qq --no-install-recommends "$@" >>/tmp/ocmod-bench-apt.log 2>&1 ||
-		{ tail -20 /tmp/ocmod-bench-apt.log >&2; echo "run.sh: package installation failed" >&2; exit 1; }
-}
-need_pkgs=()
+# and the benchmark's peers: ocserv, openconnect
 OCSERV_NEW=0
 command -v ocserv >/dev/null 2>&1 || { need_pkgs+=(ocserv); OCSERV_NEW=1; }
-command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
-command -v openconnect >/dev/null 2>&1 || need_pkgs+=(openconnect)
-command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
-command -v ss >/dev/null 2>&1 || need_pkgs+=(iproute2)
-command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
-command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
-command -v perf >/dev/null 2>&1 || [ -z "$PERF_DIR" ] || need_pkgs+=(linux-perf)
-# Debian's python (never a pyenv shim: those cost ~0.5 s per call)
-PY=/usr/bin/python3
-[ -x "$PY" ] || need_pkgs+=(python3-minimal)
-if [ "$NO_BUILD" = 0 ]; then
-	build_ok=1
-	for c in cc make autoreconf libtoolize pkg-config; do
-		command -v "$c" >/dev/null 2>&1 || build_ok=0
-	done
-	for h in mbedtls/ssl.h event2/event.h nettle/gcm.h ltdl.h lz4.h security/pam_appl.h crypt.h; do
-		[ -f "/usr/include/$h" ] || build_ok=0
-	done
-	if [ "$build_ok" = 0 ]; then
-		say "installing the build dependencies (tools/deps.sh build)"
-		"$TOP/tools/deps.sh" build >/tmp/ocmod-bench-deps.log 2>&1 ||
-			{ tail -20 /tmp/ocmod-bench-deps.log >&2; echo "run.sh: tools/deps.sh build failed" >&2; exit 1; }
-		APT_UPDATED=1
-	fi
-fi
-[ ${#need_pkgs[@]} -gt 0 ] && apt_install $(printf '%s\n' "${need_pkgs[@]}" | sort -u)
-if [ "$OCSERV_NEW" = 1 ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+need_cmd openconnect openconnect
+need_cmd ss iproute2
+bench_install
+if [ "$OCSERV_NEW" = 1 ] && systemd_runs; then
 	# Debian starts the packaged ocserv on port 443; the benchmark runs its
 	# own instances in network namespaces
 	systemctl disable --now ocserv.service >/dev/null 2>&1 &&
@@ -133,39 +69,7 @@ if [ "$OCSERV_NEW" = 1 ] && [ -d /run/systemd/system ] && command -v systemctl >
 fi
 
 # ---------------------------------------------------------------- build
-# The build to measure: --ocmod-dir DIR, else a tree configured in place,
-# else $TOP/build-bench (configured here on first use).
-if [ -n "$OCMOD_DIR" ]; then
-	BUILD_DIR=$(cd "$OCMOD_DIR" && pwd) || { echo "run.sh: no directory $OCMOD_DIR" >&2; exit 1; }
-elif [ -f "$TOP/Makefile" ]; then
-	BUILD_DIR=$TOP
-else
-	BUILD_DIR=$TOP/build-bench
-fi
-if [ "$NO_BUILD" = 0 ]; then
-	if [ ! -f "$BUILD_DIR/Makefile" ]; then
-		say "configuring ocmod in $BUILD_DIR"
-		{ [ -x "$TOP/configure" ] || (cd "$TOP" && ./autogen.sh); } >/tmp/ocmod-bench-make.log 2>&1 &&
-			mkdir -p "$BUILD_DIR" && (cd "$BUILD_DIR" && "$TOP/configure") >>/tmp/ocmod-bench-make.log 2>&1 ||
-			{ tail -20 /tmp/ocmod-bench-make.log >&2; echo "run.sh: configure failed" >&2; exit 1; }
-	fi
-	if ! make -q -C "$BUILD_DIR" all >/dev/null 2>&1; then
-		say "make -C $BUILD_DIR"
-		if ! make -C "$BUILD_DIR" -j"$(nproc)" all >>/tmp/ocmod-bench-make.log 2>&1; then
-			if [ -x "$BUILD_DIR/ocmod" ] && [ -f "$BUILD_DIR/modules/.libs/transport_cstp.so" ]; then
-				say "WARNING: make failed (see /tmp/ocmod-bench-make.log); using the existing build"
-				BUILD_NOTE="make failed at benchmark start; the existing build was used"
-			else
-				tail -20 /tmp/ocmod-bench-make.log >&2
-				echo "run.sh: build failed and there is no previous build" >&2
-				exit 1
-			fi
-		fi
-	fi
-fi
-[ -x "$BUILD_DIR/ocmod" ] && [ -f "$BUILD_DIR/modules/.libs/transport_cstp.so" ] ||
-	{ echo "run.sh: no ocmod build in $BUILD_DIR" >&2; exit 1; }
-OCSTAT=$BENCH_DIR/ocstat.py
+bench_build transport_cstp.so 1
 
 # ---------------------------------------------------------------- test helpers
 # shellcheck source=tests/lib/common.sh
@@ -174,45 +78,12 @@ OCSTAT=$BENCH_DIR/ocstat.py
 . "$T_LIB_DIR/certs.sh"
 . "$T_LIB_DIR/server.sh"
 
-t_init bench
-T_RESULT_PRINTED=1      # no PASS/FAIL line from the test helpers' exit trap
-RAW=$T_DIR/raw.tsv
-INFO=$T_DIR/info
-FIND=$T_DIR/findings
-: >"$RAW"; : >"$INFO"; : >"$FIND"
-
-info() { printf '%s=%s\n' "$1" "$2" >>"$INFO"; }
-NOTE_N=0
-note() { NOTE_N=$((NOTE_N + 1)); info "$(printf 'note%03d' "$NOTE_N")" "$*"; say "note: $*"; }
-# rec SERVER KEY REP VALUE [NOTE]
-rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$RAW"; }
-finding() { printf '%s\n' "$*" >>"$FIND"; say "FINDING: $*"; }
-calc() { "$PY" -S -c "print(round($1, 4))"; }
-
-# a process we stopped must not stay in T_PIDS: its pid may be reused by
-# the time cleanup runs
-unregister_pid() {
-	local p out=()
-	for p in "${T_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
-	T_PIDS=("${out[@]}")
-}
-stop_pid() { # PID [SIG] [TIMEOUT]
-	[ -n "${1:-}" ] || return 0
-	kill_and_wait "$1" "${2:-TERM}" "${3:-10}"
-	unregister_pid "$1"
-}
-
-# private copies of the server binaries: other people may rebuild the tree
-# while the benchmark runs
-BIN=$T_DIR/bin
-mkdir -p "$BIN/modules"
-SRC=$BUILD_DIR
-cp "$SRC/ocmod" "$BIN/ocmod" || t_fail "cannot copy $SRC/ocmod"
-cp "$SRC"/modules/.libs/*.so "$BIN/modules/" || t_fail "cannot copy the modules from $SRC/modules/.libs"
-chmod 0755 "$BIN" "$BIN/modules" "$BIN/ocmod"
-chmod 0644 "$BIN"/modules/*.so
+bench_init bench
+FD_LIMIT=$(ulimit -n)
+bench_copy_bins
 # the load generator is built with the project (bench/local.mk); a build
 # from before that gets a private one
+SRC=$BUILD_DIR
 OCLOAD=$BIN/ocload
 if [ -x "$SRC/bench/ocload" ]; then
 	cp "$SRC/bench/ocload" "$OCLOAD" || t_fail "cannot copy $SRC/bench/ocload"
@@ -223,7 +94,6 @@ else
 		-lmbedtls -lmbedx509 -lmbedcrypto >"$T_DIR/ocload-build.log" 2>&1 ||
 		t_fail "cannot build ocload: $(head -n3 "$T_DIR/ocload-build.log")"
 fi
-export OCMOD=$BIN/ocmod OCMOD_MODULE_DIR=$BIN/modules
 
 case ${OCMOD_DTLS:-auto} in
 auto) [ -f "$BIN/modules/transport_dtls.so" ] && OCMOD_HAS_DTLS=1 || OCMOD_HAS_DTLS=0 ;;
@@ -231,33 +101,12 @@ auto) [ -f "$BIN/modules/transport_dtls.so" ] && OCMOD_HAS_DTLS=1 || OCMOD_HAS_D
 *) OCMOD_HAS_DTLS=0 ;;
 esac
 
-# raise the fd limit as far as we may (no CAP_SYS_RESOURCE: only to the hard limit)
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-FD_LIMIT=$(ulimit -n)
-
 # ---------------------------------------------------------------- machine info
-info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
-info nproc "$(nproc)"
-info cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
-info mem_mib "$(( $(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024 ))"
-info kernel "$(uname -r)"
-info ocmod_version "$("$OCMOD" --version 2>&1 | head -n1)"
-if [ -n "$OCMOD_DIR" ]; then
-	info git "${LABEL:-build in $OCMOD_DIR}"
-else
-	info git "tree at git $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ] && info git_dirty 1
-fi
+bench_info_machine
 info ocserv_version "$(ocserv --version 2>&1 | head -n1) ($(dpkg-query -W -f='${Version}' ocserv 2>/dev/null))"
 info openconnect_version "$(openconnect --version 2>&1 | head -n1 | sed 's/^OpenConnect version //')"
-info iperf3_version "$(iperf3 --version 2>&1 | head -n1 | awk '{print $2}')"
-info reps "$REPS"
-info iperf_t "$IPERF_T"
-info logins "$NLOGINS"
 info idle_levels "$LEVELS, in the last $IDLE_REPS repetition(s); the top level in the last one only; at most $IDLE_CAP s per level"
-info quick "$QUICK"
 info par_n "$PAR_N"
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 note "$(nproc) CPUs shared by everything: the server, openconnect/ocload, iperf3 (both ends) and the kernel's tun/veth work all run on the same cores, so throughput is what the whole box can push, and the server's share of it is the CPU column."
 note "the row 'CPU used by other work' is the machine's busy time (/proc/stat) minus the CPU of every process in the two benchmark namespaces and of the benchmark's own children, per measurement window: other processes, kernel threads (ksoftirqd work for our packets included) and virtualization overhead that the guest sees as busy time. On this VM, CPU times of the same work vary with host load (the hypervisor's preemption is not reported as steal); both servers are measured interleaved, so compare ratios within a run."
@@ -318,12 +167,7 @@ srv_stop() {
 	if ! proc_alive "$pid"; then
 		finding "$TEST_SERVER: the server (pid $pid) was not running any more at the end of a workload: $(server_log_hint)"
 	fi
-	kill -TERM "$pid" 2>/dev/null
-	if ! wait_until 90 t__dead "$pid"; then
-		finding "$TEST_SERVER did not exit within 90 s of SIGTERM"
-		kill -KILL "$pid" 2>/dev/null
-		wait_until 10 t__dead "$pid"
-	fi
+	srv_term "$pid" 90
 	t_child_rc "$pid"
 	[ "${T_RC:-0}" != 0 ] && [ "$TEST_SERVER" = ocmod ] &&
 		finding "ocmod exited with status $T_RC after SIGTERM"
@@ -347,42 +191,6 @@ srv_stop() {
 	say "$TEST_SERVER stopped, tun devices gone, in $((SECONDS - t0)) s"
 	# keep the log of each server run
 	cp "$SRV_LOG" "$T_DIR/logs/$TEST_SERVER.$WL_TAG.log" 2>/dev/null
-}
-mkdir -p "$T_DIR/logs"
-
-# CPU used by other work (outside our two namespaces and our own children)
-# during a measurement window, as a share of all CPUs: a noise indicator
-win_children_ticks() { # our reaped children's user+sys, in ticks (bash `times`, no subshell)
-	times >"$T_DIR/times.out"
-	"$PY" -S - "$T_DIR/times.out" <<'PYEOF'
-import re, sys
-lines = open(sys.argv[1]).read().split("\n")
-t = 0.0
-for m in re.finditer(r"(\d+)m([\d.]+)s", lines[1]):
-    t += int(m.group(1)) * 60 + float(m.group(2))
-print(int(t * 100))
-PYEOF
-}
-win_start() {
-	WIN_T0=$EPOCHREALTIME
-	WIN_C0=$(win_children_ticks)
-	read -r WIN_B0 WIN_O0 WIN_N <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
-}
-win_end() {
-	local b1 o1 n c1 t1=$EPOCHREALTIME
-	read -r b1 o1 n <<<"$("$PY" -S "$OCSTAT" window "$NS_S" "$NS_C")"
-	c1=$(win_children_ticks)
-	rec "$TEST_SERVER" foreign_pct "$REP" "$(calc "max(0, 100.0 * (($b1 - $WIN_B0) - ($o1 - $WIN_O0) - ($c1 - $WIN_C0)) / (100.0 * $n * ($t1 - $WIN_T0)))")" "" 
-}
-
-srv_cpu() { "$PY" -S "$OCSTAT" cpu "$SRV_PID" | cut -d' ' -f1; }
-
-srv_check_alive() { # WHAT
-	if ! proc_alive "$SRV_PID"; then
-		finding "$TEST_SERVER died during $1: $(server_log_hint)"
-		return 1
-	fi
-	return 0
 }
 
 # ---------------------------------------------------------------- openconnect
@@ -427,35 +235,6 @@ oc_down() {
 }
 
 # ---------------------------------------------------------------- workload: throughput
-# one iperf3 client run; sets IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST, CPU_D
-iperf_run() { # NAME ARGS...
-	local name=$1; shift
-	local f=$T_DIR/iperf.$TEST_SERVER.$name.$REP.json c0 c1 line
-	local perfp=
-	if [ -n "$PERF_DIR" ]; then
-		# call graphs of the whole server tree while iperf3 runs
-		perf record -q -g -F 999 -o "$PERF_DIR/$TEST_SERVER.$name.$REP.data" \
-			-p "$("$PY" -S "$OCSTAT" pids "$SRV_PID" | paste -sd,)" -- sleep $((IPERF_T + 1)) \
-			>"$PERF_DIR/$TEST_SERVER.$name.$REP.log" 2>&1 &
-		perfp=$!
-	fi
-	win_start
-	c0=$(srv_cpu)
-	timeout -k 5 $((IPERF_T + 25)) ip netns exec "$NS_C" iperf3 -c "$SRV_TUN_IP" -p 5201 \
-		-t "$IPERF_T" -J --connect-timeout 5000 "$@" >"$f" 2>"$f.err"
-	c1=$(srv_cpu)
-	win_end
-	[ -n "$perfp" ] && wait "$perfp"
-	CPU_D=$(calc "$c1 - $c0")
-	line=$("$PY" -S "$OCSTAT" iperf "$f" 2>/dev/null) || line="0 0 0 0 0"
-	read -r IP_BYTES IP_SECS IP_BPS IP_PKTS IP_LOST _ <<<"$line"
-	[ "${IP_BYTES:-0}" -gt 0 ] 2>/dev/null || {
-		finding "$TEST_SERVER: iperf3 $name moved no data: $("$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get('error',''))" "$f" 2>/dev/null | head -c 200)"
-		return 1
-	}
-	return 0
-}
-
 wl_tput() { # MODE(tls|dtls)
 	local mode=$1 k
 	if [ "$mode" = dtls ] && [ "$TEST_SERVER" = ocmod ] && [ "$OCMOD_HAS_DTLS" = 0 ]; then
@@ -471,11 +250,9 @@ wl_tput() { # MODE(tls|dtls)
 		for k in up_mbps down_mbps udp64_pps; do rec "$TEST_SERVER" "${mode}_$k" "$REP" na "failed (see notes)"; done
 		return 1
 	fi
-	ip netns exec "$NS_S" iperf3 -s -B "$SRV_TUN_IP" -p 5201 >"$T_DIR/iperf-server.log" 2>&1 &
-	local ipp=$!
-	t_register_pid "$ipp"
-	wait_until -p "$ipp" 10 eval "in_s ss -Hltn 'sport = :5201' | grep -q 5201" ||
-		{ finding "iperf3 server did not start"; stop_pid "$ipp"; oc_down; return 1; }
+	iperf_server "$SRV_TUN_IP" || { oc_down; return 1; }
+	local ipp=$IPP
+	IPERF_DST=$SRV_TUN_IP
 	if iperf_run "${mode}_up"; then
 		rec "$TEST_SERVER" "${mode}_up_mbps" "$REP" "$(calc "$IP_BPS / 1e6")"
 		rec "$TEST_SERVER" "${mode}_up_cpu_gb" "$REP" "$(calc "$CPU_D / ($IP_BYTES / 1e9)")"
@@ -631,12 +408,7 @@ wl_logins() {
 	p90=$(sed -n 's/.* p90_ms=\([0-9.]*\).*/\1/p' <<<"$line")
 	local nt=
 	[ "$fail" -gt 0 ] && { nt="$fail of $NLOGINS failed"; finding "$TEST_SERVER: $fail of $NLOGINS logins failed: $(grep '^REASON' "$out" | head -n3 | tr '\n' ' ')"; }
-	if [ "$ok" -gt 0 ]; then
-		rec "$TEST_SERVER" login_median_ms "$REP" "$med" "$nt"
-		rec "$TEST_SERVER" login_p90_ms "$REP" "$p90" "$nt"
-		rec "$TEST_SERVER" login_cpu_ms "$REP" "$(calc "($c1 - $c0) * 1000 / $ok")" "$nt"
-		rec "$TEST_SERVER" login_rate "$REP" "$(calc "$ok / $el")" "$nt"
-	fi
+	[ "$ok" -gt 0 ] && rec_logins "$med" "$p90" "$c0" "$c1" "$ok" "$el" "$nt"
 	srv_check_alive "the login workload"
 }
 
@@ -693,11 +465,7 @@ wl_idle() { # LEVELS...
 		sleep $(( 2 + L / 2000 ))
 		read -r cpu pss rss np mem fdmax fdsum lpss <<<"$("$PY" -S "$OCSTAT" snap "$SRV_PID" "${HOLD_PIDS[@]}")"
 		info "idle_${tag}_$L" "reached=$reached pss_kB=$pss rss_kB=$rss procs=$np memavail_kB=$mem ocload_pss_kB=$lpss fds_max=$fdmax fds_sum=$fdsum ramp_s=${secs:-?} cpu_s=$(calc "$c1 - $c0")"
-		if [ "$reached" = "$L" ]; then
-			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")"
-		else
-			rec "$TEST_SERVER" "idle_pss_$L" "$REP" "$(calc "$pss / 1024")" "at $reached sessions"
-		fi
+		rec_level idle_pss "$L" "$reached" "$pss"
 		if [ -z "$pss_1" ]; then
 			pss_1=$pss mem_1=$mem lpss_1=$lpss lvl_1=$reached
 		elif [ "$reached" -gt "$lvl_1" ]; then
@@ -750,46 +518,20 @@ wl_idle() { # LEVELS...
 }
 
 # ---------------------------------------------------------------- main loop
-has_wl() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 REP=0
-LOADS=()
 for REP in $(seq 1 "$REPS"); do
-	order=$SERVERS
-	[ $((REP % 2)) = 0 ] && order=$(echo "$SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
-	for s in $order; do
-		if has_wl tput; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=tput.$REP
-			srv_start "$s"
-			wl_tput tls
-			wl_tput dtls
-			srv_stop
-		fi
-		if has_wl par; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=par.$REP
-			srv_start "$s"
-			wl_par tls
-			wl_par dtls
-			srv_stop
-		fi
-		if has_wl logins; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=logins.$REP
-			srv_start "$s"
-			wl_logins
-			srv_stop
-		fi
+	for s in $(bench_order "$SERVERS"); do
+		has_wl tput && { wl_begin tput "$s"; wl_tput tls; wl_tput dtls; srv_stop; }
+		has_wl par && { wl_begin par "$s"; wl_par tls; wl_par dtls; srv_stop; }
+		has_wl logins && { wl_begin logins "$s"; wl_logins; srv_stop; }
 		if has_wl idle && [ "$REP" -gt $((REPS - IDLE_REPS)) ]; then
-			LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
-			WL_TAG=idle.$REP
 			lv=()
 			for l in $LEVELS; do
 				if [ "$l" -lt "$TOP_LEVEL" ] || [ "$REP" = "$REPS" ] || [ "$TOP_LEVEL" -le 1000 ]; then
 					lv+=("$l")
 				fi
 			done
-			srv_start "$s"
+			wl_begin idle "$s"
 			wl_idle "${lv[@]}"
 			srv_stop
 		fi
@@ -807,11 +549,6 @@ note "ramp rate = sessions of the biggest idle step / time for all of them to be
 [ "$OCMOD_HAS_DTLS" = 0 ] && note "ocmod has no transport dtls module in modules/.libs yet: its DTLS cells are n/a. Both servers get the same configuration file (udp-port included); ocmod warns that udp-port is not implemented."
 [ "$OCMOD_HAS_DTLS" = 1 ] && note "ocmod was run with its transport dtls module (modules/.libs/transport_dtls.so) and udp-port."
 note "configuration shared by both servers: ECDSA P-256 certificate, TLS 1.2 only, AES-256-GCM only (ocserv: tls-priorities; ocmod: its fixed server order prefers AES-256-GCM), ECDHE groups x25519 then secp256r1, pool 10.200.0.0/16, one pushed route, max-clients = 0, max-same-clients = 0, rate-limit-ms = 0, max-ban-score = 0, dpd 90, keepalive 32400, mtu 1400, plain auth with a SHA-512 crypt password file; openconnect --compression=off."
-while IFS= read -r l; do note "FINDING: $l"; done <"$FIND"
-
-mkdir -p "$(dirname "$OUT")"
-"$PY" "$OCSTAT" report "$RAW" "$OUT" "$INFO" || t_fail "report failed"
 cp "$RAW" "$T_DIR/raw.copy" 2>/dev/null
-say "results written to $OUT ($(( SECONDS - START_S )) s)"
-if [ "${T_KEEP:-0}" = 1 ]; then say "logs kept in $T_DIR"; fi
+bench_report
 exit 0

@@ -32,25 +32,6 @@ ctl() { "$CTL" -s "$T_DIR/occtl.sock" "$@"; }
 
 SWAN_LOAD_EXTRA=openssl swan_start
 
-ping_both() {
-	local vip=$1 what=$2 srv
-	wait_until 5 server_has_peer "$vip" || t_fail "$what: no server-side tunnel for $vip"
-	srv=$(server_tun_addr "$vip") || t_fail "$what: cannot find the server tunnel address"
-	in_c ping -c 2 -i 0.2 -W 2 -q "$srv" >"$T_DIR/ping-c.log" 2>&1 ||
-		t_fail "$what: client -> server $srv ping failed: $(tail -n 2 "$T_DIR/ping-c.log" | head -n1)"
-	in_s ping -c 2 -i 0.2 -W 2 -q "$vip" >"$T_DIR/ping-s.log" 2>&1 ||
-		t_fail "$what: server -> client $vip ping failed: $(tail -n 2 "$T_DIR/ping-s.log" | head -n1)"
-}
-
-# show_users_ciphers: "tls_cipher|esp_cipher" of the only session
-show_users_ciphers() {
-	ctl -j show users | "$T_PYTHON" -c '
-import json, sys
-u = json.load(sys.stdin)
-assert len(u) == 1, u
-print("%s|%s" % (u[0]["tls_cipher"], u[0]["esp_cipher"]))'
-}
-
 n=0
 # good NAME MODE IKE ESP EXPECT_P1 EXPECT_ESP: MODE main|aggressive;
 # EXPECT_*: the server's description of what it chose
@@ -61,11 +42,11 @@ good() {
 	swan_conn "$name" proposals="$ike" esp="$esp" aggressive=$aggr
 	swan_up "$name" || t_fail "$name ($ike / $esp): no tunnel: $(swan_log_hint)"
 	swan_vip || t_fail "$name: no virtual IP installed"
-	wait_until 5 eval 'got=$(show_users_ciphers 2>/dev/null) && [ "${got#*|}" != None ]' ||
+	wait_until 5 eval 'got=$(ike_users_ciphers 2>/dev/null) && [ "${got#*|}" != None ]' ||
 		t_fail "$name: ocmodctl shows no session with an ESP cipher: $(ctl show users)"
 	[ "$got" = "$p1|$esp_desc" ] ||
 		t_fail "$name ($ike / $esp): the server chose '$got', expected '$p1|$esp_desc'"
-	ping_both "$SWAN_VIP" "$name"
+	server_ping_both "$SWAN_VIP" "$name" 2
 	swan_down "$name" || t_fail "$name: terminate failed"
 	wait_until 10 server_no_peer "$SWAN_VIP" || t_fail "$name: the server kept the session after the delete"
 	wait_until 5 eval '[ "$(ctl -j show users)" = "[]" ]' || t_fail "$name: ocmodctl still lists the session"

@@ -32,16 +32,6 @@ server_start
 
 SWAN_FRAG=250 swan_start
 
-ping_both() {
-	local vip=$1 what=$2 srv
-	wait_until 5 server_has_peer "$vip" || t_fail "$what: no server-side tunnel for $vip"
-	srv=$(server_tun_addr "$vip") || t_fail "$what: cannot find the server tunnel address"
-	in_c ping -c 3 -i 0.2 -W 2 -q "$srv" >"$T_DIR/ping-c.log" 2>&1 ||
-		t_fail "$what: client -> server $srv ping failed: $(tail -n 2 "$T_DIR/ping-c.log" | head -n1)"
-	in_s ping -c 3 -i 0.2 -W 2 -q "$vip" >"$T_DIR/ping-s.log" 2>&1 ||
-		t_fail "$what: server -> client $vip ping failed: $(tail -n 2 "$T_DIR/ping-s.log" | head -n1)"
-}
-
 # hybrid, fragmented
 swan_conn hyb auth=hybrid pull=no
 swan_up hyb || t_fail "hybrid login failed: $(swan_log_hint)"
@@ -55,7 +45,7 @@ grep -q "sending a .*-byte message as .* fragments" "$SRV_LOG" ||
 	t_fail "hybrid: the server sent no IKE fragments"
 grep -q "reassembled fragmented IKE message" "$SWAN_DIR/charon.log" ||
 	t_fail "hybrid: charon did not reassemble the server's fragments"
-ping_both "$SWAN_VIP" hybrid
+server_ping_both "$SWAN_VIP" hybrid
 swan_down hyb || t_fail "hybrid: terminate failed"
 wait_until 10 server_no_peer "$SWAN_VIP" || t_fail "hybrid: the server kept the session after the delete"
 
@@ -64,7 +54,7 @@ swan_conn psk auth=psk user=bob pass=bobpass pull=no
 swan_up psk || t_fail "PSK+Xauth login failed: $(swan_log_hint)"
 swan_vip || t_fail "PSK: no virtual IP installed"
 grep -q "IKEv1-MM .* PSK+Xauth" "$SRV_LOG" || t_fail "the server did not log a PSK main mode phase 1"
-ping_both "$SWAN_VIP" PSK
+server_ping_both "$SWAN_VIP" PSK
 swan_down psk || t_fail "PSK: terminate failed"
 wait_until 10 server_no_peer "$SWAN_VIP" || t_fail "PSK: the server kept the session after the delete"
 

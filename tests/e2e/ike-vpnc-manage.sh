@@ -19,6 +19,7 @@
 . "$T_LIB_DIR/certs.sh"
 . "$T_LIB_DIR/server.sh"
 . "$T_LIB_DIR/vpnc.sh"
+. "$T_LIB_DIR/hookenv.sh"
 
 t_init ike-vpnc-manage
 t_require_basics
@@ -27,16 +28,8 @@ ns_pair
 make_certs "$T_DIR/certs"
 
 # the hook records every call's environment in ev/<reason>.<user>.env
-mkdir -p "$T_DIR/ev"
-cat >"$T_DIR/hook.sh" <<EOF
-#!/bin/sh
-d=$T_DIR/ev
-env | LC_ALL=C sort >"\$d/\$REASON.\$USERNAME.tmp" && mv "\$d/\$REASON.\$USERNAME.tmp" "\$d/\$REASON.\$USERNAME.env"
-exit 0
-EOF
-chmod 0755 "$T_DIR/hook.sh"
-server_conf_add connect-script "$T_DIR/hook.sh"
-server_conf_add disconnect-script "$T_DIR/hook.sh"
+# (tests/lib/hookenv.sh)
+hookenv_install
 server_conf_set max-ban-score 25
 server_conf_set ban-points-wrong-password 10
 server_conf_set ban-points-connection 1
@@ -46,19 +39,6 @@ SRV_DEBUG=3 # main's "address is banned" is a debug line
 server_start
 CTL=${OCMODCTL:-$top_builddir/ocmodctl}
 ctl() { "$CTL" -s "$T_DIR/occtl.sock" "$@"; }
-
-ev_get() {
-	local f=$T_DIR/ev/$1.$2.env
-	[ -f "$f" ] || return 1
-	grep -q "^$3=" "$f" || return 1
-	sed -n "s/^$3=//p" "$f" | head -n1
-}
-ev_is() {
-	local v
-	v=$(ev_get "$1" "$2" "$3") || t_fail "$1 script of $2: $3 is not set"
-	[ "$v" = "$4" ] || t_fail "$1 script of $2: $3='$v', expected '$4'"
-}
-ev_seen() { [ -f "$T_DIR/ev/$1.$2.env" ]; }
 
 # --- login: the connect script and ocmodctl ---
 vpnc_connect alice alicepass ||

@@ -22,25 +22,15 @@ server_start
 CTL=${OCMODCTL:-$top_builddir/ocmodctl}
 ctl() { "$CTL" -s "$T_DIR/occtl.sock" "$@"; }
 
-show_users_ciphers() {
-	ctl -j show users | "$T_PYTHON" -c '
-import json, sys
-u = json.load(sys.stdin)
-assert len(u) == 1, u
-print("%s|%s" % (u[0]["tls_cipher"], u[0]["esp_cipher"]))'
-}
-
 # good WHAT P1 ESP VPNC_ARGS...: P1, ESP the server's descriptions
 good() {
-	local what=$1 p1=$2 esp=$3 got srv_ip; shift 3
+	local what=$1 p1=$2 esp=$3 got; shift 3
 	vpnc_connect alice alicepass "$@" ||
 		t_fail "$what: vpnc did not connect (rc=${VPNC_RC:-timeout}): $(vpnc_log_hint)"
-	wait_until 5 eval 'got=$(show_users_ciphers 2>/dev/null) && [ "${got#*|}" != None ]' ||
+	wait_until 5 eval 'got=$(ike_users_ciphers 2>/dev/null) && [ "${got#*|}" != None ]' ||
 		t_fail "$what: ocmodctl shows no session with an ESP cipher: $(ctl show users)"
 	[ "$got" = "$p1|$esp" ] || t_fail "$what: the server chose '$got', expected '$p1|$esp'"
-	srv_ip=$(server_tun_addr "$VPNC_IP") || t_fail "$what: cannot find the server tunnel address"
-	in_c ping -c 2 -i 0.2 -W 2 -q "$srv_ip" >"$T_DIR/ping.log" 2>&1 ||
-		t_fail "$what: ping failed: $(tail -n 2 "$T_DIR/ping.log" | head -n1)"
+	server_ping_both "$VPNC_IP" "$what" 2
 	vpnc_stop || t_fail "$what: vpnc did not exit on SIGTERM"
 	wait_until 10 server_no_peer "$VPNC_IP" || t_fail "$what: the session stayed after vpnc left"
 }

@@ -40,12 +40,8 @@ done
 in_c ip route show dev "$VPNC_TUNDEV" | grep -q "^10.78.0.0/16" ||
 	t_fail "split route not installed on $VPNC_TUNDEV"
 
-wait_until 5 server_has_peer "$VPNC_IP" || t_fail "no server-side tunnel for $VPNC_IP"
-srv_ip=$(server_tun_addr "$VPNC_IP") || t_fail "cannot find the server tunnel address"
-in_c ping -c 3 -i 0.2 -W 2 -q "$srv_ip" >"$T_DIR/ping-c.log" 2>&1 ||
-	t_fail "client -> server $srv_ip ping failed: $(tail -n 2 "$T_DIR/ping-c.log" | head -n1)"
-in_s ping -c 3 -i 0.2 -W 2 -q "$VPNC_IP" >"$T_DIR/ping-s.log" 2>&1 ||
-	t_fail "server -> client $VPNC_IP ping failed: $(tail -n 2 "$T_DIR/ping-s.log" | head -n1)"
+server_ping_both "$VPNC_IP"
+srv_ip=$SRV_TUN_ADDR
 # a big ping: 3000 bytes, fragmented inside the tunnel
 in_c ping -c 2 -i 0.3 -W 2 -q -s 3000 "$srv_ip" >"$T_DIR/ping-big.log" 2>&1 ||
 	t_fail "3000-byte ping failed: $(tail -n 2 "$T_DIR/ping-big.log" | head -n1)"

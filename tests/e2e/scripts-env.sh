@@ -12,27 +12,19 @@
 . "$T_LIB_DIR/certs.sh"
 . "$T_LIB_DIR/server.sh"
 . "$T_LIB_DIR/client.sh"
+. "$T_LIB_DIR/hookenv.sh"
 
 t_init scripts-env
 t_require_basics
 ns_pair
 make_certs "$T_DIR/certs"
 
-# the hook records every call's environment in ev/<reason>.<user>.env;
-# bob is refused while ev/veto-bob exists
-mkdir -p "$T_DIR/ev"
-cat >"$T_DIR/hook.sh" <<EOF
-#!/bin/sh
-d=$T_DIR/ev
-env | LC_ALL=C sort >"\$d/\$REASON.\$USERNAME.tmp" && mv "\$d/\$REASON.\$USERNAME.tmp" "\$d/\$REASON.\$USERNAME.env"
-if [ "\$REASON" = connect ] && [ "\$USERNAME" = bob ] && [ -f "\$d/veto-bob" ]; then
+# the hook records every call's environment in ev/<reason>.<user>.env
+# (tests/lib/hookenv.sh); bob is refused while ev/veto-bob exists
+# shellcheck disable=SC2016 # the hook's variables
+hookenv_install 'if [ "$REASON" = connect ] && [ "$USERNAME" = bob ] && [ -f "$d/veto-bob" ]; then
 	exit 3
-fi
-exit 0
-EOF
-chmod 0755 "$T_DIR/hook.sh"
-server_conf_add connect-script "$T_DIR/hook.sh"
-server_conf_add disconnect-script "$T_DIR/hook.sh"
+fi'
 server_conf_add host-update-script "$T_DIR/hook.sh"
 # one client address only (.1 is the server's side of every tun)
 server_conf_set ipv4-netmask 255.255.255.252
@@ -41,20 +33,6 @@ server_conf_add dns fd00::53
 server_start
 CTL=${OCMODCTL:-$top_builddir/ocmodctl}
 ctl() { "$CTL" -s "$T_DIR/occtl.sock" "$@"; }
-
-# ev_get REASON USER VAR: VAR in that call's environment (exit 1 if unset)
-ev_get() {
-	local f=$T_DIR/ev/$1.$2.env
-	[ -f "$f" ] || return 1
-	grep -q "^$3=" "$f" || return 1
-	sed -n "s/^$3=//p" "$f" | head -n1
-}
-ev_is() {
-	local v
-	v=$(ev_get "$1" "$2" "$3") || t_fail "$1 script of $2: $3 is not set"
-	[ "$v" = "$4" ] || t_fail "$1 script of $2: $3='$v', expected '$4'"
-}
-ev_seen() { [ -f "$T_DIR/ev/$1.$2.env" ]; }
 
 # --- the connect script refuses bob ---
 touch "$T_DIR/ev/veto-bob"

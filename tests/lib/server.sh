@@ -255,3 +255,17 @@ server_has_peer() {
 	ip -n "$NS_S" -4 -o addr show 2>/dev/null | grep -q "peer $1/"
 }
 server_no_peer() { ! server_has_peer "$1"; }
+
+# server_ping_both CLIENT_IP [WHAT] [COUNT]: wait (bounded) for the server's
+# tunnel to CLIENT_IP, then COUNT (3) pings from the client namespace to the
+# server's tunnel address (SRV_TUN_ADDR) and from the server namespace to
+# CLIENT_IP; t_fail (messages prefixed with "WHAT: ") when one fails.
+server_ping_both() {
+	local vip=$1 what=${2:+$2: } n=${3:-3}
+	wait_until 5 server_has_peer "$vip" || t_fail "${what}no server-side tunnel for $vip"
+	SRV_TUN_ADDR=$(server_tun_addr "$vip") || t_fail "${what}cannot find the server tunnel address"
+	in_c ping -c "$n" -i 0.2 -W 2 -q "$SRV_TUN_ADDR" >"$T_DIR/ping-c.log" 2>&1 ||
+		t_fail "${what}client -> server $SRV_TUN_ADDR ping failed: $(tail -n 2 "$T_DIR/ping-c.log" | head -n1)"
+	in_s ping -c "$n" -i 0.2 -W 2 -q "$vip" >"$T_DIR/ping-s.log" 2>&1 ||
+		t_fail "${what}server -> client $vip ping failed: $(tail -n 2 "$T_DIR/ping-s.log" | head -n1)"
+}

@@ -7,6 +7,8 @@
 # host's /run is touched).
 #
 # swan_start            start charon (our background child); SWAN_PID.
+#                       (swan_charon NS: charon with $SWAN_DIR/strongswan.conf
+#                       in namespace NS, for a caller's own configuration)
 #                       SWAN_LOAD_EXTRA: more charon plugins (e.g. openssl,
 #                       for 3DES; swan_require_plugin checks it is there)
 # swan_conn NAME ...    write a connection; options as KEY=VALUE:
@@ -85,7 +87,17 @@ charon {
 }
 EOF
 	: >"$SWAN_DIR/resolv.conf"
-	STRONGSWAN_CONF=$SWAN_DIR/strongswan.conf ip netns exec "$NS_C" \
+	swan_charon "$NS_C"
+	SWAN_CONNS=
+	SWAN_SECRETS=
+}
+
+# swan_charon NS: charon with $SWAN_DIR/strongswan.conf (which must put
+# its vici socket at $SWAN_DIR/charon.vici) in namespace NS, in a private
+# mount namespace with a tmpfs on /run; our background child, SWAN_PID;
+# waits (bounded) for the vici socket.  Also used by bench/ike.sh.
+swan_charon() {
+	STRONGSWAN_CONF=$SWAN_DIR/strongswan.conf ip netns exec "$1" \
 		unshare -m --propagation private sh -c \
 		'mount -t tmpfs -o size=1m,mode=0755 ocm-run /run && exec /usr/lib/ipsec/charon' \
 		</dev/null >"$SWAN_DIR/charon.out" 2>&1 &
@@ -93,8 +105,6 @@ EOF
 	t_register_pid "$SWAN_PID"
 	wait_until -p "$SWAN_PID" 15 test -S "$SWAN_DIR/charon.vici" ||
 		t_fail "charon did not start: $(tail -n 3 "$SWAN_DIR/charon.out" "$SWAN_DIR/charon.log" 2>/dev/null | tr '\n' ' ')"
-	SWAN_CONNS=
-	SWAN_SECRETS=
 }
 
 # swanctl_ COMMAND [ARGS...]: swanctl against our charon (the command

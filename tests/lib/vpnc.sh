@@ -16,6 +16,8 @@
 #     run vpnc in the foreground (bounded); VPNC_RC = exit status.
 # vpnc_stop     SIGTERM: vpnc deletes its SAs and exits (bounded wait)
 # vpnc_env VAR  value of VAR in the connect environment of the last vpnc
+# ike_users_ciphers  "tls_cipher|esp_cipher" of the only session, from
+#               `ocmodctl -j show users` (its IKE and ESP ciphers)
 #
 # VPNC_TIMEOUT (default 25 s) bounds how long a connect may take;
 # VPNC_EXTRA_CONF adds lines to the vpnc config (e.g. IKE Authmode hybrid).
@@ -37,6 +39,14 @@ transport ike {
 	$*
 }
 auth plain { }"
+}
+
+ike_users_ciphers() {
+	"${OCMODCTL:-$top_builddir/ocmodctl}" -s "$T_DIR/occtl.sock" -j show users | "$T_PYTHON" -c '
+import json, sys
+u = json.load(sys.stdin)
+assert len(u) == 1, u
+print("%s|%s" % (u[0]["tls_cipher"], u[0]["esp_cipher"]))'
 }
 
 vpnc__new_dir() {
