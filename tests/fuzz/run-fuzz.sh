@@ -75,7 +75,8 @@ ike)
 	d=$top_srcdir/modules/transport/ike
 	srcs="$d/ike.c $d/ike_p1.c $d/ike_p2.c $d/isakmp.c $d/ikecrypto.c $d/esp.c"
 	incs="-I$d"
-	libs="-lmbedtls -lmbedx509 -lmbedcrypto -levent"
+	# ESP is on nettle (esp.c), the IKE messages on mbedTLS
+	libs="-lmbedtls -lmbedx509 -lmbedcrypto -levent $(pkg-config --libs nettle 2>/dev/null || echo -lnettle)"
 	;;
 *)
 	echo "$0: unknown target '$target' ($FUZZ_TARGETS)" >&2
