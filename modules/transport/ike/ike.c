@@ -151,6 +151,15 @@ size_t sockaddr_ip(const oc_sockaddr_t *a, uint8_t *ip, uint16_t *port)
 	return 0;
 }
 
+bool sa_same_peer(const struct ike_sa *a, const struct ike_sa *b)
+{
+	uint8_t ia[16], ib[16];
+	uint16_t pa, pb;
+	size_t n = sockaddr_ip(&a->peer, ia, &pa);
+
+	return n && sockaddr_ip(&b->peer, ib, &pb) == n && pa == pb && memcmp(ia, ib, n) == 0;
+}
+
 static unsigned cookie_bucket(const uint8_t *ic)
 {
 	uint32_t h = 2166136261u;

@@ -328,6 +328,8 @@ void child_add(struct ike_sa *sa, struct ike_child *c);
 void child_del(struct ike_sa *sa, struct ike_child *c, bool tell);
 /** Address bytes (4 or 16) of an oc_sockaddr_t and its port. */
 size_t sockaddr_ip(const oc_sockaddr_t *a, uint8_t *ip, uint16_t *port);
+/** Both SAs' peers are the same address and port (IPv4-mapped or not). */
+bool sa_same_peer(const struct ike_sa *a, const struct ike_sa *b);
 
 /* ---- ike_p1.c ---- */
 /** A first message on a flow: creates the IKE SA (or refuses). */

@@ -733,8 +733,7 @@ static void initial_contact(struct ike_sa *sa, const isakmp_msg_t *m)
 		return;
 	for (o = sa->inst->sas; o; o = next) {
 		next = o->next;
-		if (o == sa || o->closed || !o->flow || o->flow->peer.len != sa->peer.len ||
-		    memcmp(&o->flow->peer.ss, &sa->peer.ss, sa->peer.len) != 0)
+		if (o == sa || o->closed || !o->flow || !sa_same_peer(o, sa))
 			continue;
 		sa_log(o, OC_LOG_INFO, "replaced by a new IKE SA of the same client (initial contact)");
 		sa_fail(o, OC_CLOSE_REPLACED, NULL);

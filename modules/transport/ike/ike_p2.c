@@ -373,24 +373,17 @@ static void on_session(void *arg, int status, const oc_session_params_t *p, cons
 static bool reauth_adopt(struct ike_sa *n)
 {
 	struct ike_sa *o;
-	uint8_t ip_n[16], ip_o[16];
-	uint16_t port_n, port_o;
-	size_t len_n, i;
+	size_t i;
 	bool rekey_lost = false;
 
 	if (!n->username[0])
 		return false;
-	len_n = sockaddr_ip(&n->peer, ip_n, &port_n);
-	for (o = n->inst->sas; o; o = o->next) {
-		/* the name as typed, by the same client: the auth chain mapped
-		 * it to the session's user the first time */
-		if (o == n || o->state != S_READY || !sa_has_session(o) ||
-		    strcmp(o->username, n->username) != 0)
-			continue;
-		if (sockaddr_ip(&o->peer, ip_o, &port_o) == len_n && len_n &&
-		    memcmp(ip_o, ip_n, len_n) == 0 && port_o == port_n)
+	/* the name as typed, by the same client: the auth chain mapped it to
+	 * the session's user the first time */
+	for (o = n->inst->sas; o; o = o->next)
+		if (o != n && o->state == S_READY && sa_has_session(o) &&
+		    strcmp(o->username, n->username) == 0 && sa_same_peer(o, n))
 			break;
-	}
 	if (!o)
 		return false;
 	/* a rekey of ours in flight goes with the old ISAKMP SA */
