@@ -1,13 +1,44 @@
 /*
- * abstime.h - the absolute CLOCK_REALTIME deadline pthread_cond_timedwait
- * takes, @p ms from now.
+ * bgthread.h - what the core's background threads (tunclose.c, tundel.c)
+ * share: starting detached threads that take no signals, and the absolute
+ * deadline pthread_cond_timedwait() waits for.
  */
-#ifndef OCMOD_CORE_ABSTIME_H
-#define OCMOD_CORE_ABSTIME_H
+#ifndef OCMOD_CORE_BGTHREAD_H
+#define OCMOD_CORE_BGTHREAD_H
 
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 #include <time.h>
 
-static inline struct timespec abstime_after_ms(unsigned ms)
+/* Start @p n detached threads running @p fn (argument NULL) with @p stack
+ * bytes of stack; every signal is blocked in them (signals stay with the
+ * process's event loop). Returns how many started. */
+static inline unsigned bgthread_start(void *(*fn)(void *), unsigned n, size_t stack)
+{
+	pthread_attr_t a;
+	sigset_t all, old;
+	unsigned i;
+
+	if (n == 0 || pthread_attr_init(&a) != 0)
+		return 0;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, stack);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the threads */
+	for (i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, &a, fn, NULL) != 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	return i;
+}
+
+/* The CLOCK_REALTIME time @p ms from now, for pthread_cond_timedwait(). */
+static inline struct timespec bgthread_deadline_ms(unsigned ms)
 {
 	struct timespec ts;
 

@@ -10,7 +10,7 @@ ocmod_SOURCES = \
 	core/usercfg.c core/usercfg.h core/ban.c core/ban.h \
 	core/keys.c core/keys.h core/keysrv.c core/keycli.c \
 	core/isolate.c core/isolate.h core/tunclose.c core/tunclose.h core/tundel.c core/tundel.h \
-	core/abstime.h \
+	core/bgthread.h \
 	core/script.c core/script.h core/hooks.c core/hooks.h core/proxyproto.c core/proxyproto.h \
 	core/filter.c core/filter.h core/metrics.c core/metrics.h core/query.h \
 	core/sdnotify.c

@@ -10,13 +10,12 @@
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "abstime.h"
+#include "bgthread.h"
 #include "tunclose.h"
 
 #define TUNCLOSE_STACK (256u * 1024u)
@@ -59,30 +58,17 @@ static void *closer(void *arg)
 
 unsigned tunclose_start(unsigned nthreads)
 {
-	pthread_attr_t a;
-	sigset_t all, old;
-	unsigned i;
+	unsigned n;
 
 	if (nthreads > TUNCLOSE_MAX_THREADS)
 		nthreads = TUNCLOSE_MAX_THREADS;
-	if (T.threads || nthreads == 0 || pthread_attr_init(&a) != 0)
+	if (T.threads)
 		return T.threads;
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, TUNCLOSE_STACK);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the threads */
-	for (i = 0; i < nthreads; i++) {
-		pthread_t t;
-
-		if (pthread_create(&t, &a, closer, NULL) != 0)
-			break;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
+	n = bgthread_start(closer, nthreads, TUNCLOSE_STACK);
 	pthread_mutex_lock(&T.mu);
-	T.threads = i;
+	T.threads = n;
 	pthread_mutex_unlock(&T.mu);
-	return i;
+	return n;
 }
 
 /* Called with T.mu held: make room for one more. */
@@ -129,7 +115,7 @@ bool tunclose_wait(unsigned timeout_ms, size_t *n_closed_r)
 	bool done;
 	int r = 0;
 
-	ts = abstime_after_ms(timeout_ms);
+	ts = bgthread_deadline_ms(timeout_ms);
 	pthread_mutex_lock(&T.mu);
 	while ((T.n || T.busy) && r == 0)
 		r = pthread_cond_timedwait(&T.idle, &T.mu, &ts);

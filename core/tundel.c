@@ -3,13 +3,12 @@
  */
 #include "config.h"
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "tun.h"
-#include "abstime.h"
+#include "bgthread.h"
 #include "tundel.h"
 
 #define TUNDEL_BATCH 512        /* devices per RTM_DELLINK (bounds one batch's time) */
@@ -68,26 +67,15 @@ static void *deleter(void *arg)
 
 bool tundel_start(void)
 {
-	pthread_attr_t a;
-	pthread_t t;
-	sigset_t all, old;
-	int r;
+	bool ok;
 
 	if (D.started)
 		return true;
-	if (pthread_attr_init(&a) != 0)
-		return false;
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 256u * 1024u + TUNDEL_BATCH * sizeof(int));
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay main's */
-	r = pthread_create(&t, &a, deleter, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
+	ok = bgthread_start(deleter, 1, 256u * 1024u + TUNDEL_BATCH * sizeof(int)) == 1;
 	pthread_mutex_lock(&D.mu);
-	D.started = r == 0;
+	D.started = ok;
 	pthread_mutex_unlock(&D.mu);
-	return r == 0;
+	return ok;
 }
 
 void tundel_add(int ifindex)
@@ -117,7 +105,7 @@ bool tundel_flush(unsigned timeout_ms, unsigned long *n_r)
 	bool done;
 	int r = 0;
 
-	ts = abstime_after_ms(timeout_ms);
+	ts = bgthread_deadline_ms(timeout_ms);
 	pthread_mutex_lock(&D.mu);
 	if (D.n) {
 		D.now = true;
