@@ -9,10 +9,7 @@
 #include "oc-error.h"
 #include "acxml.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 static int px(const char *s, acxml_req_t *r)
 {

@@ -9,10 +9,7 @@
 #include "oc-error.h"
 #include "frame.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 static size_t mk(uint8_t *b, unsigned type, const uint8_t *p, size_t n)
 {

@@ -15,10 +15,7 @@
 #include "oc-error.h"
 #include "hello.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 /* openconnect 9.01: first ClientHello (record 0xfeff, client_version 0xfefd) */
 static const uint8_t hello_first[] = {

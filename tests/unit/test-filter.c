@@ -10,16 +10,7 @@
 
 #include "filter.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
+#include "../lib/unitcheck.h"
 
 /* an IPv4 packet to @p dst with protocol @p proto and destination port */
 static size_t v4(uint8_t *p, const char *dst, uint8_t proto, int dport, uint16_t frag)
@@ -73,14 +64,14 @@ static void test_parse(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(pf_ports_parse(good[i], &pp, err, sizeof(err)) == 0, "'%s' refused: %s", good[i], err);
+		CHECKF(pf_ports_parse(good[i], &pp, err, sizeof(err)) == 0, "'%s' refused: %s", good[i], err);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
-		CHECK(pf_ports_parse(bad[i], &pp, err, sizeof(err)) < 0, "'%s' accepted", bad[i]);
-		CHECK(strstr(err, "restrict-user-to-ports") != NULL, "'%s': message '%s'", bad[i], err);
+		CHECKF(pf_ports_parse(bad[i], &pp, err, sizeof(err)) < 0, "'%s' accepted", bad[i]);
+		CHECKF(strstr(err, "restrict-user-to-ports") != NULL, "'%s': message '%s'", bad[i], err);
 	}
 	pf_ports_parse("!(tcp(443), udp(53))", &pp, err, sizeof(err));
-	CHECK(pp.negate && pp.n == 2 && pp.v[0].proto == PF_TCP && pp.v[0].port == 443 &&
+	CHECKF(pp.negate && pp.n == 2 && pp.v[0].proto == PF_TCP && pp.v[0].port == 443 &&
 	      pp.v[1].proto == PF_UDP && pp.v[1].port == 53, "negated list parsed wrong");
 }
 
@@ -95,45 +86,45 @@ static void test_routes(void)
 	size_t n;
 	char err[256];
 
-	CHECK(pfilter_init(&f, true, NULL, routes, 3, noroutes, 1, locals, 1, dns, 1,
+	CHECKF(pfilter_init(&f, true, NULL, routes, 3, noroutes, 1, locals, 1, dns, 1,
 			   err, sizeof(err)) == 0, "init: %s", err);
 	n = v4(p, "10.1.2.3", PF_TCP, 80, 0);
-	CHECK(pfilter_allows(&f, p, n), "inside a route");
+	CHECKF(pfilter_allows(&f, p, n), "inside a route");
 	n = v4(p, "10.2.0.1", PF_TCP, 80, 0);
-	CHECK(!pfilter_allows(&f, p, n), "outside the routes");
+	CHECKF(!pfilter_allows(&f, p, n), "outside the routes");
 	n = v4(p, "192.168.1.1", PF_ICMP, 0, 0);
-	CHECK(pfilter_allows(&f, p, n), "the server itself");
+	CHECKF(pfilter_allows(&f, p, n), "the server itself");
 	n = v4(p, "192.168.5.53", PF_UDP, 53, 0);
-	CHECK(pfilter_allows(&f, p, n), "DNS to the pushed server");
+	CHECKF(pfilter_allows(&f, p, n), "DNS to the pushed server");
 	n = v4(p, "192.168.5.53", PF_UDP, 54, 0);
-	CHECK(!pfilter_allows(&f, p, n), "not DNS to the DNS server");
+	CHECKF(!pfilter_allows(&f, p, n), "not DNS to the DNS server");
 	n = v6(p, "fd10::5", PF_TCP, 22, false);
-	CHECK(pfilter_allows(&f, p, n), "IPv6 inside a route");
+	CHECKF(pfilter_allows(&f, p, n), "IPv6 inside a route");
 	n = v6(p, "fd11::5", PF_TCP, 22, true);
-	CHECK(!pfilter_allows(&f, p, n), "IPv6 outside the routes");
+	CHECKF(!pfilter_allows(&f, p, n), "IPv6 outside the routes");
 	n = v4(p, "10.1.2.3", PF_TCP, 80, 0);
-	CHECK(!pfilter_allows(&f, p, 10), "a truncated packet passed");
+	CHECKF(!pfilter_allows(&f, p, 10), "a truncated packet passed");
 	p[0] = 0x15;
-	CHECK(!pfilter_allows(&f, p, n), "a non-IP packet passed");
+	CHECKF(!pfilter_allows(&f, p, n), "a non-IP packet passed");
 	pfilter_free(&f);
 
 	/* a default route: everything but the no-routes */
 	{
 		const char *def[] = { "default" };
 
-		CHECK(pfilter_init(&f, true, NULL, def, 1, noroutes, 1, NULL, 0, NULL, 0,
+		CHECKF(pfilter_init(&f, true, NULL, def, 1, noroutes, 1, NULL, 0, NULL, 0,
 				   err, sizeof(err)) == 0, "init default: %s", err);
 		n = v4(p, "8.8.8.8", PF_UDP, 53, 0);
-		CHECK(pfilter_allows(&f, p, n), "default route: anywhere");
+		CHECKF(pfilter_allows(&f, p, n), "default route: anywhere");
 		n = v4(p, "10.1.9.7", PF_UDP, 53, 0);
-		CHECK(!pfilter_allows(&f, p, n), "default route: a no-route passed");
+		CHECKF(!pfilter_allows(&f, p, n), "default route: a no-route passed");
 		pfilter_free(&f);
 	}
 	/* off: everything passes */
-	CHECK(pfilter_init(&f, false, NULL, routes, 3, NULL, 0, NULL, 0, NULL, 0,
+	CHECKF(pfilter_init(&f, false, NULL, routes, 3, NULL, 0, NULL, 0, NULL, 0,
 			   err, sizeof(err)) == 0 && !pfilter_active(&f), "inactive filter");
 	n = v4(p, "1.2.3.4", PF_TCP, 1, 0);
-	CHECK(pfilter_allows(&f, p, n), "inactive filter dropped");
+	CHECKF(pfilter_allows(&f, p, n), "inactive filter dropped");
 	pfilter_free(&f);
 }
 
@@ -145,35 +136,35 @@ static void test_ports(void)
 	size_t n;
 	char err[256];
 
-	CHECK(pfilter_init(&f, false, "tcp(443), icmp()", routes, 1, NULL, 0, NULL, 0, NULL, 0,
+	CHECKF(pfilter_init(&f, false, "tcp(443), icmp()", routes, 1, NULL, 0, NULL, 0, NULL, 0,
 			   err, sizeof(err)) == 0, "init: %s", err);
-	CHECK(f.routes_on, "ports imply routes");
+	CHECKF(f.routes_on, "ports imply routes");
 	n = v4(p, "10.1.2.3", PF_TCP, 443, 0);
-	CHECK(pfilter_allows(&f, p, n), "tcp 443 allowed");
+	CHECKF(pfilter_allows(&f, p, n), "tcp 443 allowed");
 	n = v4(p, "10.1.2.3", PF_TCP, 444, 0);
-	CHECK(!pfilter_allows(&f, p, n), "tcp 444 passed an allow list");
+	CHECKF(!pfilter_allows(&f, p, n), "tcp 444 passed an allow list");
 	n = v4(p, "10.1.2.3", PF_UDP, 443, 0);
-	CHECK(!pfilter_allows(&f, p, n), "udp 443 passed a tcp rule");
+	CHECKF(!pfilter_allows(&f, p, n), "udp 443 passed a tcp rule");
 	n = v4(p, "10.1.2.3", PF_ICMP, 0, 0);
-	CHECK(pfilter_allows(&f, p, n), "icmp allowed");
+	CHECKF(pfilter_allows(&f, p, n), "icmp allowed");
 	n = v4(p, "10.9.2.3", PF_TCP, 443, 0);
-	CHECK(!pfilter_allows(&f, p, n), "tcp 443 outside the routes");
+	CHECKF(!pfilter_allows(&f, p, n), "tcp 443 outside the routes");
 	n = v4(p, "10.1.2.3", PF_TCP, 444, 0x0010);
-	CHECK(pfilter_allows(&f, p, n), "a later fragment has no ports to check");
+	CHECKF(pfilter_allows(&f, p, n), "a later fragment has no ports to check");
 	pfilter_free(&f);
 
-	CHECK(pfilter_init(&f, false, "!(tcp(25), udp())", routes, 1, NULL, 0, NULL, 0, NULL, 0,
+	CHECKF(pfilter_init(&f, false, "!(tcp(25), udp())", routes, 1, NULL, 0, NULL, 0, NULL, 0,
 			   err, sizeof(err)) == 0, "init negated: %s", err);
 	n = v4(p, "10.1.2.3", PF_TCP, 25, 0);
-	CHECK(!pfilter_allows(&f, p, n), "tcp 25 passed a deny list");
+	CHECKF(!pfilter_allows(&f, p, n), "tcp 25 passed a deny list");
 	n = v4(p, "10.1.2.3", PF_UDP, 9999, 0);
-	CHECK(!pfilter_allows(&f, p, n), "udp() denies every udp port");
+	CHECKF(!pfilter_allows(&f, p, n), "udp() denies every udp port");
 	n = v4(p, "10.1.2.3", PF_TCP, 26, 0);
-	CHECK(pfilter_allows(&f, p, n), "tcp 26 denied by a deny list without it");
+	CHECKF(pfilter_allows(&f, p, n), "tcp 26 denied by a deny list without it");
 	n = v6(p, "fd00::1", PF_TCP, 26, true);
-	CHECK(!pfilter_allows(&f, p, n), "IPv6 outside the routes passed");
+	CHECKF(!pfilter_allows(&f, p, n), "IPv6 outside the routes passed");
 	pfilter_free(&f);
-	CHECK(pfilter_init(&f, true, "tcp(1", routes, 1, NULL, 0, NULL, 0, NULL, 0,
+	CHECKF(pfilter_init(&f, true, "tcp(1", routes, 1, NULL, 0, NULL, 0, NULL, 0,
 			   err, sizeof(err)) < 0, "bad ports accepted by pfilter_init");
 }
 
@@ -183,17 +174,17 @@ static void test_bucket(void)
 	uint64_t t = 1000000;
 
 	tbucket_init(&b, 1000, t);              /* burst: at least 4 packets */
-	CHECK(b.burst == 6000, "burst %llu", (unsigned long long)b.burst);
-	CHECK(tbucket_take(&b, 6000, t), "the burst");
-	CHECK(!tbucket_take(&b, 1, t), "over the burst");
-	CHECK(tbucket_take(&b, 500, t + 500000), "half a second refills 500");
-	CHECK(!tbucket_take(&b, 10, t + 500000), "no more");
-	CHECK(tbucket_take(&b, 6000, t + 100000000), "refill is capped at the burst");
-	CHECK(!tbucket_take(&b, 1, t + 100000000), "capped");
+	CHECKF(b.burst == 6000, "burst %llu", (unsigned long long)b.burst);
+	CHECKF(tbucket_take(&b, 6000, t), "the burst");
+	CHECKF(!tbucket_take(&b, 1, t), "over the burst");
+	CHECKF(tbucket_take(&b, 500, t + 500000), "half a second refills 500");
+	CHECKF(!tbucket_take(&b, 10, t + 500000), "no more");
+	CHECKF(tbucket_take(&b, 6000, t + 100000000), "refill is capped at the burst");
+	CHECKF(!tbucket_take(&b, 1, t + 100000000), "capped");
 	tbucket_init(&b, 0, t);
-	CHECK(tbucket_take(&b, 1 << 30, t), "unlimited");
+	CHECKF(tbucket_take(&b, 1 << 30, t), "unlimited");
 	tbucket_init(&b, 4000000, t);
-	CHECK(b.burst == 1000000, "a quarter second of a fast rate");
+	CHECKF(b.burst == 1000000, "a quarter second of a fast rate");
 }
 
 int main(void)
@@ -202,8 +193,8 @@ int main(void)
 	test_routes();
 	test_ports();
 	test_bucket();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
+	if (fails) {
+		fprintf(stderr, "%d failure(s)\n", fails);
 		return 1;
 	}
 	printf("test-filter: all passed\n");

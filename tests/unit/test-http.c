@@ -9,10 +9,7 @@
 #include "oc-error.h"
 #include "http.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 static const http_limits_t small = { .max_line = 64, .max_head = 256,
                                      .max_headers = 8, .max_body = 128 };

@@ -18,10 +18,7 @@
 
 #include "ike-vectors.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 static int rng(void *ctx, unsigned char *buf, size_t n)
 {

@@ -20,10 +20,7 @@
 #include "oc-error.h"
 #include "keys.h"
 
-static int fails, checks;
-
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#include "../lib/unitcheck.h"
 
 static const struct { uint32_t alg; mbedtls_md_type_t md; } algs[] = {
 	{ OC_HASH_SHA1, MBEDTLS_MD_SHA1 }, { OC_HASH_SHA224, MBEDTLS_MD_SHA224 },

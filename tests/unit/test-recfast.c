@@ -21,10 +21,9 @@
 
 #include "recfast.h"
 
-static int fails, checks, verbose;
+#include "../lib/unitcheck.h"
 
-#define CHECK(c) do { checks++; if (!(c)) { fails++; \
-	fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #c); } } while (0)
+static int verbose;
 
 /* ------------------------------------------------------------------ */
 /* in-memory transport: a byte stream (TLS) or datagrams (DTLS)        */

@@ -24,16 +24,7 @@
 
 #define N_DEV 100
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
+#include "../lib/unitcheck.h"
 
 static int tun_open(const char *name)
 {
@@ -73,31 +64,31 @@ int main(void)
 	}
 	/* no threads yet: closed synchronously */
 	fd = tun_open("tcsync");
-	CHECK(fd >= 0, "cannot create a tun device");
+	CHECKF(fd >= 0, "cannot create a tun device");
 	tunclose_defer(fd);
-	CHECK(if_nametoindex("tcsync") == 0, "without threads the device is not gone at once");
-	CHECK(tunclose_wait(1000, &n) && n == 0, "nothing went through threads (n=%zu)", n);
+	CHECKF(if_nametoindex("tcsync") == 0, "without threads the device is not gone at once");
+	CHECKF(tunclose_wait(1000, &n) && n == 0, "nothing went through threads (n=%zu)", n);
 
-	CHECK(tunclose_start(8) == 8, "8 closer threads");
-	CHECK(tunclose_start(8) == 8, "a second start keeps the threads");
+	CHECKF(tunclose_start(8) == 8, "8 closer threads");
+	CHECKF(tunclose_start(8) == 8, "a second start keeps the threads");
 	for (i = 0; i < N_DEV; i++) {
 		snprintf(name, sizeof(name), "tc%d", i);
 		fds[i] = tun_open(name);
-		CHECK(fds[i] >= 0, "cannot create %s", name);
+		CHECKF(fds[i] >= 0, "cannot create %s", name);
 	}
 	t0 = now_s();
 	for (i = 0; i < N_DEV; i++)
 		tunclose_defer(fds[i]);
 	t_defer = now_s() - t0;
-	CHECK(tunclose_wait(60000, &n), "not all closed within 60 s");
+	CHECKF(tunclose_wait(60000, &n), "not all closed within 60 s");
 	t_wait = now_s() - t0;
-	CHECK(n == N_DEV, "%zu closed through the threads, expected %d", n, N_DEV);
+	CHECKF(n == N_DEV, "%zu closed through the threads, expected %d", n, N_DEV);
 	for (gone = 0, i = 0; i < N_DEV; i++) {
 		snprintf(name, sizeof(name), "tc%d", i);
 		gone += if_nametoindex(name) == 0;
 	}
-	CHECK(gone == N_DEV, "%d of %d devices gone", gone, N_DEV);
-	CHECK(tunclose_wait(0, NULL), "an empty queue is done at once");
+	CHECKF(gone == N_DEV, "%d of %d devices gone", gone, N_DEV);
+	CHECKF(tunclose_wait(0, NULL), "an empty queue is done at once");
 	tunclose_defer(-1); /* ignored */
 	printf("# %d tun devices: queued in %.1f ms, all closed after %.0f ms (8 threads)\n",
 	       N_DEV, t_defer * 1e3, t_wait * 1e3);
@@ -112,7 +103,7 @@ int main(void)
 		for (i = 0; i < N_DEV; i++) {
 			snprintf(names[i], sizeof(names[i]), "td%d", i);
 			fds[i] = tun_open(names[i]);
-			CHECK(fds[i] >= 0, "cannot create %s", names[i]);
+			CHECKF(fds[i] >= 0, "cannot create %s", names[i]);
 			np[i] = (int)if_nametoindex(names[i]);
 		}
 		np[N_DEV] = 0;                  /* skipped */
@@ -120,10 +111,10 @@ int main(void)
 		t0 = now_s();
 		r = tun_delete_many(np, N_DEV + 2, err, sizeof(err));
 		t_wait = now_s() - t0;
-		CHECK(r == N_DEV, "tun_delete_many: %d (%s), expected %d", r, err, N_DEV);
+		CHECKF(r == N_DEV, "tun_delete_many: %d (%s), expected %d", r, err, N_DEV);
 		for (gone = 0, i = 0; i < N_DEV; i++)
 			gone += if_nametoindex(names[i]) == 0;
-		CHECK(gone == N_DEV, "%d of %d devices gone after the batch", gone, N_DEV);
+		CHECKF(gone == N_DEV, "%d of %d devices gone after the batch", gone, N_DEV);
 		t0 = now_s();
 		for (i = 0; i < N_DEV; i++)
 			if (fds[i] >= 0)
@@ -131,16 +122,16 @@ int main(void)
 		printf("# %d tun devices deleted in one batch in %.1f ms, their descriptors closed in %.1f ms\n",
 		       N_DEV, t_wait * 1e3, (now_s() - t0) * 1e3);
 		r = tun_delete_many(np, N_DEV + 2, err, sizeof(err));
-		CHECK(r == 0, "a second batch deleted %d (%s)", r, err);
+		CHECKF(r == 0, "a second batch deleted %d (%s)", r, err);
 		/* an index is not reused: a new device of an old name survives */
 		fd = tun_open("td0");
-		CHECK(fd >= 0, "cannot create td0 again");
+		CHECKF(fd >= 0, "cannot create td0 again");
 		r = tun_delete_many(np, 1, err, sizeof(err));
-		CHECK(r == 0 && if_nametoindex("td0") != 0, "the new td0 was deleted (%d)", r);
+		CHECKF(r == 0 && if_nametoindex("td0") != 0, "the new td0 was deleted (%d)", r);
 		if (fd >= 0)
 			close(fd);
 	}
-	if (failures)
-		printf("# %d failures\n", failures);
-	return failures ? 1 : 0;
+	if (fails)
+		printf("# %d failure(s)\n", fails);
+	return fails ? 1 : 0;
 }
