@@ -23,9 +23,10 @@ make_certs "$T_DIR/certs"
 # it on private subnets.  The server has no route to them.
 NS_ROUTER=$NS_C
 HOMES=()
+# (the router too: a failure while $NS_C names a home would leave it)
 home_cleanup() {
 	local ns
-	for ns in "${HOMES[@]}"; do
+	for ns in "${HOMES[@]}" "$NS_ROUTER"; do
 		ns_exists "$ns" || continue
 		ns_kill_all "$ns"
 		ip netns del "$ns" 2>/dev/null || t_log "could not delete netns $ns"
@@ -83,15 +84,12 @@ grep -q "172.31.$NS_X.2 .*alice\|alice.*172.31.$NS_X.2" "$SRV_LOG" ||
 grep -q "172.31.$NS_X.2 .*bob\|bob.*172.31.$NS_X.2" "$SRV_LOG" ||
 	t_fail "bob's session does not show the router's address"
 
-for who in alice bob; do
-	if [ $who = alice ]; then ns=${HOMES[0]} ip=$alice_ip; else ns=${HOMES[1]} ip=$bob_ip; fi
-	wait_until 5 server_has_peer "$ip" || t_fail "no server-side tunnel for $who ($ip)"
-	srv_ip=$(server_tun_addr "$ip") || t_fail "no server tunnel address for $who"
-	ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 -q "$srv_ip" >"$T_DIR/ping-$who.log" 2>&1 ||
-		t_fail "$who -> server ping through the NAT failed"
-	in_s ping -c 3 -i 0.2 -W 2 -q "$ip" >"$T_DIR/ping-s-$who.log" 2>&1 ||
-		t_fail "server -> $who ping through the NAT failed"
-done
+# server_ping_both pings from $NS_C: each home in turn
+NS_C=${HOMES[0]}
+server_ping_both "$alice_ip" "alice through the NAT"
+NS_C=${HOMES[1]}
+server_ping_both "$bob_ip" "bob through the NAT"
+NS_C=$NS_ROUTER
 
 vpnc_stop "$alice_pid" || t_fail "alice's vpnc did not exit on SIGTERM"
 wait_until 10 server_no_peer "$alice_ip" || t_fail "alice's session stayed after she left"
